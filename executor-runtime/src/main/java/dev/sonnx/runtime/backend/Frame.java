@@ -1,0 +1,90 @@
+package dev.sonnx.runtime.backend;
+
+import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.MemoryLimit;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.random.RandomGenerator;
+
+/** The values of one run of one {@link Plan} (nested bodies get a frame whose parent is the caller's). */
+final class Frame implements OpContext {
+    final Plan plan;
+    final RunOptions options;
+    final Frame parent;
+    final Value[] slots;
+    private Object saved;
+
+    Frame(Plan plan, RunOptions options, Frame parent) {
+        this.plan = plan;
+        this.options = options;
+        this.parent = parent;
+        this.slots = plan.constants.clone();
+    }
+
+    /** The value named {@code name} here or in an enclosing frame, or null. */
+    Value lookup(String name) {
+        Integer s = plan.slotOf.get(name);
+        if (s != null && slots[s] != null) {
+            return slots[s];
+        }
+        return parent == null ? null : parent.lookup(name);
+    }
+
+    /** Runs one operator, records it on the tape when training, and names the node in any error. */
+    Value[] runOp(Operator op, Value[] in) {
+        saved = null;
+        Value[] out;
+        try {
+            out = op.forward(in, this);
+        } catch (SonnxException e) {
+            throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);
+        } catch (MemoryLimit.TensorAllocationException e) {
+            throw new SonnxException(op.node().label() + ": output '" + op.node().outputs().get(0) + "': "
+                    + e.getMessage(), e);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new SonnxException(op.node().label() + ": " + describe(e, in), e);
+        } catch (OutOfMemoryError e) {
+            throw new SonnxException(op.node().label() + ": out of memory (" + e.getMessage() + ")", e);
+        }
+        if (options.tape != null && op.differentiable()) {
+            options.tape.record(op, in, out, saved, this);
+        }
+        return out;
+    }
+
+    private static String describe(Throwable e, Value[] in) {
+        StringBuilder sb = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
+        sb.append(" (inputs:");
+        for (Value v : in) {
+            sb.append(' ').append(v == null ? "-" : v.describe());
+        }
+        return sb.append(')').toString();
+    }
+
+    @Override
+    public Device device() {
+        return options.device;
+    }
+
+    @Override
+    public boolean training() {
+        return options.training;
+    }
+
+    @Override
+    public boolean recording() {
+        return options.tape != null;
+    }
+
+    @Override
+    public void saveForBackward(Object state) {
+        saved = state;
+    }
+
+    @Override
+    public RandomGenerator random() {
+        return options.random;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.sonnx.runtime.backend;
+
+import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.Subgraph;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A graph compiled for running: every value has a slot, every node an operator and the slots it
+ * reads and writes, constants are placed on the device, and each step knows which slots die after
+ * it. Built once by {@link PlanCompiler}; {@link #run} only executes it.
+ */
+final class Plan implements Subgraph {
+
+    /** One node to run. */
+    static final class Step {
+        final Operator op;
+        final int nodeIndex;
+        final int[] in;
+        final int[] out;
+        int[] release = new int[0];
+
+        Step(Operator op, int nodeIndex, int[] in, int[] out) {
+            this.op = op;
+            this.nodeIndex = nodeIndex;
+            this.in = in;
+            this.out = out;
+        }
+    }
+
+    final String label;
+    final Map<String, Integer> slotOf;
+    final String[] slotNames;
+    final Value[] constants;
+    final int[] inputSlots;
+    final List<String> inputNames;
+    final int[] outputSlots;
+    final List<String> outputNames;
+    final Step[] steps;
+    final String[] outerNames;
+    final int[] outerSlots;
+
+    Plan(String label, Map<String, Integer> slotOf, String[] slotNames, Value[] constants, int[] inputSlots,
+         List<String> inputNames, int[] outputSlots, List<String> outputNames, Step[] steps,
+         String[] outerNames, int[] outerSlots) {
+        this.label = label;
+        this.slotOf = slotOf;
+        this.slotNames = slotNames;
+        this.constants = constants;
+        this.inputSlots = inputSlots;
+        this.inputNames = inputNames;
+        this.outputSlots = outputSlots;
+        this.outputNames = outputNames;
+        this.steps = steps;
+        this.outerNames = outerNames;
+        this.outerSlots = outerSlots;
+    }
+
+    @Override
+    public List<String> inputNames() {
+        return inputNames;
+    }
+
+    @Override
+    public List<String> outputNames() {
+        return outputNames;
+    }
+
+    /** Runs as a nested body: {@code ctx} is the frame of the enclosing graph's run. */
+    @Override
+    public Value[] run(Value[] inputs, OpContext ctx) {
+        Frame parent = (Frame) ctx;
+        Frame frame = new Frame(this, parent.options, parent);
+        bindInputs(frame, inputs);
+        execute(frame, steps.length);
+        return collect(frame, outputSlots);
+    }
+
+    /** Fills the slots of the graph inputs; the caller has checked count and types. */
+    void bindInputs(Frame frame, Value[] inputs) {
+        if (inputs.length > inputSlots.length) {
+            throw new SonnxException(label + " takes " + inputSlots.length + " inputs, got " + inputs.length);
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i] != null) {
+                frame.slots[inputSlots[i]] = inputs[i];
+            }
+        }
+        for (int i = 0; i < outerSlots.length; i++) {
+            Value v = frame.parent == null ? null : frame.parent.lookup(outerNames[i]);
+            if (v == null) {
+                throw new SonnxException(label + ": value '" + outerNames[i] + "' of an enclosing graph has no value");
+            }
+            frame.slots[outerSlots[i]] = v;
+        }
+    }
+
+    /** Runs steps {@code [0, stepLimit)}. */
+    void execute(Frame frame, int stepLimit) {
+        Value[] slots = frame.slots;
+        for (int s = 0; s < stepLimit; s++) {
+            Step step = steps[s];
+            Value[] in = new Value[step.in.length];
+            for (int i = 0; i < in.length; i++) {
+                int slot = step.in[i];
+                if (slot >= 0) {
+                    in[i] = slots[slot];
+                    if (in[i] == null) {
+                        throw new SonnxException(label + ": " + step.op.node().label() + ": input '"
+                                + slotNames[slot] + "' has no value (is it a graph input that was not fed?)");
+                    }
+                }
+            }
+            Value[] out = frame.runOp(step.op, in);
+            if (out.length < step.out.length) {
+                throw new SonnxException(label + ": " + step.op.node().label() + " produced " + out.length
+                        + " outputs, the node declares " + step.out.length);
+            }
+            for (int o = 0; o < step.out.length; o++) {
+                if (step.out[o] >= 0) {
+                    slots[step.out[o]] = out[o];
+                }
+            }
+            for (int r : step.release) {
+                slots[r] = null;
+            }
+        }
+    }
+
+    Value[] collect(Frame frame, int[] which) {
+        Value[] r = new Value[which.length];
+        for (int i = 0; i < which.length; i++) {
+            r[i] = frame.slots[which[i]];
+            if (r[i] == null) {
+                throw new SonnxException(label + ": output '" + slotNames[which[i]] + "' was not computed");
+            }
+        }
+        return r;
+    }
+
+    /** The number of steps that come from nodes before graph node {@code nodeIndex}. */
+    int stepsBefore(int nodeIndex) {
+        int n = 0;
+        while (n < steps.length && steps[n].nodeIndex < nodeIndex) {
+            n++;
+        }
+        return n;
+    }
+}

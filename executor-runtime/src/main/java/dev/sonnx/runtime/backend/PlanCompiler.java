@@ -1,0 +1,414 @@
+package dev.sonnx.runtime.backend;
+
+import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.onnx.SparseTensors;
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.SparseTensorProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.ops.BuildContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.Subgraph;
+import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Turns a {@code GraphProto} into a {@link Plan}: assigns slots, checks every edge, orders the nodes,
+ * creates each node's operator for its opset, folds nodes whose inputs are all constant, and computes
+ * when each value dies. Errors name the graph, the node and the value.
+ */
+final class PlanCompiler {
+
+    /** Settings shared by a graph and all its nested bodies. */
+    static final class Env {
+        final String modelName;
+        final OpRegistry registry;
+        final Opsets opsets;
+        final Device device;
+        final boolean foldConstants;
+        /** Initializers that training updates: never folded into other constants. */
+        final Set<String> variables;
+
+        Env(String modelName, OpRegistry registry, Opsets opsets, Device device, boolean foldConstants,
+            Set<String> variables) {
+            this.modelName = modelName;
+            this.registry = registry;
+            this.opsets = opsets;
+            this.device = device;
+            this.foldConstants = foldConstants;
+            this.variables = variables;
+        }
+    }
+
+    private final Env env;
+    private final GraphProto graph;
+    private final String label;
+    /** Names visible from enclosing graphs (for nested bodies); empty at the top level. */
+    private final Set<String> outerVisible;
+
+    private final Map<String, Integer> slotOf = new HashMap<>();
+    private final List<String> slotNames = new ArrayList<>();
+    private final List<Value> constants = new ArrayList<>();
+    private final Set<String> outerUsed = new LinkedHashSet<>();
+
+    PlanCompiler(Env env, GraphProto graph, String label, Set<String> outerVisible) {
+        this.env = env;
+        this.graph = graph;
+        this.label = label;
+        this.outerVisible = outerVisible;
+    }
+
+    Plan compile() {
+        Set<String> initializerNames = new HashSet<>();
+        for (TensorProto t : graph.getInitializerList()) {
+            String name = t.getName();
+            if (name.isEmpty()) {
+                throw error("an initializer has no name");
+            }
+            if (!initializerNames.add(name)) {
+                throw error("initializer '" + name + "' is defined twice");
+            }
+            define(name, toDevice(readInitializer(t)));
+        }
+        for (SparseTensorProto s : graph.getSparseInitializerList()) {
+            String name = s.getValues().getName();
+            if (!initializerNames.add(name)) {
+                throw error("initializer '" + name + "' is defined twice");
+            }
+            try {
+                define(name, toDevice(SparseTensors.toDense(s)));
+            } catch (RuntimeException e) {
+                throw error("sparse initializer '" + name + "': " + e.getMessage());
+            }
+        }
+        List<String> inputNames = new ArrayList<>();
+        List<Integer> inputSlots = new ArrayList<>();
+        Set<String> seenInputs = new HashSet<>();
+        for (ValueInfoProto in : graph.getInputList()) {
+            String name = in.getName();
+            if (!seenInputs.add(name)) {
+                throw error("graph input '" + name + "' is declared twice");
+            }
+            inputNames.add(name);
+            inputSlots.add(initializerNames.contains(name) ? slotOf.get(name) : define(name, null));
+        }
+
+        List<NodeProto> ordered = topologicalOrder();
+        List<Plan.Step> steps = new ArrayList<>();
+        List<Set<Integer>> implicitInputs = new ArrayList<>();
+        Map<NodeProto, Integer> indexOf = new HashMap<>();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            indexOf.put(graph.getNode(i), i);
+        }
+        List<String> unsupported = new ArrayList<>();
+        for (NodeProto np : ordered) {
+            int[] in = new int[np.getInputCount()];
+            for (int i = 0; i < in.length; i++) {
+                String name = np.getInput(i);
+                in[i] = name.isEmpty() ? -1 : slotFor(name);
+            }
+            Node node = new Node(np, env.opsets.version(np.getDomain()));
+            OpRegistry.Factory factory = resolve(node, unsupported);
+            int[] out = new int[np.getOutputCount()];
+            if (factory == null) {
+                for (int o = 0; o < out.length; o++) {
+                    out[o] = np.getOutput(o).isEmpty() ? -1 : define(np.getOutput(o), null);
+                }
+                continue;
+            }
+            SubgraphCollector build = new SubgraphCollector();
+            Operator op;
+            try {
+                op = factory.create(node, build);
+            } catch (SonnxException e) {
+                throw error(node.label() + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                throw error(node.label() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            }
+            Set<Integer> implicit = new HashSet<>();
+            for (String name : build.outerNames) {
+                implicit.add(slotFor(name));
+            }
+            for (int o = 0; o < out.length; o++) {
+                out[o] = np.getOutput(o).isEmpty() ? -1 : define(np.getOutput(o), null);
+            }
+            Plan.Step step = new Plan.Step(op, indexOf.get(np), in, out);
+            if (!tryFold(step, implicit)) {
+                steps.add(step);
+                implicitInputs.add(implicit);
+            }
+        }
+        if (!unsupported.isEmpty()) {
+            throw new UnsupportedOperatorException(env.modelName, unsupported);
+        }
+
+        int[] outputSlots = new int[graph.getOutputCount()];
+        List<String> outputNames = new ArrayList<>();
+        for (int i = 0; i < outputSlots.length; i++) {
+            String name = graph.getOutput(i).getName();
+            if (!slotOf.containsKey(name) && !outerVisible.contains(name)) {
+                throw error("graph output '" + name + "' is produced by no node, input or initializer");
+            }
+            outputSlots[i] = slotFor(name);
+            outputNames.add(name);
+        }
+        Plan.Step[] stepArray = steps.toArray(new Plan.Step[0]);
+        computeReleases(stepArray, implicitInputs, outputSlots);
+
+        String[] outerNames = outerUsed.toArray(new String[0]);
+        int[] outerSlots = new int[outerNames.length];
+        for (int i = 0; i < outerNames.length; i++) {
+            outerSlots[i] = slotOf.get(outerNames[i]);
+        }
+        return new Plan(label, Map.copyOf(slotOf), slotNames.toArray(new String[0]),
+                constants.toArray(new Value[0]), inputSlots.stream().mapToInt(Integer::intValue).toArray(),
+                List.copyOf(inputNames), outputSlots, List.copyOf(outputNames), stepArray, outerNames, outerSlots);
+    }
+
+    // ---------------------------------------------------------------- slots
+
+    private int define(String name, Value constant) {
+        if (slotOf.containsKey(name)) {
+            throw error("value '" + name + "' is defined twice (graph inputs, initializers and node outputs"
+                    + " must have distinct names)");
+        }
+        int s = slotNames.size();
+        slotOf.put(name, s);
+        slotNames.add(name);
+        constants.add(constant);
+        return s;
+    }
+
+    /** The slot of a value read by a node: defined here, or imported from an enclosing graph. */
+    private int slotFor(String name) {
+        Integer s = slotOf.get(name);
+        if (s != null) {
+            return s;
+        }
+        if (outerVisible.contains(name)) {
+            outerUsed.add(name);
+            return define(name, null);
+        }
+        throw error("value '" + name + "' is used but never defined");
+    }
+
+    private Tensor readInitializer(TensorProto t) {
+        try {
+            return TensorProtos.toTensor(t);
+        } catch (RuntimeException e) {
+            throw error("initializer '" + t.getName() + "': " + e.getMessage());
+        }
+    }
+
+    private Value toDevice(Tensor t) {
+        return env.device.isHost() ? t : t.to(env.device);
+    }
+
+    // ---------------------------------------------------------------- order
+
+    /**
+     * Nodes in an order where every value is defined before use: the file's order when it is already
+     * topological (the ONNX rule), else a stable topological sort. A cycle or a value that nothing
+     * defines is an error naming the node.
+     */
+    private List<NodeProto> topologicalOrder() {
+        Set<String> available = new HashSet<>(slotOf.keySet());
+        available.addAll(outerVisible);
+        Map<String, NodeProto> producer = new HashMap<>();
+        for (NodeProto n : graph.getNodeList()) {
+            for (String o : n.getOutputList()) {
+                if (o.isEmpty()) {
+                    continue;
+                }
+                if (producer.put(o, n) != null || available.contains(o) && !outerVisible.contains(o)) {
+                    throw error("value '" + o + "' is defined twice (" + describe(n) + " and another)");
+                }
+            }
+        }
+        List<NodeProto> pending = new ArrayList<>(graph.getNodeList());
+        List<NodeProto> order = new ArrayList<>(pending.size());
+        Set<String> defined = new HashSet<>(available);
+        while (!pending.isEmpty()) {
+            List<NodeProto> next = new ArrayList<>();
+            for (NodeProto n : pending) {
+                if (ready(n, defined)) {
+                    order.add(n);
+                    for (String o : n.getOutputList()) {
+                        defined.add(o);
+                    }
+                } else {
+                    next.add(n);
+                }
+            }
+            if (next.size() == pending.size()) {
+                NodeProto stuck = next.get(0);
+                for (String in : neededNames(stuck)) {
+                    if (!defined.contains(in)) {
+                        if (producer.containsKey(in)) {
+                            throw error(describe(stuck) + " is part of a cycle through value '" + in + "'");
+                        }
+                        throw error(describe(stuck) + " reads value '" + in + "', which no node, input or"
+                                + " initializer defines");
+                    }
+                }
+                throw error(describe(stuck) + " cannot be ordered");
+            }
+            pending = next;
+        }
+        return order;
+    }
+
+    private static boolean ready(NodeProto n, Set<String> defined) {
+        for (String in : neededNames(n)) {
+            if (!defined.contains(in)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A node's inputs plus the enclosing-scope names its bodies read (they must exist first too). */
+    private static Set<String> neededNames(NodeProto n) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String in : n.getInputList()) {
+            if (!in.isEmpty()) {
+                names.add(in);
+            }
+        }
+        n.getAttributeList().forEach(a -> {
+            if (a.hasG()) {
+                names.addAll(GraphScopes.freeNames(a.getG()));
+            }
+            a.getGraphsList().forEach(g -> names.addAll(GraphScopes.freeNames(g)));
+        });
+        return names;
+    }
+
+    private static String describe(NodeProto n) {
+        return new Node(n, -1).label();
+    }
+
+    // ---------------------------------------------------------------- operators
+
+    private OpRegistry.Factory resolve(Node node, List<String> unsupported) {
+        int version = node.opsetVersion();
+        String domain = node.domain();
+        if (version < 0) {
+            unsupported.add(node.label() + ": its domain '" + domain + "' is not imported by the model");
+            return null;
+        }
+        OpRegistry.Factory f = env.registry.resolve(domain, node.opType(), version);
+        if (f == null) {
+            unsupported.add(node.label() + " at opset " + (domain.isEmpty() ? "" : domain + " ") + version);
+        }
+        return f;
+    }
+
+    /** Runs a node at prepare time when all its inputs are constants; returns whether it did. */
+    private boolean tryFold(Plan.Step step, Set<Integer> implicit) {
+        if (!env.foldConstants || !step.op.deterministic() || !implicit.isEmpty()) {
+            return false;
+        }
+        Value[] in = new Value[step.in.length];
+        for (int i = 0; i < in.length; i++) {
+            int s = step.in[i];
+            if (s < 0) {
+                continue;
+            }
+            if (constants.get(s) == null || env.variables.contains(slotNames.get(s))) {
+                return false;
+            }
+            in[i] = constants.get(s);
+        }
+        Plan foldPlan = new Plan(label, Map.of(), new String[0], new Value[0], new int[0], List.of(),
+                new int[0], List.of(), new Plan.Step[0], new String[0], new int[0]);
+        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0)), null);
+        Value[] out;
+        try {
+            out = frame.runOp(step.op, in);
+        } catch (SonnxException e) {
+            throw error(e.getMessage());
+        }
+        for (int o = 0; o < step.out.length; o++) {
+            if (step.out[o] >= 0) {
+                constants.set(step.out[o], out[o]);
+            }
+        }
+        return true;
+    }
+
+    /** Which slots each step can drop: those it reads for the last time that are not outputs or constants. */
+    private void computeReleases(Plan.Step[] steps, List<Set<Integer>> implicitInputs, int[] outputSlots) {
+        int[] lastUse = new int[slotNames.size()];
+        Arrays.fill(lastUse, -1);
+        for (int s = 0; s < steps.length; s++) {
+            for (int slot : steps[s].in) {
+                if (slot >= 0) {
+                    lastUse[slot] = s;
+                }
+            }
+            for (int slot : implicitInputs.get(s)) {
+                lastUse[slot] = s;
+            }
+        }
+        Set<Integer> keep = new HashSet<>();
+        for (int o : outputSlots) {
+            keep.add(o);
+        }
+        List<List<Integer>> releases = new ArrayList<>();
+        for (int s = 0; s < steps.length; s++) {
+            releases.add(new ArrayList<>());
+        }
+        for (int slot = 0; slot < lastUse.length; slot++) {
+            if (lastUse[slot] >= 0 && !keep.contains(slot) && constants.get(slot) == null) {
+                releases.get(lastUse[slot]).add(slot);
+            }
+        }
+        for (int s = 0; s < steps.length; s++) {
+            steps[s].release = releases.get(s).stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    private SonnxException error(String message) {
+        return new SonnxException(label + ": " + message);
+    }
+
+    /** The build context a node's operator sees; it compiles bodies and notes the outer names they read. */
+    private final class SubgraphCollector implements BuildContext {
+        final Set<String> outerNames = new LinkedHashSet<>();
+
+        @Override
+        public Device device() {
+            return env.device;
+        }
+
+        @Override
+        public int opsetVersion(String domain) {
+            return env.opsets.version(domain);
+        }
+
+        @Override
+        public Subgraph compileSubgraph(GraphProto body) {
+            Set<String> visible = new HashSet<>(outerVisible);
+            visible.addAll(slotOf.keySet());
+            String bodyLabel = label + "/" + (body.getName().isEmpty() ? "body" : body.getName());
+            Plan plan = new PlanCompiler(env, body, bodyLabel, visible).compile();
+            outerNames.addAll(Arrays.asList(plan.outerNames));
+            return plan;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.sonnx.runtime.backend;
+
+import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.autograd.Tape;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * A prepared model: its plan, its weights on the device. {@link #run} only executes the plan; it is
+ * safe to call from several threads at once.
+ */
+public final class SingaRep {
+    private final String name;
+    private final ModelProto model;
+    private final Device device;
+    private final Plan plan;
+    /** Graph inputs the caller feeds (those without an initializer), in graph order. */
+    private final List<ValueInfoProto> feeds;
+    private final Map<String, Integer> feedPosition;
+
+    SingaRep(String name, ModelProto model, Device device, Plan plan) {
+        this.name = name;
+        this.model = model;
+        this.device = device;
+        this.plan = plan;
+        Set<String> initializers = new HashSet<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            initializers.add(t.getName());
+        }
+        List<ValueInfoProto> f = new ArrayList<>();
+        for (ValueInfoProto in : model.getGraph().getInputList()) {
+            if (!initializers.contains(in.getName())) {
+                f.add(in);
+            }
+        }
+        this.feeds = Collections.unmodifiableList(f);
+        Map<String, Integer> pos = new LinkedHashMap<>();
+        for (int i = 0; i < plan.inputNames.size(); i++) {
+            pos.put(plan.inputNames.get(i), i);
+        }
+        this.feedPosition = pos;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ModelProto model() {
+        return model;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The inputs a caller feeds, in order (graph inputs without an initializer). */
+    public List<ValueInfoProto> inputs() {
+        return feeds;
+    }
+
+    public List<String> inputNames() {
+        return feeds.stream().map(ValueInfoProto::getName).toList();
+    }
+
+    public List<String> outputNames() {
+        return plan.outputNames;
+    }
+
+    public List<ValueInfoProto> outputs() {
+        return model.getGraph().getOutputList();
+    }
+
+    /** Number of graph nodes (what {@code lastLayers} counts). */
+    public int nodeCount() {
+        return model.getGraph().getNodeCount();
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /** Runs the whole graph on tensors fed in input order; returns the graph outputs. */
+    public List<Tensor> run(List<Tensor> inputs) {
+        return asTensors(runValues(new ArrayList<>(inputs), -1, false, null, null));
+    }
+
+    /**
+     * Runs the graph up to a cut, as SINGA does: {@code lastLayers = -1} is the full graph, {@code -2}
+     * leaves out the last node, and so on ({@code n > 0} runs the first n nodes); returns the outputs
+     * of the last node run.
+     */
+    public List<Tensor> run(List<Tensor> inputs, int lastLayers) {
+        return asTensors(runValues(new ArrayList<>(inputs), lastLayers, false, null, null));
+    }
+
+    /** Runs with inputs by name (any graph input, including those with a default initializer). */
+    public Map<String, Value> run(Map<String, ? extends Value> namedInputs) {
+        Value[] in = new Value[plan.inputNames.size()];
+        for (Map.Entry<String, ? extends Value> e : namedInputs.entrySet()) {
+            Integer p = feedPosition.get(e.getKey());
+            if (p == null) {
+                throw new SonnxException("model " + name + " has no input named '" + e.getKey() + "' (inputs: "
+                        + String.join(", ", inputNames()) + ")");
+            }
+            in[p] = e.getValue();
+        }
+        Value[] out = execute(in, -1, false, null, null);
+        Map<String, Value> r = new LinkedHashMap<>();
+        for (int i = 0; i < out.length; i++) {
+            r.put(plan.outputNames.get(i), out[i]);
+        }
+        return r;
+    }
+
+    /**
+     * The general form: values (tensors, sequences, optionals) in feed order, an optional cut, training
+     * mode, a tape to record on for backward, and a random source (null: seeded from the clock).
+     */
+    public List<Value> runValues(List<? extends Value> inputs, int lastLayers, boolean training, Tape tape,
+                                 RandomGenerator random) {
+        if (inputs.size() != feeds.size()) {
+            throw new SonnxException("model " + name + " takes " + feeds.size() + " inputs ("
+                    + String.join(", ", inputNames()) + "), given " + inputs.size());
+        }
+        Value[] in = new Value[plan.inputNames.size()];
+        for (int i = 0; i < feeds.size(); i++) {
+            in[feedPosition.get(feeds.get(i).getName())] = inputs.get(i);
+        }
+        return List.of(execute(in, lastLayers, training, tape, random));
+    }
+
+    private Value[] execute(Value[] in, int lastLayers, boolean training, Tape tape, RandomGenerator random) {
+        for (ValueInfoProto declared : model.getGraph().getInputList()) {
+            int p = feedPosition.get(declared.getName());
+            if (in[p] != null || plan.constants[plan.inputSlots[p]] == null) {
+                FeedChecker.check(name, declared, in[p]);
+            }
+        }
+        RunOptions options = new RunOptions(device, training, tape,
+                random != null ? random : new SplittableRandom(System.nanoTime()));
+        Frame frame = new Frame(plan, options, null);
+        plan.bindInputs(frame, on(in));
+        if (lastLayers == -1 || lastLayers >= nodeCount()) {
+            plan.execute(frame, plan.steps.length);
+            return plan.collect(frame, plan.outputSlots);
+        }
+        int keep = lastLayers < 0 ? nodeCount() + lastLayers + 1 : lastLayers;
+        if (keep <= 0) {
+            throw new SonnxException("model " + name + ": lastLayers = " + lastLayers + " cuts all "
+                    + nodeCount() + " nodes");
+        }
+        plan.execute(frame, plan.stepsBefore(keep));
+        List<String> lastOutputs = model.getGraph().getNode(keep - 1).getOutputList();
+        int[] slots = lastOutputs.stream().filter(s -> !s.isEmpty()).mapToInt(plan.slotOf::get).toArray();
+        return plan.collect(frame, slots);
+    }
+
+    /** Feeds moved to this model's device. */
+    private Value[] on(Value[] in) {
+        if (device.isHost()) {
+            return in;
+        }
+        Value[] r = in.clone();
+        for (int i = 0; i < r.length; i++) {
+            if (r[i] instanceof Tensor t) {
+                r[i] = t.to(device);
+            }
+        }
+        return r;
+    }
+
+    private static List<Tensor> asTensors(List<Value> values) {
+        List<Tensor> r = new ArrayList<>(values.size());
+        for (Value v : values) {
+            r.add(v.asTensor());
+        }
+        return r;
+    }
+
+    /** The current value of an initializer (a weight), on the device; null when there is none. */
+    public Tensor initializer(String initializerName) {
+        Integer s = plan.slotOf.get(initializerName);
+        return s == null || !(plan.constants[s] instanceof Tensor t) ? null : t;
+    }
+}

@@ -1,0 +1,173 @@
+package dev.sonnx.runtime.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.FunctionProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.SparseTensorProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.util.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Reads and writes {@code .onnx} files: protobuf parsing, external data, atomic saves. */
+public final class ModelIO {
+    /** Nested graphs (If/Loop bodies) recurse in protobuf; this bounds hostile nesting. */
+    private static final int RECURSION_LIMIT = 200;
+
+    private ModelIO() {
+    }
+
+    /** Loads a model file and reads its external data from the file's folder. */
+    public static ModelProto load(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new OnnxFormatException("model " + file + " does not exist");
+        } catch (IOException e) {
+            throw new OnnxFormatException("model " + file + " cannot be read: " + e, e);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        return parse(bytes, file.toString(), dir);
+    }
+
+    /** Parses model bytes; external data, if any, is read relative to {@code modelDir} (may be null). */
+    public static ModelProto parse(byte[] bytes, String sourceName, Path modelDir) {
+        if (bytes.length == 0) {
+            throw new OnnxFormatException("model " + sourceName + " is empty (0 bytes)");
+        }
+        ModelProto model;
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(bytes);
+            in.setRecursionLimit(RECURSION_LIMIT);
+            model = ModelProto.parseFrom(in);
+            in.checkLastTagWas(0);
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxFormatException("model " + sourceName + " is not a valid ONNX protobuf (truncated or"
+                    + " another format): " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new OnnxFormatException("model " + sourceName + " cannot be parsed: " + e, e);
+        }
+        if (!model.hasGraph()) {
+            throw new OnnxFormatException("model " + sourceName + " has no graph (not an ONNX model?)");
+        }
+        return hasExternalData(model) ? inlineExternalData(model, modelDir) : model;
+    }
+
+    /** Parses model bytes with no folder for external data. */
+    public static ModelProto parse(byte[] bytes) {
+        return parse(bytes, "(bytes)", null);
+    }
+
+    /** Writes a model atomically (temporary name, then rename). */
+    public static void save(ModelProto model, Path file) {
+        try {
+            AtomicFiles.write(file, model::writeTo);
+        } catch (IOException e) {
+            throw new OnnxFormatException("cannot write model " + file + ": " + e, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- external data
+
+    private static boolean hasExternalData(ModelProto m) {
+        return graphHasExternal(m.getGraph()) || m.getFunctionsList().stream()
+                .anyMatch(f -> f.getNodeList().stream().anyMatch(ModelIO::nodeHasExternal));
+    }
+
+    private static boolean graphHasExternal(GraphProto g) {
+        for (TensorProto t : g.getInitializerList()) {
+            if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                return true;
+            }
+        }
+        for (SparseTensorProto s : g.getSparseInitializerList()) {
+            if (s.getValues().getDataLocation() == TensorProto.DataLocation.EXTERNAL
+                    || s.getIndices().getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                return true;
+            }
+        }
+        return g.getNodeList().stream().anyMatch(ModelIO::nodeHasExternal);
+    }
+
+    private static boolean nodeHasExternal(NodeProto n) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.hasT() && a.getT().getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                return true;
+            }
+            for (TensorProto t : a.getTensorsList()) {
+                if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                    return true;
+                }
+            }
+            if (a.hasG() && graphHasExternal(a.getG())) {
+                return true;
+            }
+            for (GraphProto g : a.getGraphsList()) {
+                if (graphHasExternal(g)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static ModelProto inlineExternalData(ModelProto m, Path dir) {
+        ModelProto.Builder b = m.toBuilder();
+        b.setGraph(inlineGraph(m.getGraph(), dir));
+        for (int i = 0; i < b.getFunctionsCount(); i++) {
+            FunctionProto.Builder f = b.getFunctions(i).toBuilder();
+            for (int j = 0; j < f.getNodeCount(); j++) {
+                f.setNode(j, inlineNode(f.getNode(j), dir));
+            }
+            b.setFunctions(i, f);
+        }
+        return b.build();
+    }
+
+    private static GraphProto inlineGraph(GraphProto g, Path dir) {
+        GraphProto.Builder b = g.toBuilder();
+        for (int i = 0; i < b.getInitializerCount(); i++) {
+            b.setInitializer(i, ExternalData.inline(b.getInitializer(i), dir));
+        }
+        for (int i = 0; i < b.getSparseInitializerCount(); i++) {
+            SparseTensorProto s = b.getSparseInitializer(i);
+            b.setSparseInitializer(i, s.toBuilder().setValues(ExternalData.inline(s.getValues(), dir))
+                    .setIndices(ExternalData.inline(s.getIndices(), dir)));
+        }
+        for (int i = 0; i < b.getNodeCount(); i++) {
+            b.setNode(i, inlineNode(b.getNode(i), dir));
+        }
+        return b.build();
+    }
+
+    private static NodeProto inlineNode(NodeProto n, Path dir) {
+        if (!nodeHasExternal(n)) {
+            return n;
+        }
+        NodeProto.Builder b = n.toBuilder();
+        for (int i = 0; i < b.getAttributeCount(); i++) {
+            AttributeProto.Builder a = b.getAttribute(i).toBuilder();
+            if (a.hasT()) {
+                a.setT(ExternalData.inline(a.getT(), dir));
+            }
+            for (int j = 0; j < a.getTensorsCount(); j++) {
+                a.setTensors(j, ExternalData.inline(a.getTensors(j), dir));
+            }
+            if (a.hasG()) {
+                a.setG(inlineGraph(a.getG(), dir));
+            }
+            for (int j = 0; j < a.getGraphsCount(); j++) {
+                a.setGraphs(j, inlineGraph(a.getGraphs(j), dir));
+            }
+            b.setAttribute(i, a);
+        }
+        return b.build();
+    }
+}

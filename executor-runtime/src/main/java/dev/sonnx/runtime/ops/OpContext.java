@@ -1,0 +1,23 @@
+package dev.sonnx.runtime.ops;
+
+import dev.sonnx.runtime.tensor.Device;
+import java.util.random.RandomGenerator;
+
+/** What a running operator may ask of the run it belongs to. */
+public interface OpContext {
+
+    /** The device the model runs on; kernels allocate outputs there and parallelize through it. */
+    Device device();
+
+    /** Training mode: BatchNormalization uses batch statistics, Dropout drops. */
+    boolean training();
+
+    /** Whether the run records a tape for backward (so operators should save what backward needs). */
+    boolean recording();
+
+    /** Keeps {@code state} for this node's {@link Operator#backward}; call during {@code forward}. */
+    void saveForBackward(Object state);
+
+    /** The run's random generator for random operators without a {@code seed} attribute. */
+    RandomGenerator random();
+}

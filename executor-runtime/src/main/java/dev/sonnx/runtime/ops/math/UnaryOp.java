@@ -1,0 +1,69 @@
+package dev.sonnx.runtime.ops.math;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.Set;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongUnaryOperator;
+
+/**
+ * An elementwise function of one tensor, y = f(x), with its derivative dy/dx written beside it
+ * (as a function of x and y, whichever is cheaper), so backward is gx = gy * f'(x, y).
+ */
+final class UnaryOp extends Operator {
+
+    /** dy/dx at one element, given x and y = f(x). */
+    @FunctionalInterface
+    interface Derivative {
+        double at(double x, double y);
+    }
+
+    private final Set<DataType> allowed;
+    private final DoubleUnaryOperator fn;
+    private final LongUnaryOperator integerFn;
+    private final Derivative derivative;
+
+    UnaryOp(Node node, Set<DataType> allowed, DoubleUnaryOperator fn, LongUnaryOperator integerFn,
+            Derivative derivative) {
+        super(node);
+        this.allowed = allowed;
+        this.fn = fn;
+        this.integerFn = integerFn;
+        this.derivative = derivative;
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        TypeCheck.require(x, allowed, "input X");
+        return outputs(Elementwise.unary(x, x.dtype(), fn, integerFn, ctx.device()));
+    }
+
+    @Override
+    public boolean differentiable() {
+        return derivative != null;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor gy = g.gradOutput(0);
+        if (gy == null || !g.needsGrad(0)) {
+            return new Tensor[1];
+        }
+        Tensor x = g.input(0);
+        Tensor y = g.output(0);
+        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        g.device().parallelFor(x.size(), 8, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                gx.setDouble(i, gy.getDouble(i) * derivative.at(x.getDouble(i), y.getDouble(i)));
+            }
+        });
+        return new Tensor[] {gx};
+    }
+}

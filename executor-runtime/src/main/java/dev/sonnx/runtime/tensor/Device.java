@@ -1,0 +1,34 @@
+package dev.sonnx.runtime.tensor;
+
+/**
+ * Where tensors live and kernels run. {@code cpu} holds tensors in native host memory; {@code cuda:N}
+ * (see {@code dev.sonnx.runtime.cuda}) in device memory. Kernels ask the device for parallelism.
+ */
+public interface Device {
+
+    /** {@code cpu} or {@code cuda:N}. */
+    String name();
+
+    /** True for the host device whose tensors Java code can read directly. */
+    boolean isHost();
+
+    /** How many threads kernels on this device may use. */
+    int threads();
+
+    /**
+     * Runs {@code body} over {@code [0, count)} split into contiguous ranges across this device's
+     * threads; {@code costPerItem} (rough operations per item) decides whether splitting pays off.
+     */
+    void parallelFor(int count, long costPerItem, RangeBody body);
+
+    /** A body of a parallel loop over a half-open range. */
+    @FunctionalInterface
+    interface RangeBody {
+        void run(int start, int end);
+    }
+
+    /** Parses {@code cpu}, {@code cpu:N} (N threads) or {@code cuda:N}. */
+    static Device parse(String spec) {
+        return Devices.parse(spec);
+    }
+}

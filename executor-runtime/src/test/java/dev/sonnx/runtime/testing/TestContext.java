@@ -1,0 +1,49 @@
+package dev.sonnx.runtime.testing;
+
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.tensor.Device;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/** An {@link OpContext} for calling operators directly in tests; keeps what forward saved. */
+public final class TestContext implements OpContext {
+    private final boolean training;
+    private final Device device;
+    private final RandomGenerator random = new SplittableRandom(42);
+    public Object saved;
+
+    public TestContext(boolean training) {
+        this(training, CpuDevice.get());
+    }
+
+    public TestContext(boolean training, Device device) {
+        this.training = training;
+        this.device = device;
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public boolean training() {
+        return training;
+    }
+
+    @Override
+    public boolean recording() {
+        return true;
+    }
+
+    @Override
+    public void saveForBackward(Object state) {
+        saved = state;
+    }
+
+    @Override
+    public RandomGenerator random() {
+        return random;
+    }
+}
