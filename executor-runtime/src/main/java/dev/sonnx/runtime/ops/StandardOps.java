@@ -15,6 +15,8 @@ final class StandardOps {
             new dev.sonnx.runtime.ops.tensor.TensorOps(),
             new dev.sonnx.runtime.ops.reduce.ReduceOps(),
             new dev.sonnx.runtime.ops.nn.NnOps(),
+            new dev.sonnx.runtime.ops.rnn.RnnOps(),
+            new dev.sonnx.runtime.ops.image.ImageOps(),
             new dev.sonnx.runtime.ops.control.ControlOps(),
             new dev.sonnx.runtime.ops.random.RandomOps(),
             new dev.sonnx.runtime.ops.quant.QuantOps(),
