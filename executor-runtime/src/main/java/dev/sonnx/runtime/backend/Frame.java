@@ -5,6 +5,7 @@ import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.MemoryLimit;
+import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.random.RandomGenerator;
 
@@ -81,6 +82,28 @@ final class Frame implements OpContext {
     @Override
     public void saveForBackward(Object state) {
         saved = state;
+    }
+
+    @Override
+    public void assignState(Tensor state, Tensor value) {
+        if (!options.training) {
+            throw new IllegalStateException("model state can change only in a training run");
+        }
+        if (!isConstant(state)) {
+            throw new IllegalStateException("only initializers hold model state; " + state.describe() + " is not one");
+        }
+        state.copyFrom(value);
+    }
+
+    private boolean isConstant(Tensor t) {
+        for (Frame f = this; f != null; f = f.parent) {
+            for (Value c : f.plan.constants) {
+                if (c == t) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Override

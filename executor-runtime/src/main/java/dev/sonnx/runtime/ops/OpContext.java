@@ -18,6 +18,13 @@ public interface OpContext {
     /** Keeps {@code state} for this node's {@link Operator#backward}; call during {@code forward}. */
     void saveForBackward(Object state);
 
+    /**
+     * Overwrites a model-state tensor that this node received as an input with {@code value}: how
+     * BatchNormalization updates its running statistics (initializers) in a training run. Outside
+     * training runs, or for an input that is not an initializer, this is an error.
+     */
+    void assignState(dev.sonnx.runtime.tensor.Tensor state, dev.sonnx.runtime.tensor.Tensor value);
+
     /** The run's random generator for random operators without a {@code seed} attribute. */
     RandomGenerator random();
 }

@@ -42,6 +42,12 @@ public final class TestContext implements OpContext {
         saved = state;
     }
 
+    /** Tests see state updates applied directly to the given tensor. */
+    @Override
+    public void assignState(dev.sonnx.runtime.tensor.Tensor state, dev.sonnx.runtime.tensor.Tensor value) {
+        state.copyFrom(value);
+    }
+
     @Override
     public RandomGenerator random() {
         return random;
