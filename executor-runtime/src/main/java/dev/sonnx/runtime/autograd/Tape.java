@@ -2,6 +2,7 @@ package dev.sonnx.runtime.autograd;
 
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,19 @@ public final class Tape {
 
     private final List<Entry> entries = new ArrayList<>();
 
+    /**
+     * Records one application. Gradients are keyed by tensor identity, so an output that is one of its
+     * inputs (Identity, inference Dropout) is replaced in {@code outputs} by a view of its own; the
+     * data stays shared. Callers return the (possibly replaced) outputs.
+     */
     public void record(Operator op, Value[] inputs, Value[] outputs, Object saved, OpContext context) {
+        for (int o = 0; o < outputs.length; o++) {
+            for (Value v : inputs) {
+                if (outputs[o] != null && outputs[o] == v && v instanceof Tensor t) {
+                    outputs[o] = t.reshape(t.shape());
+                }
+            }
+        }
         entries.add(new Entry(op, inputs, outputs, saved, context));
     }
 

@@ -188,6 +188,46 @@ public final class SingaRep {
         return r;
     }
 
+    /**
+     * The float initializers that feed a differentiable input of some operator, in file order: what
+     * training updates. BatchNormalization's running statistics, shapes, indices and settings are
+     * not among them (their operators say those inputs take no gradient).
+     */
+    public List<String> trainableInitializers() {
+        Set<String> feedsGradient = new HashSet<>();
+        for (Plan.Step step : plan.steps) {
+            if (!step.op.differentiable()) {
+                continue;
+            }
+            for (int i = 0; i < step.in.length; i++) {
+                int slot = step.in[i];
+                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat()
+                        && step.op.differentiableInput(i)) {
+                    feedsGradient.add(plan.slotNames[slot]);
+                }
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            if (feedsGradient.contains(t.getName())) {
+                names.add(t.getName());
+            }
+        }
+        return names;
+    }
+
+    /** The float initializers of the model, which training must never fold into other constants. */
+    public static Set<String> floatInitializers(ModelProto model) {
+        Set<String> names = new HashSet<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            int code = t.getDataType();
+            if (code == 1 || code == 10 || code == 11 || code == 16) {
+                names.add(t.getName());
+            }
+        }
+        return names;
+    }
+
     /** The current value of an initializer (a weight), on the device; null when there is none. */
     public Tensor initializer(String initializerName) {
         Integer s = plan.slotOf.get(initializerName);

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.conformance.ConformanceRunner;
 import dev.sonnx.runtime.conformance.Tolerance;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.util.AtomicFiles;
+import dev.sonnx.runtime.util.Json;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,33 +46,13 @@ final class ConformanceCommand implements Main.Command {
         StringBuilder sb = new StringBuilder("[\n");
         for (int i = 0; i < results.size(); i++) {
             ConformanceRunner.Result r = results.get(i);
-            sb.append("  {\"name\": ").append(quote(r.name())).append(", \"passed\": ").append(r.passed())
+            sb.append("  {\"name\": ").append(Json.quote(r.name())).append(", \"passed\": ").append(r.passed())
                     .append(", \"millis\": ").append(r.millis());
             if (r.reason() != null) {
-                sb.append(", \"reason\": ").append(quote(r.reason()));
+                sb.append(", \"reason\": ").append(Json.quote(r.reason()));
             }
             sb.append(i + 1 < results.size() ? "},\n" : "}\n");
         }
         return sb.append("]\n").toString();
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }

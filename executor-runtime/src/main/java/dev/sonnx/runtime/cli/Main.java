@@ -24,6 +24,7 @@ public final class Main {
         COMMANDS.put("info", new InfoCommand());
         COMMANDS.put("run", new RunCommand());
         COMMANDS.put("conformance", new ConformanceCommand());
+        COMMANDS.put("train-check", new TrainCheckCommand());
     }
 
     private Main() {

@@ -36,6 +36,16 @@ public abstract class Operator {
     }
 
     /**
+     * Whether input {@code index} can carry a gradient. Defaults to {@link #differentiable()};
+     * operators override it for inputs that are statistics, shapes, indices or settings even when
+     * float (BatchNormalization's running mean and variance, Dropout's ratio, Clip's bounds...), so
+     * that training never treats those initializers as trainable parameters.
+     */
+    public boolean differentiableInput(int index) {
+        return differentiable();
+    }
+
+    /**
      * Gradients with respect to each input (null where an input takes none or
      * {@link BackwardContext#needsGrad} is false), given the gradients of the outputs.
      */

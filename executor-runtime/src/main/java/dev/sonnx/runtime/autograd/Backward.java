@@ -1,0 +1,147 @@
+package dev.sonnx.runtime.autograd;
+
+import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reverse-mode differentiation over a {@link Tape}: gradients flow from the loss back through each
+ * recorded operator's {@link Operator#backward}, only along paths that reach the requested tensors.
+ * Gradients are keyed by tensor identity; an intermediate gradient is dropped as soon as its
+ * producer has consumed it.
+ */
+public final class Backward {
+    private Backward() {
+    }
+
+    /**
+     * d(loss)/d(t) for each t in {@code wrt} (a scalar or any-shape loss, seeded with ones); tensors the
+     * loss does not depend on are absent from the result.
+     */
+    public static Map<Tensor, Tensor> gradients(Tape tape, Tensor loss, Collection<Tensor> wrt) {
+        Tensor seed = Tensor.zeros(loss.dtype(), loss.shape());
+        for (int i = 0; i < seed.size(); i++) {
+            seed.setDouble(i, 1);
+        }
+        return gradients(tape, loss, seed, wrt);
+    }
+
+    public static Map<Tensor, Tensor> gradients(Tape tape, Tensor loss, Tensor seed, Collection<Tensor> wrt) {
+        Set<Tensor> targets = Collections.newSetFromMap(new IdentityHashMap<>());
+        targets.addAll(wrt);
+        Set<Tensor> requires = reachingTargets(tape, targets);
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(loss, seed);
+        List<Tape.Entry> entries = tape.entries();
+        for (int e = entries.size() - 1; e >= 0; e--) {
+            Tape.Entry entry = entries.get(e);
+            Value[] outs = entry.outputs();
+            Tensor[] gradOut = new Tensor[outs.length];
+            boolean any = false;
+            for (int o = 0; o < outs.length; o++) {
+                if (outs[o] instanceof Tensor t) {
+                    gradOut[o] = targets.contains(t) ? grads.get(t) : grads.remove(t);
+                    any |= gradOut[o] != null;
+                }
+            }
+            if (!any) {
+                continue;
+            }
+            Value[] ins = entry.inputs();
+            boolean[] needs = new boolean[ins.length];
+            boolean anyNeeded = false;
+            for (int i = 0; i < ins.length; i++) {
+                needs[i] = ins[i] instanceof Tensor t && requires.contains(t) && entry.op().differentiableInput(i);
+                anyNeeded |= needs[i];
+            }
+            if (!anyNeeded) {
+                continue;
+            }
+            Tensor[] gradIn;
+            try {
+                gradIn = entry.op().backward(new BackwardContext(ins, outs, gradOut, needs, entry.saved(),
+                        entry.context()));
+            } catch (RuntimeException ex) {
+                throw new SonnxException(entry.op().node().label() + ": backward: " + ex.getMessage(), ex);
+            }
+            for (int i = 0; i < ins.length; i++) {
+                if (needs[i] && i < gradIn.length && gradIn[i] != null) {
+                    accumulate(grads, (Tensor) ins[i], gradIn[i], entry.op());
+                }
+            }
+        }
+        Map<Tensor, Tensor> result = new LinkedHashMap<>();
+        for (Tensor t : wrt) {
+            Tensor g = grads.get(t);
+            if (g != null) {
+                result.put(t, g);
+            }
+        }
+        return result;
+    }
+
+    /** Tensors on a path from a target to somewhere: the targets and every output computed from them. */
+    private static Set<Tensor> reachingTargets(Tape tape, Set<Tensor> targets) {
+        Set<Tensor> requires = Collections.newSetFromMap(new IdentityHashMap<>());
+        requires.addAll(targets);
+        for (Tape.Entry entry : tape.entries()) {
+            boolean fromTarget = false;
+            Value[] ins = entry.inputs();
+            for (int i = 0; i < ins.length && !fromTarget; i++) {
+                fromTarget = ins[i] instanceof Tensor t && requires.contains(t) && entry.op().differentiableInput(i);
+            }
+            if (fromTarget) {
+                for (Value v : entry.outputs()) {
+                    if (v instanceof Tensor t && t.dtype().isFloat()) {
+                        requires.add(t);
+                    }
+                }
+            }
+        }
+        return requires;
+    }
+
+    private static void accumulate(Map<Tensor, Tensor> grads, Tensor target, Tensor g, Operator op) {
+        if (!Shapes.equal(g.shape(), target.shape())) {
+            throw new SonnxException(op.node().label() + ": backward gave a gradient of shape "
+                    + Shapes.toString(g.shape()) + " for an input of shape " + Shapes.toString(target.shape()));
+        }
+        Tensor prev = grads.get(target);
+        if (prev == null) {
+            grads.put(target, g);
+            return;
+        }
+        Tensor sum = prev.isHost() && prev.dtype() == DataType.FLOAT ? addFloat(prev, g) : addGeneric(prev, g);
+        grads.put(target, sum);
+    }
+
+    private static Tensor addFloat(Tensor a, Tensor b) {
+        Tensor r = Tensor.zeros(DataType.FLOAT, a.shape());
+        var x = a.floats();
+        var y = b.floats();
+        var o = r.floats();
+        for (int i = 0; i < r.size(); i++) {
+            o.put(i, x.get(i) + y.get(i));
+        }
+        return r;
+    }
+
+    private static Tensor addGeneric(Tensor a, Tensor b) {
+        Tensor r = Tensor.zeros(a.dtype(), a.shape());
+        for (int i = 0; i < r.size(); i++) {
+            r.setDouble(i, a.getDouble(i) + b.getDouble(i));
+        }
+        return r;
+    }
+}
