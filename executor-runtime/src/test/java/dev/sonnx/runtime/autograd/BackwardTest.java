@@ -1,0 +1,62 @@
+package dev.sonnx.runtime.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.SyntheticNodes;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class BackwardTest {
+
+    private static Operator op(String type, int inputs) {
+        return SyntheticNodes.node(type, type.toLowerCase(), inputs, 1).build();
+    }
+
+    @Test
+    void chainRuleThroughSharedValues() {
+        // L = sum(tanh(a * b) + a)   with a used twice: dL/da = (1 - tanh^2(ab)) b + 1, dL/db = (1 - tanh^2(ab)) a
+        Tensor a = Tensor.of(new float[] {0.5f, -1f, 2f}, 3);
+        Tensor b = Tensor.of(new float[] {1.5f, 0.25f, -0.5f}, 3);
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Tensor ab = Autograd.apply1(op("Mul", 2), a, b);
+            Tensor t = Autograd.apply1(op("Tanh", 1), ab);
+            Tensor y = Autograd.apply1(op("Add", 2), t, a);
+            Map<Tensor, Tensor> g = Backward.gradients(s.tape(), y, List.of(a, b));
+            for (int i = 0; i < 3; i++) {
+                double th = Math.tanh(a.getDouble(i) * b.getDouble(i));
+                assertEquals((1 - th * th) * b.getDouble(i) + 1, g.get(a).getDouble(i), 1e-6);
+                assertEquals((1 - th * th) * a.getDouble(i), g.get(b).getDouble(i), 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void broadcastGradientsAreSummedBack() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor bias = Tensor.of(new float[] {10, 20, 30}, 3);
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Tensor y = Autograd.apply1(op("Add", 2), x, bias);
+            Map<Tensor, Tensor> g = Backward.gradients(s.tape(), y, List.of(bias));
+            assertArrayEquals(new float[] {2, 2, 2}, g.get(bias).toFloatArray());
+        }
+    }
+
+    @Test
+    void unrelatedTensorsGetNoGradient() {
+        Tensor a = Tensor.of(new float[] {1}, 1);
+        Tensor unused = Tensor.of(new float[] {1}, 1);
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Tensor y = Autograd.apply1(op("Neg", 1), a);
+            Map<Tensor, Tensor> g = Backward.gradients(s.tape(), y, List.of(a, unused));
+            assertEquals(-1.0, g.get(a).getDouble(0));
+            assertFalse(g.containsKey(unused));
+        }
+    }
+}
