@@ -166,6 +166,15 @@ public final class SingaRep {
         return plan.collect(frame, slots);
     }
 
+    /** The names of what {@link #run(List, int)} returns for a cut: the graph outputs or the last node's. */
+    public List<String> outputNamesAt(int lastLayers) {
+        if (lastLayers == -1 || lastLayers >= nodeCount()) {
+            return plan.outputNames;
+        }
+        int keep = lastLayers < 0 ? nodeCount() + lastLayers + 1 : lastLayers;
+        return model.getGraph().getNode(keep - 1).getOutputList().stream().filter(s -> !s.isEmpty()).toList();
+    }
+
     /** Feeds moved to this model's device. */
     private Value[] on(Value[] in) {
         if (device.isHost()) {

@@ -41,6 +41,8 @@ public class SonnxModel {
     private final Set<String> frozen = new HashSet<>();
     private RandomGenerator random = new SplittableRandom(0);
     private List<String> graphParameters = List.of();
+    /** While an export traces a forward pass: the graph values it returned, and where graph runs sit on the tape. */
+    private ExportTrace trace;
 
     public SonnxModel(ModelProto onnx) {
         this(onnx, CpuDevice.get());
@@ -95,11 +97,15 @@ public class SonnxModel {
         Autograd.Session s = Autograd.current();
         boolean train = s != null ? s.training() : training;
         Tape tape = s != null ? s.tape() : null;
+        int tapeStart = tape == null ? 0 : tape.size();
         List<Value> out = singaRep.runValues(List.of(x), lastLayers, train, tape,
                 s != null ? s.random() : random);
         List<Tensor> r = new ArrayList<>(out.size());
         for (Value v : out) {
             r.add(v.asTensor());
+        }
+        if (trace != null && tape != null) {
+            trace.graphRun(x, r, singaRep.outputNamesAt(lastLayers), tapeStart, tape.size());
         }
         return r;
     }
@@ -244,6 +250,11 @@ public class SonnxModel {
 
     private void nameLayers() {
         layers().forEach((name, layer) -> layer.setName(name));
+    }
+
+    /** Starts or ends (null) recording what an export needs from forward passes. */
+    public void setExportTrace(ExportTrace t) {
+        this.trace = t;
     }
 
     public ModelProto onnxModel() {
