@@ -1,0 +1,14 @@
+package dev.sonnx.driver.rank;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/** Where rank 0 keeps checkpoints and where every rank looks for one when a run restarts. */
+public interface CheckpointStore {
+
+    /** The newest complete checkpoint, if any. */
+    Optional<byte[]> latest() throws IOException;
+
+    /** Stores a checkpoint of {@code step} atomically (a reader never sees a partial one). */
+    void save(long step, byte[] checkpoint) throws IOException;
+}
