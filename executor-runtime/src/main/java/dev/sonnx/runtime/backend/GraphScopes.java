@@ -11,12 +11,12 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /** Name scoping of nested graphs: which names a body reads from the graphs around it. */
-final class GraphScopes {
+public final class GraphScopes {
     private GraphScopes() {
     }
 
     /** Names read anywhere inside {@code g} (nested bodies included) that {@code g} does not define. */
-    static Set<String> freeNames(GraphProto g) {
+    public static Set<String> freeNames(GraphProto g) {
         Set<String> defined = new HashSet<>();
         for (ValueInfoProto v : g.getInputList()) {
             defined.add(v.getName());

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend;
 
+import dev.sonnx.runtime.backend.passes.ConvBatchNormFolding;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
@@ -34,6 +35,10 @@ public final class SingaBackend {
                 : model.getGraph().getName().isEmpty() ? "(unnamed)" : "'" + model.getGraph().getName() + "'";
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
+        if (options.foldConstants && options.variables.isEmpty()) {
+            // inference only: training updates Conv and BatchNormalization parameters separately
+            inlined = ConvBatchNormFolding.apply(inlined);
+        }
         PlanCompiler.Env env = new PlanCompiler.Env(name, OpRegistry.standard(), opsets, device,
                 options.foldConstants, options.variables);
         Plan plan = new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();

@@ -1,0 +1,169 @@
+package dev.sonnx.runtime.backend.passes;
+
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Inference-time rewrite of Conv -> BatchNormalization into one Conv: with s = scale / sqrt(var + eps),
+ * W' = W * s (per output channel) and b' = (b - mean) * s + bias. Applies only when every weight and
+ * statistic is a float32 initializer, the Conv's output feeds nothing but the BatchNormalization, and
+ * the BatchNormalization is in inference form (one output, no training_mode).
+ */
+public final class ConvBatchNormFolding {
+    private ConvBatchNormFolding() {
+    }
+
+    public static ModelProto apply(ModelProto model) {
+        GraphProto g = model.getGraph();
+        Map<String, TensorProto> inits = new LinkedHashMap<>();
+        for (TensorProto t : g.getInitializerList()) {
+            inits.put(t.getName(), t);
+        }
+        Set<String> graphInputs = new HashSet<>();
+        for (ValueInfoProto v : g.getInputList()) {
+            graphInputs.add(v.getName());
+        }
+        Set<String> graphOutputs = new HashSet<>();
+        for (ValueInfoProto v : g.getOutputList()) {
+            graphOutputs.add(v.getName());
+        }
+        Map<String, Integer> uses = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) {
+            for (String in : n.getInputList()) {
+                uses.merge(in, 1, Integer::sum);
+            }
+        }
+        Map<String, NodeProto> convByOutput = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) {
+            if (n.getOpType().equals("Conv") && n.getDomain().isEmpty() && n.getOutputCount() == 1) {
+                convByOutput.put(n.getOutput(0), n);
+            }
+        }
+        Map<NodeProto, NodeProto> replace = new HashMap<>();
+        Set<NodeProto> drop = new HashSet<>();
+        Set<String> consumedInits = new HashSet<>();
+        int folded = 0;
+        for (NodeProto bn : g.getNodeList()) {
+            if (!bn.getOpType().equals("BatchNormalization") || !bn.getDomain().isEmpty()
+                    || bn.getOutputCount() != 1 || intAttr(bn, "training_mode", 0) != 0 || bn.getInputCount() != 5) {
+                continue;
+            }
+            NodeProto conv = convByOutput.get(bn.getInput(0));
+            if (conv == null || uses.getOrDefault(conv.getOutput(0), 0) != 1 || graphOutputs.contains(conv.getOutput(0))
+                    || conv.getInputCount() < 2) {
+                continue;
+            }
+            List<String> params = List.of(conv.getInput(1), bn.getInput(1), bn.getInput(2), bn.getInput(3),
+                    bn.getInput(4));
+            boolean constant = params.stream().allMatch(p -> isFloatInit(inits, p) && !graphInputs.contains(p));
+            boolean hasBias = conv.getInputCount() > 2 && !conv.getInput(2).isEmpty();
+            if (!constant || hasBias && (!isFloatInit(inits, conv.getInput(2)) || graphInputs.contains(conv.getInput(2)))) {
+                continue;
+            }
+            Tensor w = TensorProtos.toTensor(inits.get(conv.getInput(1)));
+            Tensor scale = TensorProtos.toTensor(inits.get(bn.getInput(1)));
+            Tensor bias = TensorProtos.toTensor(inits.get(bn.getInput(2)));
+            Tensor mean = TensorProtos.toTensor(inits.get(bn.getInput(3)));
+            Tensor var = TensorProtos.toTensor(inits.get(bn.getInput(4)));
+            int out = w.dim(0);
+            if (scale.size() != out || bias.size() != out || mean.size() != out || var.size() != out) {
+                continue;
+            }
+            float eps = floatAttr(bn, "epsilon", 1e-5f);
+            Tensor b = hasBias ? TensorProtos.toTensor(inits.get(conv.getInput(2))) : Tensor.zeros(DataType.FLOAT, out);
+            Tensor w2 = Tensor.zeros(DataType.FLOAT, w.shape());
+            Tensor b2 = Tensor.zeros(DataType.FLOAT, out);
+            int per = w.size() / out;
+            for (int c = 0; c < out; c++) {
+                double s = scale.getDouble(c) / Math.sqrt(var.getDouble(c) + eps);
+                for (int k = 0; k < per; k++) {
+                    w2.setDouble(c * per + k, w.getDouble(c * per + k) * s);
+                }
+                b2.setDouble(c, (b.getDouble(c) - mean.getDouble(c)) * s + bias.getDouble(c));
+            }
+            String wName = unique(inits, conv.getInput(1) + "_bnfolded");
+            String bName = unique(inits, (hasBias ? conv.getInput(2) : conv.getOutput(0) + "_bias") + "_bnfolded");
+            inits.put(wName, TensorProtos.fromTensor(w2, wName));
+            inits.put(bName, TensorProtos.fromTensor(b2, bName));
+            consumedInits.add(conv.getInput(1));
+            consumedInits.addAll(params.subList(1, 5));
+            if (hasBias) {
+                consumedInits.add(conv.getInput(2));
+            }
+            NodeProto.Builder fused = conv.toBuilder().clearInput().addInput(conv.getInput(0)).addInput(wName)
+                    .addInput(bName).clearOutput().addOutput(bn.getOutput(0));
+            replace.put(conv, fused.build());
+            drop.add(bn);
+            folded++;
+        }
+        if (folded == 0) {
+            return model;
+        }
+        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
+        for (NodeProto n : g.getNodeList()) {
+            if (!drop.contains(n)) {
+                out.addNode(replace.getOrDefault(n, n));
+            }
+        }
+        Set<String> stillUsed = new HashSet<>();
+        for (NodeProto n : out.getNodeList()) {
+            stillUsed.addAll(n.getInputList());
+            n.getAttributeList().forEach(a -> {
+                if (a.hasG()) {
+                    stillUsed.addAll(dev.sonnx.runtime.backend.GraphScopes.freeNames(a.getG()));
+                }
+            });
+        }
+        stillUsed.addAll(graphOutputs);
+        for (TensorProto t : inits.values()) {
+            if (!consumedInits.contains(t.getName()) || stillUsed.contains(t.getName()) || graphInputs.contains(t.getName())) {
+                out.addInitializer(t);
+            }
+        }
+        return model.toBuilder().setGraph(out).build();
+    }
+
+    private static boolean isFloatInit(Map<String, TensorProto> inits, String name) {
+        TensorProto t = inits.get(name);
+        return t != null && t.getDataType() == DataType.FLOAT.code();
+    }
+
+    private static String unique(Map<String, TensorProto> inits, String base) {
+        String name = base;
+        for (int i = 1; inits.containsKey(name); i++) {
+            name = base + "_" + i;
+        }
+        return name;
+    }
+
+    private static long intAttr(NodeProto n, String name, long def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getI();
+            }
+        }
+        return def;
+    }
+
+    private static float floatAttr(NodeProto n, String name, float def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getF();
+            }
+        }
+        return def;
+    }
+}
