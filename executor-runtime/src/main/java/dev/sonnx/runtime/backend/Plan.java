@@ -18,14 +18,12 @@ final class Plan implements Subgraph {
     /** One node to run. */
     static final class Step {
         final Operator op;
-        final int nodeIndex;
         final int[] in;
         final int[] out;
         int[] release = new int[0];
 
-        Step(Operator op, int nodeIndex, int[] in, int[] out) {
+        Step(Operator op, int[] in, int[] out) {
             this.op = op;
-            this.nodeIndex = nodeIndex;
             this.in = in;
             this.out = out;
         }
@@ -141,12 +139,18 @@ final class Plan implements Subgraph {
         return r;
     }
 
-    /** The number of steps that come from nodes before graph node {@code nodeIndex}. */
-    int stepsBefore(int nodeIndex) {
-        int n = 0;
-        while (n < steps.length && steps[n].nodeIndex < nodeIndex) {
-            n++;
+    /** Runs steps until every slot in {@code targets} holds a value (a cut of the graph). */
+    void executeUntil(Frame frame, int[] targets) {
+        int last = -1;
+        for (int s = 0; s < steps.length; s++) {
+            for (int o : steps[s].out) {
+                for (int t : targets) {
+                    if (o == t) {
+                        last = Math.max(last, s);
+                    }
+                }
+            }
         }
-        return n;
+        execute(frame, last + 1);
     }
 }

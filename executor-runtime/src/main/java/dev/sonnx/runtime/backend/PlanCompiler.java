@@ -110,10 +110,6 @@ final class PlanCompiler {
         List<NodeProto> ordered = topologicalOrder();
         List<Plan.Step> steps = new ArrayList<>();
         List<Set<Integer>> implicitInputs = new ArrayList<>();
-        Map<NodeProto, Integer> indexOf = new HashMap<>();
-        for (int i = 0; i < graph.getNodeCount(); i++) {
-            indexOf.put(graph.getNode(i), i);
-        }
         List<String> unsupported = new ArrayList<>();
         for (NodeProto np : ordered) {
             int[] in = new int[np.getInputCount()];
@@ -146,7 +142,7 @@ final class PlanCompiler {
             for (int o = 0; o < out.length; o++) {
                 out[o] = np.getOutput(o).isEmpty() ? -1 : define(np.getOutput(o), null);
             }
-            Plan.Step step = new Plan.Step(op, indexOf.get(np), in, out);
+            Plan.Step step = new Plan.Step(op, in, out);
             if (!tryFold(step, implicit)) {
                 steps.add(step);
                 implicitInputs.add(implicit);

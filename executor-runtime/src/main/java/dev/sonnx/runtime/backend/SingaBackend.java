@@ -35,14 +35,15 @@ public final class SingaBackend {
                 : model.getGraph().getName().isEmpty() ? "(unnamed)" : "'" + model.getGraph().getName() + "'";
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
-        if (options.foldConstants && options.variables.isEmpty()) {
-            // inference only: training updates Conv and BatchNormalization parameters separately
-            inlined = ConvBatchNormFolding.apply(inlined);
-        }
         PlanCompiler.Env env = new PlanCompiler.Env(name, OpRegistry.standard(), opsets, device,
                 options.foldConstants, options.variables);
-        Plan plan = new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
-        return new SingaRep(name, model, device, plan);
+        // Inference only: training updates Conv and BatchNormalization parameters separately.
+        boolean fuse = options.foldConstants && options.variables.isEmpty();
+        ModelProto optimized = fuse ? ConvBatchNormFolding.apply(inlined) : inlined;
+        Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
+        java.util.function.Supplier<Plan> unfused = optimized == inlined ? () -> plan
+                : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
+        return new SingaRep(name, model, device, plan, unfused);
     }
 
     /** Settings of {@link #prepare}. */

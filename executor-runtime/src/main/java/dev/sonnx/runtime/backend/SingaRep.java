@@ -27,15 +27,19 @@ public final class SingaRep {
     private final ModelProto model;
     private final Device device;
     private final Plan plan;
+    /** Compiled on the first cut whose values the optimized plan fused away (Conv+BatchNorm folding). */
+    private volatile Plan unfusedPlan;
+    private final java.util.function.Supplier<Plan> unfusedCompiler;
     /** Graph inputs the caller feeds (those without an initializer), in graph order. */
     private final List<ValueInfoProto> feeds;
     private final Map<String, Integer> feedPosition;
 
-    SingaRep(String name, ModelProto model, Device device, Plan plan) {
+    SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused) {
         this.name = name;
         this.model = model;
         this.device = device;
         this.plan = plan;
+        this.unfusedCompiler = unfused;
         Set<String> initializers = new HashSet<>();
         for (TensorProto t : model.getGraph().getInitializerList()) {
             initializers.add(t.getName());
@@ -149,9 +153,9 @@ public final class SingaRep {
         }
         RunOptions options = new RunOptions(device, training, tape,
                 random != null ? random : new SplittableRandom(System.nanoTime()));
-        Frame frame = new Frame(plan, options, null);
-        plan.bindInputs(frame, on(in));
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
+            Frame frame = new Frame(plan, options, null);
+            plan.bindInputs(frame, on(in));
             plan.execute(frame, plan.steps.length);
             return plan.collect(frame, plan.outputSlots);
         }
@@ -160,10 +164,13 @@ public final class SingaRep {
             throw new SonnxException("model " + name + ": lastLayers = " + lastLayers + " cuts all "
                     + nodeCount() + " nodes");
         }
-        plan.execute(frame, plan.stepsBefore(keep));
-        List<String> lastOutputs = model.getGraph().getNode(keep - 1).getOutputList();
-        int[] slots = lastOutputs.stream().filter(s -> !s.isEmpty()).mapToInt(plan.slotOf::get).toArray();
-        return plan.collect(frame, slots);
+        List<String> targets = outputNamesAt(lastLayers);
+        Plan p = targets.stream().allMatch(plan.slotOf::containsKey) ? plan : unfused();
+        int[] slots = targets.stream().mapToInt(p.slotOf::get).toArray();
+        Frame frame = new Frame(p, options, null);
+        p.bindInputs(frame, on(in));
+        p.executeUntil(frame, slots);
+        return p.collect(frame, slots);
     }
 
     /** The names of what {@link #run(List, int)} returns for a cut: the graph outputs or the last node's. */
@@ -173,6 +180,20 @@ public final class SingaRep {
         }
         int keep = lastLayers < 0 ? nodeCount() + lastLayers + 1 : lastLayers;
         return model.getGraph().getNode(keep - 1).getOutputList().stream().filter(s -> !s.isEmpty()).toList();
+    }
+
+    private Plan unfused() {
+        Plan p = unfusedPlan;
+        if (p == null) {
+            synchronized (this) {
+                p = unfusedPlan;
+                if (p == null) {
+                    p = unfusedCompiler.get();
+                    unfusedPlan = p;
+                }
+            }
+        }
+        return p;
     }
 
     /** Feeds moved to this model's device. */
