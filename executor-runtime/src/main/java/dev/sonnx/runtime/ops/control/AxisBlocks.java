@@ -14,7 +14,7 @@ import java.util.List;
  * contiguous chunks moved in bulk.
  */
 final class AxisBlocks {
-    /** Below this many elements per call, splitting the copy across threads does not pay. */
+    /** The rough cost of copying one element, for the device's decision to split a copy across threads. */
     private static final long COPY_COST = 1;
 
     private AxisBlocks() {
@@ -68,7 +68,7 @@ final class AxisBlocks {
         for (int i = 0; i < parts.size(); i++) {
             Tensor p = parts.get(i);
             checkJoinable(first, p, i, axis, what);
-            total += p.shape()[axis];
+            total = Math.addExact(total, p.shape()[axis]);
         }
         int[] outShape = first.shape().clone();
         outShape[axis] = total;
