@@ -17,7 +17,9 @@ import java.util.Set;
 /**
  * Elementwise operators: one table of functions with their derivatives beside them. Versions are
  * registered where the ONNX semantics changed (binary operators before opset 7 broadcast only with
- * an attribute); type-only revisions share an entry.
+ * an attribute; variadic ones broadcast from opset 8; Clip's bounds became inputs at 11); type-only
+ * revisions share an entry. Operators that need more than a function of the elements (Pow's mixed
+ * types, Clip, Where, PRelu, Sum...) have their classes.
  */
 public final class MathOps implements OpRegistry.OpSet {
     private static final Set<DataType> UNSIGNED = EnumSet.of(DataType.UINT8, DataType.UINT16, DataType.UINT32,
@@ -32,6 +34,8 @@ public final class MathOps implements OpRegistry.OpSet {
         registerActivations(r);
         registerComparisonAndLogic(r);
         registerBitwise(r);
+        registerVariadic(r);
+        registerSelection(r);
         registerClassification(r);
     }
 
@@ -48,6 +52,8 @@ public final class MathOps implements OpRegistry.OpSet {
         arithmetic(r, "Div", BinaryFn.of((a, b) -> a / b, (a, b) -> a / b,
                         (a, b) -> b == 0 ? 0 : a / b, (a, b) -> b == 0 ? 0 : Long.divideUnsigned(a, b))
                 .withKernel(FloatLoops.Binary.DIV), partials((a, b, y) -> 1 / b, (a, b, y) -> -y / b));
+        r.add("Pow", 1, (n, b) -> new PowOp(n, true));
+        r.add("Pow", 7, (n, b) -> new PowOp(n, false));
         r.add("Mod", 10, (n, b) -> new BinaryOp(n, modSpec(n.attributes()), false));
     }
 
@@ -161,6 +167,8 @@ public final class MathOps implements OpRegistry.OpSet {
                         + approximate + "\"");
             };
         });
+        r.add("PRelu", 1, (n, b) -> new PReluOp(n, true));
+        r.add("PRelu", 7, (n, b) -> new PReluOp(n, false));
     }
 
     // ------------------------------------------------------------------ comparison and logic
@@ -207,6 +215,23 @@ public final class MathOps implements OpRegistry.OpSet {
         bitwise(r, "BitwiseOr", BinaryFn.integer((a, b) -> a | b, (a, b) -> a | b));
         bitwise(r, "BitwiseXor", BinaryFn.integer((a, b) -> a ^ b, (a, b) -> a ^ b));
         unary(r, "BitwiseNot", 18, INTEGERS, UnaryFn.of(null, x -> ~x), null);
+    }
+
+    // ------------------------------------------------------------------ variadic
+
+    private static void registerVariadic(OpRegistry r) {
+        variadic(r, "Sum", VariadicOp.Kind.SUM, FLOATS);
+        variadic(r, "Mean", VariadicOp.Kind.MEAN, FLOATS);
+        variadic(r, "Max", VariadicOp.Kind.MAX, NUMERIC);
+        variadic(r, "Min", VariadicOp.Kind.MIN, NUMERIC);
+    }
+
+    // ------------------------------------------------------------------ selection
+
+    private static void registerSelection(OpRegistry r) {
+        r.add("Clip", 1, (n, b) -> new ClipOp(n, FLOATS, true)); // float bounds for float types only
+        r.add("Clip", 11, (n, b) -> new ClipOp(n, NUMERIC, false));
+        r.add("Where", 9, (n, b) -> new WhereOp(n));
     }
 
     // ------------------------------------------------------------------ classification
@@ -272,5 +297,11 @@ public final class MathOps implements OpRegistry.OpSet {
     private static void bitwise(OpRegistry r, String op, BinaryFn fn) {
         BinaryOp.Spec spec = BinaryOp.Spec.arithmetic(INTEGERS, fn, null);
         r.add(op, 18, (n, b) -> new BinaryOp(n, spec, false));
+    }
+
+    /** Sum, Mean, Max, Min: inputs of one shape until opset 8, broadcast from 8. */
+    private static void variadic(OpRegistry r, String op, VariadicOp.Kind kind, Set<DataType> types) {
+        r.add(op, 1, (n, b) -> new VariadicOp(n, kind, types, false));
+        r.add(op, 8, (n, b) -> new VariadicOp(n, kind, types, true));
     }
 }
