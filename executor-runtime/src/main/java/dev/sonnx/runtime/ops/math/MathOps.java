@@ -17,9 +17,9 @@ import java.util.Set;
 /**
  * Elementwise operators: one table of functions with their derivatives beside them. Versions are
  * registered where the ONNX semantics changed (binary operators before opset 7 broadcast only with
- * an attribute; variadic ones broadcast from opset 8; Clip's bounds became inputs at 11); type-only
- * revisions share an entry. Operators that need more than a function of the elements (Pow's mixed
- * types, Clip, Where, PRelu, Sum...) have their classes.
+ * an attribute; variadic ones broadcast from opset 8; Clip's bounds became inputs at 11; Cast's
+ * target was a name before 6); type-only revisions share an entry. Operators that need more than a
+ * function of the elements (Pow's mixed types, Clip, Where, Cast, PRelu, Sum...) have their classes.
  */
 public final class MathOps implements OpRegistry.OpSet {
     private static final Set<DataType> UNSIGNED = EnumSet.of(DataType.UINT8, DataType.UINT16, DataType.UINT32,
@@ -36,7 +36,7 @@ public final class MathOps implements OpRegistry.OpSet {
         registerBitwise(r);
         registerVariadic(r);
         registerSelection(r);
-        registerClassification(r);
+        registerConversion(r);
     }
 
     // ------------------------------------------------------------------ arithmetic
@@ -234,9 +234,14 @@ public final class MathOps implements OpRegistry.OpSet {
         r.add("Where", 9, (n, b) -> new WhereOp(n));
     }
 
-    // ------------------------------------------------------------------ classification
+    // ------------------------------------------------------------------ conversion and classification
 
-    private static void registerClassification(OpRegistry r) {
+    private static void registerConversion(OpRegistry r) {
+        r.add("Cast", 1, (n, b) -> CastOp.cast(n, 1));
+        r.add("Cast", 6, (n, b) -> CastOp.cast(n, 6));
+        r.add("Cast", 19, (n, b) -> CastOp.cast(n, 19));
+        r.add("CastLike", 15, (n, b) -> CastOp.castLike(n, 15));
+        r.add("CastLike", 19, (n, b) -> CastOp.castLike(n, 19));
         r.add("IsNaN", 9, (n, b) -> new PredicateOp(n, FLOATS, x -> x != x));
         r.add("IsInf", 10, (n, b) -> {
             boolean positive = n.attributes().getLong("detect_positive", 1) != 0;
