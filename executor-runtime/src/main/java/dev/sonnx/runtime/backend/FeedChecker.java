@@ -15,7 +15,7 @@ final class FeedChecker {
     private FeedChecker() {
     }
 
-    static void check(String model, ValueInfoProto declared, Value given) {
+    static void check(String model, ValueInfoProto declared, Value given, boolean checkShapes) {
         String name = declared.getName();
         if (given == null) {
             throw new SonnxException("model " + model + ": input '" + name + "' is missing (expected "
@@ -24,14 +24,14 @@ final class FeedChecker {
         if (!declared.hasType()) {
             return;
         }
-        String problem = mismatch(declared.getType(), given);
+        String problem = mismatch(declared.getType(), given, checkShapes);
         if (problem != null) {
             throw new SonnxException("model " + model + ": input '" + name + "': expected "
                     + TypeText.of(declared.getType()) + ", given " + given.describe() + " (" + problem + ")");
         }
     }
 
-    private static String mismatch(TypeProto type, Value v) {
+    private static String mismatch(TypeProto type, Value v, boolean checkShapes) {
         switch (type.getValueCase()) {
             case TENSOR_TYPE -> {
                 if (!(v instanceof Tensor t)) {
@@ -41,7 +41,7 @@ final class FeedChecker {
                 if (tt.getElemType() != 0 && tt.getElemType() != t.dtype().code()) {
                     return "element type differs";
                 }
-                if (tt.hasShape()) {
+                if (checkShapes && tt.hasShape()) {
                     TensorShapeProto s = tt.getShape();
                     if (s.getDimCount() != t.rank()) {
                         return "rank " + t.rank() + " instead of " + s.getDimCount();
@@ -62,7 +62,7 @@ final class FeedChecker {
                 if (v instanceof OptionalValue) {
                     return null;
                 }
-                return mismatch(type.getOptionalType().getElemType(), v);
+                return mismatch(type.getOptionalType().getElemType(), v, checkShapes);
             }
             default -> {
                 return null;
