@@ -6,8 +6,10 @@ import java.util.Arrays;
 
 /**
  * The integer reduction kernel, on int64 values (narrower integers and bool are widened first).
- * Sums and products wrap as C integer arithmetic does. For uint64, MAX and MIN get their input with
- * the sign bit flipped (so signed order is unsigned order) and flip their result back.
+ * Sums and products wrap as C integer arithmetic does (a mean divides the wrapped sum, as
+ * onnxruntime does; numpy would go through float64 and lose the low bits instead). For uint64, MAX
+ * and MIN get their input with the sign bit flipped (so signed order is unsigned order) and flip
+ * their result back.
  */
 final class LongReducer implements ReduceEngine.Kernel {
     private final LongBuffer x;
