@@ -97,6 +97,17 @@ final class ClassTargets {
         return t;
     }
 
+    /** Per position: -logProb(n, target, d) * weight, 0 where ignored (only the targets are read). */
+    double[] losses(Tensor logProb) {
+        double[] losses = new double[cls.length];
+        for (int p = 0; p < losses.length; p++) {
+            if (cls[p] >= 0) {
+                losses[p] = -logProb.getDouble(scoreOffset(p, cls[p])) * weight[p];
+            }
+        }
+        return losses;
+    }
+
     /** Offset in the scores of (position p's batch index, class c, position p's spatial index). */
     int scoreOffset(int p, int c) {
         int b = p / spatial;

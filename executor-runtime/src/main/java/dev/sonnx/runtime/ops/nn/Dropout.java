@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.ByteBuffer;
@@ -90,7 +91,7 @@ final class Dropout extends Operator {
         // ratio 1 drops everything; multiplying by 1 / 0 would turn the zeros into NaN.
         double scale = ratio >= 1 ? 0 : 1 / (1 - ratio);
         Tensor y = Tensor.zeros(x.dtype(), x.shape());
-        apply(x, keep, scale, y);
+        apply(x, keep, scale, y, ctx.device());
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(keep, scale));
         }
@@ -121,19 +122,22 @@ final class Dropout extends Operator {
     }
 
     /** out = keep ? in * scale : 0, in the tensors' type. */
-    private static void apply(Tensor in, boolean[] keep, double scale, Tensor out) {
-        int n = keep.length;
+    private static void apply(Tensor in, boolean[] keep, double scale, Tensor out, Device device) {
         if (in.dtype() == DataType.FLOAT) {
             FloatBuffer a = in.floats();
             FloatBuffer b = out.floats();
             float s = (float) scale;
-            for (int i = 0; i < n; i++) {
-                b.put(i, keep[i] ? a.get(i) * s : 0f);
-            }
+            device.parallelFor(keep.length, 2, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    b.put(i, keep[i] ? a.get(i) * s : 0f);
+                }
+            });
         } else {
-            for (int i = 0; i < n; i++) {
-                out.setDouble(i, keep[i] ? in.getDouble(i) * scale : 0);
-            }
+            device.parallelFor(keep.length, 4, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    out.setDouble(i, keep[i] ? in.getDouble(i) * scale : 0);
+                }
+            });
         }
     }
 
@@ -179,7 +183,7 @@ final class Dropout extends Operator {
             return grads;
         }
         Tensor gx = Tensor.zeros(gy.dtype(), gy.shape());
-        apply(gy, s.keep(), s.scale(), gx);
+        apply(gy, s.keep(), s.scale(), gx, g.device());
         grads[0] = gx;
         return grads;
     }

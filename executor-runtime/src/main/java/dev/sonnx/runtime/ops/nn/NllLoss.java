@@ -35,14 +35,7 @@ final class NllLoss extends Operator {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input 'input'");
         ClassTargets t = ClassTargets.of(x, required(inputs, 1), tensor(inputs, 2), ignoreIndex, NAMES);
-        double[] logp = DoubleArrays.of(x);
-        double[] losses = new double[t.cls.length];
-        for (int p = 0; p < losses.length; p++) {
-            if (t.cls[p] >= 0) {
-                losses[p] = -logp[t.scoreOffset(p, t.cls[p])] * t.weight[p];
-            }
-        }
-        return outputs(reduction.apply(losses, t, x.dtype()));
+        return outputs(reduction.apply(t.losses(x), t, x.dtype()));
     }
 
     @Override

@@ -37,19 +37,23 @@ final class SoftmaxCrossEntropyLoss extends Operator {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input 'scores'");
         ClassTargets t = ClassTargets.of(x, required(inputs, 1), tensor(inputs, 2), ignoreIndex, NAMES);
-        double[] logp = new double[x.size()];
-        SoftmaxKernel.run(DoubleArrays.of(x), logp, classAxis(t), true, ctx.device());
-        double[] losses = new double[t.cls.length];
-        for (int p = 0; p < losses.length; p++) {
-            if (t.cls[p] >= 0) {
-                losses[p] = -logp[t.scoreOffset(p, t.cls[p])] * t.weight[p];
-            }
-        }
-        Tensor logProb = node.hasOutput(1) ? DoubleArrays.toTensor(logp, x.dtype(), x.shape()) : null;
+        Tensor logProb = logSoftmax(x, classAxis(t), ctx);
         if (ctx.recording()) {
-            ctx.saveForBackward(logp);
+            ctx.saveForBackward(logProb);
         }
-        return outputs(reduction.apply(losses, t, x.dtype()), logProb);
+        return outputs(reduction.apply(t.losses(logProb), t, x.dtype()), node.hasOutput(1) ? logProb : null);
+    }
+
+    /** log_softmax along the class axis, in the scores' type (float32 straight on its buffers). */
+    private static Tensor logSoftmax(Tensor x, AxisLayout classes, OpContext ctx) {
+        if (x.dtype() == DataType.FLOAT) {
+            Tensor y = Tensor.zeros(DataType.FLOAT, x.shape());
+            SoftmaxKernel.run(x.floats(), y.floats(), classes, true, ctx.device());
+            return y;
+        }
+        double[] y = new double[x.size()];
+        SoftmaxKernel.run(DoubleArrays.of(x), y, classes, true, ctx.device());
+        return DoubleArrays.toTensor(y, x.dtype(), x.shape());
     }
 
     private static AxisLayout classAxis(ClassTargets t) {
@@ -73,7 +77,7 @@ final class SoftmaxCrossEntropyLoss extends Operator {
         }
         Tensor x = g.input(0);
         ClassTargets t = ClassTargets.of(x, g.input(1), g.input(2), ignoreIndex, NAMES);
-        double[] logp = (double[]) g.saved();
+        double[] logp = DoubleArrays.of((Tensor) g.saved());
         Tensor glp = g.gradOutput(1);
         double[] gl = glp == null ? new double[x.size()] : DoubleArrays.of(glp);
         double[] pg = reduction.positionGrads(g.gradOutput(0), t);
