@@ -12,6 +12,7 @@ import dev.sonnx.runtime.tensor.Value;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -50,7 +51,7 @@ final class CumSum extends Operator {
         }
         if (axisTensor.size() != 1 || axisTensor.rank() > 1) {
             throw new IllegalArgumentException("input 'axis' must be a scalar, got shape "
-                    + java.util.Arrays.toString(axisTensor.shape()));
+                    + Arrays.toString(axisTensor.shape()));
         }
         long axis = axisTensor.getLong(0);
         int rank = x.rank();
@@ -64,9 +65,19 @@ final class CumSum extends Operator {
         return AxisLayout.around(x.shape(), (int) (axis < 0 ? axis + rank : axis));
     }
 
-    /** The running sums of x along the layout's axis, from the end when {@code fromEnd}. */
+    /**
+     * The running sums of x along the layout's axis, from the end when {@code fromEnd}. Each output
+     * is the sum before (exclusive) or through (inclusive) its own element: written as acc or
+     * acc + v before acc takes v.
+     */
     private Tensor cumsum(Tensor x, AxisLayout l, boolean fromEnd, Device device) {
         DataType t = x.dtype();
+        if (t == DataType.FLOAT16 || t == DataType.BFLOAT16) {
+            return ReduceEngine.convert(cumsum(ReduceEngine.convert(x, DataType.FLOAT), l, fromEnd, device), t);
+        }
+        if (t == DataType.INT32 || t == DataType.UINT32) {
+            return ReduceEngine.convert(cumsum(ReduceEngine.convert(x, DataType.INT64), l, fromEnd, device), t);
+        }
         Tensor out = Tensor.zeros(t, x.shape());
         if (x.size() == 0) {
             return out;
@@ -75,19 +86,12 @@ final class CumSum extends Operator {
             case FLOAT -> {
                 FloatBuffer in = x.floats();
                 FloatBuffer o = out.floats();
-                scan(l, fromEnd, device, (src, inner, len, step, acc, unusedLongs) -> {
-                    java.util.Arrays.fill(acc, 0);
-                    for (int k = 0; k < len; k++) {
-                        int b = src + k * step;
+                scan(l, fromEnd, device, (first, inner, len, step, acc, unused) -> {
+                    for (int k = 0, b = first; k < len; k++, b += step) {
                         for (int i = 0; i < inner; i++) {
                             double v = in.get(b + i);
-                            if (exclusive) {
-                                o.put(b + i, (float) acc[i]);
-                                acc[i] += v;
-                            } else {
-                                acc[i] += v;
-                                o.put(b + i, (float) acc[i]);
-                            }
+                            o.put(b + i, (float) (exclusive ? acc[i] : acc[i] + v));
+                            acc[i] += v;
                         }
                     }
                 });
@@ -95,49 +99,29 @@ final class CumSum extends Operator {
             case DOUBLE -> {
                 DoubleBuffer in = x.doubles();
                 DoubleBuffer o = out.doubles();
-                scan(l, fromEnd, device, (src, inner, len, step, acc, unusedLongs) -> {
-                    java.util.Arrays.fill(acc, 0);
-                    for (int k = 0; k < len; k++) {
-                        int b = src + k * step;
+                scan(l, fromEnd, device, (first, inner, len, step, acc, unused) -> {
+                    for (int k = 0, b = first; k < len; k++, b += step) {
                         for (int i = 0; i < inner; i++) {
                             double v = in.get(b + i);
-                            if (exclusive) {
-                                o.put(b + i, acc[i]);
-                                acc[i] += v;
-                            } else {
-                                acc[i] += v;
-                                o.put(b + i, acc[i]);
-                            }
+                            o.put(b + i, exclusive ? acc[i] : acc[i] + v);
+                            acc[i] += v;
                         }
                     }
                 });
-            }
-            case FLOAT16, BFLOAT16 -> {
-                Tensor wide = cumsum(ReduceEngine.convert(x, DataType.FLOAT), l, fromEnd, device);
-                return ReduceEngine.convert(wide, t);
             }
             default -> {
-                Tensor wide = t == DataType.INT64 || t == DataType.UINT64 ? x : ReduceEngine.convert(x, DataType.INT64);
-                Tensor res = t == DataType.INT64 || t == DataType.UINT64 ? out : Tensor.zeros(DataType.INT64, x.shape());
-                LongBuffer in = wide.longs();
-                LongBuffer o = res.longs();
-                scan(l, fromEnd, device, (src, inner, len, step, unusedDoubles, acc) -> {
-                    java.util.Arrays.fill(acc, 0);
-                    for (int k = 0; k < len; k++) {
-                        int b = src + k * step;
+                // int64 and uint64: two's complement sums are the same bits either way
+                LongBuffer in = x.longs();
+                LongBuffer o = out.longs();
+                scan(l, fromEnd, device, (first, inner, len, step, unused, acc) -> {
+                    for (int k = 0, b = first; k < len; k++, b += step) {
                         for (int i = 0; i < inner; i++) {
                             long v = in.get(b + i);
-                            if (exclusive) {
-                                o.put(b + i, acc[i]);
-                                acc[i] += v;
-                            } else {
-                                acc[i] += v;
-                                o.put(b + i, acc[i]);
-                            }
+                            o.put(b + i, exclusive ? acc[i] : acc[i] + v);
+                            acc[i] += v;
                         }
                     }
                 });
-                return res == out ? out : ReduceEngine.convert(res, t);
             }
         }
         return out;
@@ -145,8 +129,8 @@ final class CumSum extends Operator {
 
     /**
      * One outer slice: {@code len} rows of {@code inner} elements, the first at {@code start}, the
-     * next {@code step} elements further (negative when running from the end), with accumulators of
-     * {@code inner} elements (one array per thread, to be cleared by the body).
+     * next {@code step} elements further (negative when running from the end), with zeroed
+     * accumulators of {@code inner} elements.
      */
     @FunctionalInterface
     private interface Slice {
@@ -162,6 +146,8 @@ final class CumSum extends Operator {
             long[] longs = new long[inner];
             for (int o = s; o < e; o++) {
                 int first = l.base(o, 0) + (fromEnd ? (len - 1) * inner : 0);
+                Arrays.fill(doubles, 0);
+                Arrays.fill(longs, 0);
                 body.run(first, inner, len, step, doubles, longs);
             }
         });

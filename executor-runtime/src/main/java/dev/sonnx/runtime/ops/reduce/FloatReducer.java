@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.reduce;
 
 import dev.sonnx.runtime.ops.reduce.ReduceKind.Fold;
+import dev.sonnx.runtime.tensor.Device;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -21,22 +22,28 @@ final class FloatReducer implements ReduceEngine.Kernel {
     }
 
     @Override
-    public void rows(int from, int to) {
+    public void rows(int from, int to, Device device) {
         for (int o = from; o < to; o++) {
             int off = o * reduced;
             double result;
             if (kind.fold == Fold.EXP_SUM) {
-                double shift = ReduceEngine.shift(fold(Fold.MAX, off, 0));
-                result = kind.finish(fold(Fold.EXP_SUM, off, shift), reduced, shift);
+                double shift = ReduceEngine.shift(foldRow(Fold.MAX, off, 0, device));
+                result = kind.finish(foldRow(Fold.EXP_SUM, off, shift, device), reduced, shift);
             } else {
-                result = kind.finish(fold(kind.fold, off, 0), reduced, 0);
+                result = kind.finish(foldRow(kind.fold, off, 0, device), reduced, 0);
             }
             y.put(o, (float) result);
         }
     }
 
-    private double fold(Fold f, int off, double shift) {
-        int end = off + reduced;
+    /** The fold of the row at {@code off}; long rows by chunks (no lambda for the usual short ones). */
+    private double foldRow(Fold f, int off, double shift, Device device) {
+        return reduced <= ReduceEngine.CHUNK ? fold(f, off, off + reduced, shift)
+                : ReduceEngine.foldChunks(device, reduced, f, (s, e) -> fold(f, off + s, off + e, shift));
+    }
+
+    /** The fold of elements [off, end). */
+    private double fold(Fold f, int off, int end, double shift) {
         double a = f.identity();
         switch (f) {
             case SUM -> {

@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.reduce;
 
 import dev.sonnx.runtime.ops.reduce.ReduceKind.Fold;
+import dev.sonnx.runtime.tensor.Device;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 
@@ -40,14 +41,17 @@ final class LongReducer implements ReduceEngine.Kernel {
     }
 
     @Override
-    public void rows(int from, int to) {
+    public void rows(int from, int to, Device device) {
         for (int o = from; o < to; o++) {
-            y.put(o, kind.finish(fold(o * reduced) ^ flip, reduced, unsigned));
+            int off = o * reduced;
+            long acc = reduced <= ReduceEngine.CHUNK ? fold(off, off + reduced)
+                    : ReduceEngine.foldChunks(device, reduced, kind.fold, identity, (s, e) -> fold(off + s, off + e));
+            y.put(o, kind.finish(acc ^ flip, reduced, unsigned));
         }
     }
 
-    private long fold(int off) {
-        int end = off + reduced;
+    /** The fold of elements [off, end). */
+    private long fold(int off, int end) {
         long a = identity;
         switch (kind.fold) {
             case SUM -> {

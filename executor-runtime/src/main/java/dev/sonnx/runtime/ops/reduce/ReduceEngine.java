@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.reduce;
 
+import dev.sonnx.runtime.ops.reduce.ReduceKind.Fold;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Shapes;
@@ -16,14 +17,19 @@ import java.nio.ByteBuffer;
 public final class ReduceEngine {
     /** Columns per block: accumulators stay in L1 and a block is enough work to schedule. */
     static final int BLOCK = 512;
+    /**
+     * Rows longer than this fold as chunks of this many elements, combined in order: the chunks of
+     * a long row can run in parallel, and results do not depend on the thread count.
+     */
+    static final int CHUNK = 1 << 14;
 
     private ReduceEngine() {
     }
 
     /** One domain's kernel: whole rows when inner = 1, column blocks otherwise. */
     interface Kernel {
-        /** Outputs {@code [from, to)} when inner = 1. */
-        void rows(int from, int to);
+        /** Outputs {@code [from, to)} when inner = 1 (long rows split their chunks on {@code device}). */
+        void rows(int from, int to, Device device);
 
         /** Outputs {@code o * inner + [i0, i0 + n)}, n <= BLOCK. */
         void columns(int o, int i0, int n, Scratch scratch);
@@ -34,6 +40,67 @@ public final class ReduceEngine {
         final double[] acc = new double[BLOCK];
         final double[] shift = new double[BLOCK];
         final long[] longs = new long[BLOCK];
+    }
+
+    /** A fold of elements [from, to) of one row, relative to the row's start. */
+    @FunctionalInterface
+    interface RangeFold {
+        double fold(int from, int to);
+    }
+
+    /** {@link RangeFold} for integers. */
+    @FunctionalInterface
+    interface LongRangeFold {
+        long fold(int from, int to);
+    }
+
+    /** Folds a row of n elements chunk by chunk (see {@link #CHUNK}); partials combine by {@code f}. */
+    static double foldChunks(Device device, int n, Fold f, RangeFold body) {
+        if (n <= CHUNK) {
+            return body.fold(0, n);
+        }
+        int chunks = (n - 1) / CHUNK + 1;
+        double[] partial = new double[chunks];
+        device.parallelFor(chunks, CHUNK, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                partial[c] = body.fold(c * CHUNK, Math.min(n, (c + 1) * CHUNK));
+            }
+        });
+        double acc = partial[0];
+        for (int c = 1; c < chunks; c++) {
+            double p = partial[c];
+            acc = switch (f) {
+                case PROD -> acc * p;
+                case MAX -> Math.max(acc, p);
+                case MIN -> Math.min(acc, p);
+                default -> acc + p;
+            };
+        }
+        return acc;
+    }
+
+    /** {@link #foldChunks} for integers; {@code identity} is the empty fold. */
+    static long foldChunks(Device device, int n, Fold f, long identity, LongRangeFold body) {
+        if (n <= CHUNK) {
+            return body.fold(0, n);
+        }
+        int chunks = (n - 1) / CHUNK + 1;
+        long[] partial = new long[chunks];
+        device.parallelFor(chunks, CHUNK, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                partial[c] = body.fold(c * CHUNK, Math.min(n, (c + 1) * CHUNK));
+            }
+        });
+        long acc = identity;
+        for (long p : partial) {
+            acc = switch (f) {
+                case PROD -> acc * p;
+                case MAX -> Math.max(acc, p);
+                case MIN -> Math.min(acc, p);
+                default -> acc + p;
+            };
+        }
+        return acc;
     }
 
     /** The LogSumExp shift for a maximum: itself, or 0 when infinite (so no inf - inf appears). */
@@ -99,7 +166,7 @@ public final class ReduceEngine {
         int inner = plan.inner();
         long cost = Math.max(1, plan.reduced());
         if (inner == 1) {
-            device.parallelFor(outer, cost, kernel::rows);
+            device.parallelFor(outer, cost, (s, e) -> kernel.rows(s, e, device));
             return;
         }
         int blocks = (inner + BLOCK - 1) / BLOCK;

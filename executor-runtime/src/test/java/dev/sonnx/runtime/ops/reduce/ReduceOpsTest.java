@@ -151,6 +151,34 @@ class ReduceOpsTest {
         assertClose(reference(kind, x, shape, 0, 2), runAttr(kind, xf, false, 0, 2), 1e-5);
     }
 
+    /** Rows longer than the engine's chunk fold chunk by chunk (in parallel when rows are few). */
+    @ParameterizedTest
+    @EnumSource(ReduceKind.class)
+    void longRowsMatchBruteForce(ReduceKind kind) {
+        int[] shape = {2, 40_000};
+        double[] x = kind == ReduceKind.PROD ? random(7, 80_000, 0.999, 1.001) : inputFor(kind, 80_000);
+        Tensor xd = Tensor.of(x, shape);
+        assertClose(reference(kind, x, shape, 1), runInput(kind, xd, false, 1), 1e-9);
+        assertClose(reference(kind, x, shape, 0, 1), runInput(kind, xd, false, 0, 1), 1e-9);
+    }
+
+    @Test
+    void longIntegerRows() {
+        long[] v = new long[50_000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (i * 7919L) % 1000 - 500;
+        }
+        long sum = 0;
+        long max = Long.MIN_VALUE;
+        for (long a : v) {
+            sum += a;
+            max = Math.max(max, a);
+        }
+        Tensor x = Tensor.of(v, v.length);
+        assertEquals(sum, runInput(ReduceKind.SUM, x, false, 0).getLong(0));
+        assertEquals(max, runInput(ReduceKind.MAX, x, false, 0).getLong(0));
+    }
+
     @Test
     void keepdimsShapes() {
         Tensor x = Tensor.of(random(1, 24, -1, 1), 2, 3, 4);
