@@ -58,6 +58,11 @@ public enum ReduceKind {
         return opType;
     }
 
+    /** Whether reducing a single element gives the element itself (no map, no finish that changes it). */
+    boolean identityOnOneElement() {
+        return this == SUM || this == MEAN || this == MAX || this == MIN || this == PROD;
+    }
+
     /**
      * The result from the folded value of {@code count} elements (float types). For LOG_SUM_EXP,
      * {@code acc} is the sum of exp(x - shift).

@@ -51,9 +51,14 @@ final class ReduceOp extends Operator {
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input 'data'");
-        ReducePlan plan = ReducePlan.of(x.shape(), reducedAxes(x.rank(), inputs), keepdims);
+        boolean[] axes = reducedAxes(x.rank(), inputs);
+        ReducePlan plan = ReducePlan.of(x.shape(), axes, keepdims);
         if (ctx.recording()) {
             ctx.saveForBackward(plan);
+        }
+        if (plan.reduced() == 1 && kind.identityOnOneElement()) {
+            // nothing folds together (no axes, or only size-1 ones) and each element maps to itself
+            return outputs(x.reshape(plan.outShape()));
         }
         return outputs(ReduceEngine.reduce(x, plan, kind, ctx.device()));
     }
