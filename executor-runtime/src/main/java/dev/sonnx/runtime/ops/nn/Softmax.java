@@ -37,9 +37,7 @@ final class Softmax extends Operator {
         if (rank == 0) {
             return new AxisLayout(1, 1, 1);
         }
-        // The coercion also accepts axis = rank (rows of one element).
-        int hi = coerce2d ? rank : rank - 1;
-        if (axis < -rank || axis > hi) {
+        if (axis < -rank || axis >= rank) {
             throw new IllegalArgumentException(op + ": attribute 'axis' = " + axis
                     + " is out of range for input of rank " + rank);
         }
