@@ -332,7 +332,7 @@ final class PlanCompiler {
         }
         Plan foldPlan = new Plan(label, Map.of(), new String[0], new Value[0], new int[0], List.of(),
                 new int[0], List.of(), new Plan.Step[0], new String[0], new int[0]);
-        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0)), null);
+        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0), null), null);
         Value[] out;
         try {
             out = frame.runOp(step.op, in);

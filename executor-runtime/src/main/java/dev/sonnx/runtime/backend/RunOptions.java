@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.autograd.Tape;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import java.util.random.RandomGenerator;
 
@@ -10,11 +11,14 @@ final class RunOptions {
     final boolean training;
     final Tape tape;
     final RandomGenerator random;
+    /** Where kernels' outputs come from during the run (null: fresh memory, as at prepare). */
+    final Arena arena;
 
-    RunOptions(Device device, boolean training, Tape tape, RandomGenerator random) {
+    RunOptions(Device device, boolean training, Tape tape, RandomGenerator random, Arena arena) {
         this.device = device;
         this.training = training;
         this.tape = tape;
         this.random = random;
+        this.arena = arena;
     }
 }

@@ -1,10 +1,12 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.autograd.Autograd;
 import dev.sonnx.runtime.autograd.Tape;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -160,8 +162,43 @@ public final class SingaRep {
                 FeedChecker.check(name, declared, in[p], checkFeedShapes);
             }
         }
+        Arena arena = newArena(tape);
         RunOptions options = new RunOptions(device, training, tape,
-                random != null ? random : new SplittableRandom(System.nanoTime()));
+                random != null ? random : new SplittableRandom(System.nanoTime()), arena);
+        try {
+            Value[] out = runPlan(in, lastLayers, options);
+            if (arena != null) {
+                for (Value v : out) {
+                    arena.escape(v);
+                }
+            }
+            return out;
+        } finally {
+            if (arena != null && tape == null) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * A run's memory: pooled and recycled as values die when nothing records; when a tape records,
+     * recycled only when the training step that owns the tape ends (the tape reads every value until
+     * backward is done). Without a step to tie it to, a recorded run uses fresh memory.
+     */
+    private static Arena newArena(Tape tape) {
+        if (tape == null) {
+            return new Arena(false);
+        }
+        Autograd.Session session = Autograd.current();
+        if (session == null || session.tape() != tape) {
+            return null;
+        }
+        Arena arena = new Arena(true);
+        session.onClose(arena::close);
+        return arena;
+    }
+
+    private Value[] runPlan(Value[] in, int lastLayers, RunOptions options) {
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
             Frame frame = new Frame(plan, options, null);
             plan.bindInputs(frame, on(in));
