@@ -178,22 +178,26 @@ final class IndexMap {
         }
         int rank = outer.length;
         device.parallelFor(rows, costPerElement * rowLength, (startRow, endRow) -> {
+            // odometer over the outer axes, with the source offset and padding count kept up to date
             int[] coord = new int[rank];
             int rem = startRow;
             for (int d = rank - 1; d >= 0; d--) {
                 coord[d] = rem % outer[d].length;
                 rem /= outer[d].length;
             }
-            for (int row = startRow; row < endRow; row++) {
-                int src = base;
-                boolean fill = allFill;
-                for (int d = 0; d < rank && !fill; d++) {
-                    int o = outer[d][coord[d]];
-                    fill = o == FILL;
+            int src = base;
+            int fills = allFill ? 1 : 0;
+            for (int d = 0; d < rank; d++) {
+                int o = outer[d][coord[d]];
+                if (o == FILL) {
+                    fills++;
+                } else {
                     src += o;
                 }
+            }
+            for (int row = startRow; row < endRow; row++) {
                 int outPos = row * rowLength;
-                if (fill) {
+                if (fills > 0) {
                     body.run(outPos, FILL, 0, rowLength);
                 } else {
                     for (int r = 0; r < runSrc.length; r++) {
@@ -201,8 +205,18 @@ final class IndexMap {
                         body.run(outPos + runOut[r], s == FILL ? FILL : src + s, runStep[r], runLen[r]);
                     }
                 }
-                for (int d = rank - 1; d >= 0 && ++coord[d] == outer[d].length; d--) {
-                    coord[d] = 0;
+                for (int d = rank - 1; d >= 0; d--) {
+                    int[] t = outer[d];
+                    int before = t[coord[d]];
+                    if (++coord[d] == t.length) {
+                        coord[d] = 0;
+                    }
+                    int after = t[coord[d]];
+                    fills += (after == FILL ? 1 : 0) - (before == FILL ? 1 : 0);
+                    src += (after == FILL ? 0 : after) - (before == FILL ? 0 : before);
+                    if (coord[d] != 0) {
+                        break;
+                    }
                 }
             }
         });
