@@ -61,8 +61,11 @@ final class Concat extends Operator {
             lengths[k] = s[a];
             sum += s[a];
         }
+        if (sum > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the output axis would have " + sum + " elements");
+        }
         int[] outShape = first.clone();
-        outShape[a] = Math.toIntExact(sum);
+        outShape[a] = (int) sum;
         Tensor out = Tensor.zeros(parts[0].dtype(), outShape);
         new AxisBlocks(outShape, a, lengths).join(parts, out, ctx.device());
         return outputs(out);

@@ -41,7 +41,12 @@ final class Tile extends Operator {
         int[] repeats = repeats(x.rank(), inputs);
         int[] out = x.shape().clone();
         for (int d = 0; d < out.length; d++) {
-            out[d] = Math.toIntExact((long) out[d] * repeats[d]);
+            long n = (long) out[d] * repeats[d];
+            if (n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("repeating axis " + d + " of length " + out[d] + " "
+                        + repeats[d] + " times gives more than 2^31-1 elements");
+            }
+            out[d] = (int) n;
         }
         return outputs(map(x.shape(), repeats).gather(x, null, out, ctx.device()));
     }
