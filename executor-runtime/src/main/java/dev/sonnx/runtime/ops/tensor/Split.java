@@ -141,16 +141,17 @@ final class Split extends Operator {
         int n = node.outputCount();
         Tensor[] parts = new Tensor[n];
         int[] lengths = new int[n];
-        Tensor type = null;
+        Tensor any = null; // a gradient that reached some output: it gives the type
         for (int k = 0; k < n; k++) {
             parts[k] = g.gradOutput(k);
             lengths[k] = g.output(k).shape()[a];
-            type = type == null ? parts[k] : type;
+            any = any == null ? parts[k] : any;
         }
-        if (type == null) {
+        if (any == null) {
             return grads;
         }
-        Tensor gx = Tensor.zeros(type.dtype(), x.shape());
+        // outputs no gradient reached leave their part of gx zero
+        Tensor gx = Tensor.zeros(any.dtype(), x.shape());
         new AxisBlocks(x.shape(), a, lengths).join(parts, gx, g.device());
         grads[0] = gx;
         return grads;
