@@ -30,7 +30,7 @@ final class Compress extends Operator {
         int[] picks = picks(condition, shape[a]);
         int[] out = shape.clone();
         out[a] = picks.length;
-        return outputs(Gather.alongAxis(shape, a, picks, true).gather(x, null, out, ctx.device()));
+        return outputs(Gather.alongAxis(shape, a, picks, true).forward(x, null, out, ctx));
     }
 
     @Override
@@ -40,17 +40,7 @@ final class Compress extends Operator {
 
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[2];
-        Tensor gy = g.gradOutput(0);
-        if (gy == null || !g.needsGrad(0)) {
-            return grads;
-        }
-        Tensor x = g.input(0);
-        int[] shape = axis == null ? new int[] {x.size()} : x.shape();
-        int a = axis == null ? 0 : Args.axis(axis, x.rank(), "attribute 'axis'");
-        int[] picks = picks(g.input(1), shape[a]);
-        grads[0] = Gather.alongAxis(shape, a, picks, true).adjoint(gy, shape, g.device()).reshape(x.shape());
-        return grads;
+        return IndexMap.backward(g);
     }
 
     /** Coordinates along an axis of length {@code dim} where the condition holds. */

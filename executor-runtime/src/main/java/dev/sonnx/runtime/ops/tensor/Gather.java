@@ -29,8 +29,7 @@ final class Gather extends Operator {
         Tensor data = required(inputs, 0);
         Tensor indices = required(inputs, 1);
         int a = Args.axis(axis, data.rank(), "attribute 'axis'");
-        return outputs(map(data.shape(), a, indices).gather(data, null, outputShape(data.shape(), a, indices),
-                ctx.device()));
+        return outputs(map(data.shape(), a, indices).forward(data, null, outputShape(data.shape(), a, indices), ctx));
     }
 
     @Override
@@ -40,15 +39,7 @@ final class Gather extends Operator {
 
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[2];
-        Tensor gy = g.gradOutput(0);
-        if (gy == null || !g.needsGrad(0)) {
-            return grads;
-        }
-        int[] shape = g.input(0).shape();
-        int a = Args.axis(axis, shape.length, "attribute 'axis'");
-        grads[0] = map(shape, a, g.input(1)).adjoint(gy, shape, g.device());
-        return grads;
+        return IndexMap.backward(g);
     }
 
     private static IndexMap map(int[] shape, int a, Tensor indices) {

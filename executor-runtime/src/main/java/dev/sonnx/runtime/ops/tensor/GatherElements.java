@@ -28,6 +28,9 @@ final class GatherElements extends Operator {
         Tensor indices = required(inputs, 1);
         int a = Args.axis(axis, data.rank(), "attribute 'axis'");
         int[] src = offsets(data.shape(), a, indices, "indices");
+        if (ctx.recording()) {
+            ctx.saveForBackward(src);
+        }
         Tensor out = Tensor.zeros(data.dtype(), indices.shape());
         Mover m = Mover.of(data, out);
         ctx.device().parallelFor(src.length, 2, (s, e) -> m.gather(src, s, s, e - s));
@@ -46,9 +49,8 @@ final class GatherElements extends Operator {
         if (gy == null || !g.needsGrad(0)) {
             return grads;
         }
-        int[] shape = g.input(0).shape();
-        int[] src = offsets(shape, Args.axis(axis, shape.length, "attribute 'axis'"), g.input(1), "indices");
-        GradSum sum = new GradSum(gy, shape);
+        int[] src = (int[]) g.saved();
+        GradSum sum = new GradSum(gy, g.input(0).shape());
         sum.scatterAdd(0, src, 0, src.length);
         grads[0] = sum.result();
         return grads;

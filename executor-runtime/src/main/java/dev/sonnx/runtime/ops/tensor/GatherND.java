@@ -32,6 +32,9 @@ final class GatherND extends Operator {
         Tensor data = required(inputs, 0);
         Tensor indices = required(inputs, 1);
         Slices p = Slices.of(data.shape(), indices, batchDims);
+        if (ctx.recording()) {
+            ctx.saveForBackward(p);
+        }
         int[] q = indices.shape();
         int[] outShape = new int[q.length - 1 + data.rank() - batchDims - p.depth];
         System.arraycopy(q, 0, outShape, 0, q.length - 1);
@@ -59,9 +62,8 @@ final class GatherND extends Operator {
         if (gy == null || !g.needsGrad(0)) {
             return grads;
         }
-        int[] shape = g.input(0).shape();
-        Slices p = Slices.of(shape, g.input(1), batchDims);
-        GradSum sum = new GradSum(gy, shape);
+        Slices p = (Slices) g.saved();
+        GradSum sum = new GradSum(gy, g.input(0).shape());
         for (int i = 0; i < p.starts.length; i++) {
             sum.add(i * p.sliceSize, 1, p.starts[i], 1, p.sliceSize);
         }

@@ -1,6 +1,8 @@
 package dev.sonnx.runtime.ops.tensor;
 
 import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -241,6 +243,30 @@ final class IndexMap {
             }
         });
         return out;
+    }
+
+    /**
+     * The gather as an operator's forward: also saves this map for {@link #backward} when the run
+     * records a tape.
+     */
+    Tensor forward(Tensor src, Tensor fill, int[] outShape, OpContext ctx) {
+        if (ctx.recording()) {
+            ctx.saveForBackward(this);
+        }
+        return gather(src, fill, outShape, ctx.device());
+    }
+
+    /**
+     * The backward of an operator whose forward was {@link #forward}: the gradient of its input 0
+     * through the saved map; other inputs (indices, pads, shapes) get none.
+     */
+    static Tensor[] backward(BackwardContext g) {
+        Tensor[] grads = new Tensor[g.inputCount()];
+        Tensor gy = g.gradOutput(0);
+        if (gy != null && g.needsGrad(0)) {
+            grads[0] = ((IndexMap) g.saved()).adjoint(gy, g.input(0).shape(), g.device());
+        }
+        return grads;
     }
 
     /**

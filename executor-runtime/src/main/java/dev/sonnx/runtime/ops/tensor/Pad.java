@@ -75,7 +75,7 @@ final class Pad extends Operator {
         Tensor x = required(inputs, 0);
         long[][] pads = pads(x.shape(), inputs);
         int[] out = outputShape(x.shape(), pads);
-        return outputs(map(x.shape(), pads).gather(x, fill(x, inputs), out, ctx.device()));
+        return outputs(map(x.shape(), pads).forward(x, fill(x, inputs), out, ctx));
     }
 
     @Override
@@ -85,18 +85,7 @@ final class Pad extends Operator {
 
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[g.inputCount()];
-        Tensor gy = g.gradOutput(0);
-        if (gy == null || !g.needsGrad(0)) {
-            return grads;
-        }
-        int[] in = g.input(0).shape();
-        Value[] inputs = new Value[g.inputCount()];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = g.input(i);
-        }
-        grads[0] = map(in, pads(in, inputs)).adjoint(gy, in, g.device());
-        return grads;
+        return IndexMap.backward(g);
     }
 
     /** The fill value as a one-element tensor of x's type, or null for zero. */

@@ -36,6 +36,9 @@ abstract class ScatterOp extends Operator {
         Tensor updates = required(inputs, 2);
         TypeCheck.same(data, updates);
         int[] targets = targets(data, indices, updates);
+        if (ctx.recording()) {
+            ctx.saveForBackward(targets);
+        }
         Tensor out = Mover.copyOf(data);
         if (reduction == Reduction.NONE) {
             Mover.of(updates, out).scatter(0, targets, 0, targets.length);
@@ -61,7 +64,7 @@ abstract class ScatterOp extends Operator {
             return grads;
         }
         Tensor updates = g.input(2);
-        int[] targets = targets(g.input(0), g.input(1), updates);
+        int[] targets = (int[]) g.saved();
         // which update wrote each element last (-1: none)
         int[] winner = new int[gy.size()];
         Arrays.fill(winner, -1);

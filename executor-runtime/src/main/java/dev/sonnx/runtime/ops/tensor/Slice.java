@@ -49,7 +49,7 @@ final class Slice extends Operator {
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         int[][] plan = plan(x.shape(), inputs);
-        return outputs(map(x.shape(), plan).gather(x, null, plan[2], ctx.device()));
+        return outputs(map(x.shape(), plan).forward(x, null, plan[2], ctx));
     }
 
     @Override
@@ -59,18 +59,7 @@ final class Slice extends Operator {
 
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[g.inputCount()];
-        Tensor gy = g.gradOutput(0);
-        if (gy == null || !g.needsGrad(0)) {
-            return grads;
-        }
-        int[] in = g.input(0).shape();
-        Value[] inputs = new Value[g.inputCount()];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = g.input(i);
-        }
-        grads[0] = map(in, plan(in, inputs)).adjoint(gy, in, g.device());
-        return grads;
+        return IndexMap.backward(g);
     }
 
     private static IndexMap map(int[] in, int[][] plan) {

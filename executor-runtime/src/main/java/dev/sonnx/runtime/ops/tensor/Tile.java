@@ -48,7 +48,7 @@ final class Tile extends Operator {
             }
             out[d] = (int) n;
         }
-        return outputs(map(x.shape(), repeats).gather(x, null, out, ctx.device()));
+        return outputs(map(x.shape(), repeats).forward(x, null, out, ctx));
     }
 
     private int[] repeats(int rank, Value[] inputs) {
@@ -95,17 +95,6 @@ final class Tile extends Operator {
 
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[g.inputCount()];
-        Tensor gy = g.gradOutput(0);
-        if (gy == null || !g.needsGrad(0)) {
-            return grads;
-        }
-        int[] in = g.input(0).shape();
-        Value[] inputs = new Value[g.inputCount()];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = g.input(i);
-        }
-        grads[0] = map(in, repeats(in.length, inputs)).adjoint(gy, in, g.device());
-        return grads;
+        return IndexMap.backward(g);
     }
 }
