@@ -64,6 +64,9 @@ final class Concat extends Operator {
         if (sum > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("the output axis would have " + sum + " elements");
         }
+        if (parts.length == 1) {
+            return outputs(parts[0]); // nothing to join: the data is unchanged
+        }
         int[] outShape = first.clone();
         outShape[a] = (int) sum;
         Tensor out = Tensor.zeros(parts[0].dtype(), outShape);
