@@ -2,9 +2,18 @@ package dev.sonnx.runtime.ops.rnn;
 
 import dev.sonnx.runtime.ops.OpRegistry;
 
-/** Operators of this family: recurrent layers: RNN, GRU, LSTM. */
+/**
+ * Operators of this family: recurrent layers: RNN, GRU, LSTM. Version 7 fixed the semantics that
+ * sonnx implements; version 14 added the {@code layout} attribute (batch-major X, Y and states).
+ */
 public final class RnnOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
+        r.add("RNN", 7, (n, b) -> new Rnn(n, false));
+        r.add("RNN", 14, (n, b) -> new Rnn(n, true));
+        r.add("GRU", 7, (n, b) -> new Gru(n, false));
+        r.add("GRU", 14, (n, b) -> new Gru(n, true));
+        r.add("LSTM", 7, (n, b) -> new Lstm(n, false));
+        r.add("LSTM", 14, (n, b) -> new Lstm(n, true));
     }
 }

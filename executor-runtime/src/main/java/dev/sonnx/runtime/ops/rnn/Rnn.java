@@ -1,0 +1,32 @@
+package dev.sonnx.runtime.ops.rnn;
+
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+
+/** RNN (7, 14): H_t = f(X_t W^T + H_{t-1} R^T + Wb + Rb), f = Tanh unless {@code activations} says. */
+final class Rnn extends RecurrentLayer {
+
+    Rnn(Node node, boolean hasLayout) {
+        super(node, 1, new String[] {"Tanh"}, hasLayout);
+    }
+
+    @Override
+    void step(Pass p, OpContext ctx) {
+        Dims d = p.dims;
+        int hs = d.hidden;
+        Buf.gemm(false, true, d.batch, hs, hs, 1, p.h, 0, hs, p.r, p.rOff, hs, 0, p.hr, 0, hs);
+        Activation f = p.act[0];
+        ctx.device().parallelFor(d.batch, 16L * hs, (s, e) -> {
+            for (int b = s; b < e; b++) {
+                if (p.t[b] < 0) {
+                    continue;
+                }
+                int xo = d.xRow(p.t[b], b) * hs;
+                int ho = b * hs;
+                for (int j = 0; j < hs; j++) {
+                    p.h.set(ho + j, f.apply(clip(p.xw.get(xo + j) + p.hr.get(ho + j))));
+                }
+            }
+        });
+    }
+}
