@@ -2,9 +2,22 @@ package dev.sonnx.runtime.ops.image;
 
 import dev.sonnx.runtime.ops.OpRegistry;
 
-/** Operators of this family: image and geometry: Resize, Upsample, GridSample, RoiAlign, MaxRoiPool, NonMaxSuppression, DepthToSpace, SpaceToDepth, CenterCropPad, AffineGrid. */
+/**
+ * Operators of this family: image and geometry: Resize, Upsample, GridSample, RoiAlign, MaxRoiPool,
+ * NonMaxSuppression, DepthToSpace, SpaceToDepth, CenterCropPad, AffineGrid.
+ */
 public final class ImageOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
+        r.add("Upsample", 7, (n, b) -> new Resize(n, Resize.Variant.UPSAMPLE_7));
+        r.add("Upsample", 9, (n, b) -> new Resize(n, Resize.Variant.UPSAMPLE_9));
+        r.add("Upsample", 10, (n, b) -> {
+            throw new IllegalArgumentException("Upsample was removed in opset 10 (deprecated); use Resize");
+        });
+        r.add("Resize", 10, (n, b) -> new Resize(n, Resize.Variant.RESIZE_10));
+        r.add("Resize", 11, (n, b) -> new Resize(n, Resize.Variant.RESIZE_11));
+        r.add("Resize", 13, (n, b) -> new Resize(n, Resize.Variant.RESIZE_13));
+        r.add("Resize", 18, (n, b) -> new Resize(n, Resize.Variant.RESIZE_18));
+        r.add("Resize", 19, (n, b) -> new Resize(n, Resize.Variant.RESIZE_19));
     }
 }
