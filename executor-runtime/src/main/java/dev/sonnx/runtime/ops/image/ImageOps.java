@@ -18,6 +18,9 @@ public final class ImageOps implements OpRegistry.OpSet {
         r.add("Resize", 11, (n, b) -> new Resize(n, Resize.Variant.RESIZE_11));
         r.add("Resize", 13, (n, b) -> new Resize(n, Resize.Variant.RESIZE_13));
         r.add("Resize", 18, (n, b) -> new Resize(n, Resize.Variant.RESIZE_18));
+        r.add("DepthToSpace", 1, (n, b) -> new DepthSpace(n, true, false));
+        r.add("DepthToSpace", 11, (n, b) -> new DepthSpace(n, true, true));
+        r.add("SpaceToDepth", 1, (n, b) -> new DepthSpace(n, false, false));
         r.add("Resize", 19, (n, b) -> new Resize(n, Resize.Variant.RESIZE_19));
     }
 }
