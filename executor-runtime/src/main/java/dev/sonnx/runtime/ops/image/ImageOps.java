@@ -21,6 +21,8 @@ public final class ImageOps implements OpRegistry.OpSet {
         r.add("DepthToSpace", 1, (n, b) -> new DepthSpace(n, true, false));
         r.add("DepthToSpace", 11, (n, b) -> new DepthSpace(n, true, true));
         r.add("SpaceToDepth", 1, (n, b) -> new DepthSpace(n, false, false));
+        r.add("GridSample", 16, (n, b) -> new GridSample(n, false));
+        r.add("GridSample", 20, (n, b) -> new GridSample(n, true));
         r.add("Resize", 19, (n, b) -> new Resize(n, Resize.Variant.RESIZE_19));
     }
 }
