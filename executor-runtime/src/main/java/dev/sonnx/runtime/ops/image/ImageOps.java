@@ -23,6 +23,12 @@ public final class ImageOps implements OpRegistry.OpSet {
         r.add("SpaceToDepth", 1, (n, b) -> new DepthSpace(n, false, false));
         r.add("GridSample", 16, (n, b) -> new GridSample(n, false));
         r.add("GridSample", 20, (n, b) -> new GridSample(n, true));
+        r.add("RoiAlign", 10, (n, b) -> new RoiAlign(n, false));
+        r.add("RoiAlign", 16, (n, b) -> new RoiAlign(n, true));
+        r.add("MaxRoiPool", 1, (n, b) -> new MaxRoiPool(n));
+        r.add("NonMaxSuppression", 10, (n, b) -> new NonMaxSuppression(n));
+        r.add("CenterCropPad", 18, (n, b) -> new CenterCropPad(n));
+        r.add("AffineGrid", 20, (n, b) -> new AffineGrid(n));
         r.add("Resize", 19, (n, b) -> new Resize(n, Resize.Variant.RESIZE_19));
     }
 }
