@@ -13,14 +13,15 @@ final class Activation {
         TANH(false, false, 0, 0),
         SIGMOID(false, false, 0, 0),
         AFFINE(true, true, 1.0, 0.0),
-        LEAKYRELU(true, false, 0.01, 0),
+        LEAKYRELU(true, false, 0.01f, 0),
         THRESHOLDEDRELU(true, false, 1.0, 0),
         SCALEDTANH(true, true, 1.0, 1.0),
-        HARDSIGMOID(true, true, 0.2, 0.5),
+        HARDSIGMOID(true, true, 0.2f, 0.5f),
         ELU(true, false, 1.0, 0),
         SOFTSIGN(false, false, 0, 0),
         SOFTPLUS(false, false, 0, 0);
 
+        /** Whether the function reads alpha / beta; defaults are float32 like attribute values. */
         final boolean usesAlpha;
         final boolean usesBeta;
         final double defaultAlpha;

@@ -5,7 +5,7 @@ import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.tensor.Value;
 
 /**
- * GRU (7, 14), gates z (update), r (reset), h (hidden) in that order in W, R and B:
+ * GRU (1, 3, 7, 14), gates z (update), r (reset), h (hidden) in that order in W, R and B:
  * <pre>
  *   z = f(X W_z^T + H R_z^T + Wb_z + Rb_z)        r = f(X W_r^T + H R_r^T + Wb_r + Rb_r)
  *   h~ = g(X W_h^T + (r . H) R_h^T + Rb_h + Wb_h)          linear_before_reset = 0

@@ -6,7 +6,7 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 
 /**
- * LSTM (7, 14), gates i (input), o (output), f (forget), c (cell) in that order in W, R and B;
+ * LSTM (1, 7, 14), gates i (input), o (output), f (forget), c (cell) in that order in W, R and B;
  * peepholes P in the order i, o, f:
  * <pre>
  *   i = f(X W_i^T + H R_i^T + P_i . C + Wb_i + Rb_i)     f = f(X W_f^T + H R_f^T + P_f . C + Wb_f + Rb_f)

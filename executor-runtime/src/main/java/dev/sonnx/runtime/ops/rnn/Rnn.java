@@ -3,7 +3,7 @@ package dev.sonnx.runtime.ops.rnn;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 
-/** RNN (7, 14): H_t = f(X_t W^T + H_{t-1} R^T + Wb + Rb), f = Tanh unless {@code activations} says. */
+/** RNN (1, 7, 14): H_t = f(X_t W^T + H_{t-1} R^T + Wb + Rb), f = Tanh unless {@code activations} says. */
 final class Rnn extends RecurrentLayer {
 
     Rnn(Node node, boolean hasLayout) {
