@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.rnn;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
@@ -166,6 +167,20 @@ abstract class RecurrentLayer extends Operator {
         final Buf hr;
         /** Per batch entry, the time index of the current step, or -1 when its sequence has ended. */
         final int[] t;
+        /** The current step, counted from this direction's start. */
+        int step;
+        /**
+         * Recorded for backward (null in inference), per step and batch entry: the gate
+         * pre-activations before clipping [steps * batch, gates * hidden], the states before the
+         * step [steps * batch, hidden] (LSTM: also the cell state), and GRU's H R_h^T + Rb_h with
+         * linear_before_reset.
+         */
+        Buf pre;
+        Buf hPrev;
+        Buf cPrev;
+        Buf q;
+        /** GRU backward without linear_before_reset: r . H of every step, the input of R_h. */
+        Buf rh;
 
         Pass(Dims dims, int dir, boolean reverse, Activation[] act, Buf xw, Buf r, int rOff, double[] rb,
              Buf h, Buf hr) {
@@ -180,6 +195,23 @@ abstract class RecurrentLayer extends Operator {
             this.h = h;
             this.hr = hr;
             this.t = new int[dims.batch];
+        }
+    }
+
+    /** What backward needs from forward: the problem and each direction's recorded pass. */
+    static final class Saved {
+        final Dims dims;
+        final int[] lens;
+        final int steps;
+        final boolean dbl;
+        final Pass[] passes;
+
+        Saved(Dims dims, int[] lens, int steps, boolean dbl, Pass[] passes) {
+            this.dims = dims;
+            this.lens = lens;
+            this.steps = steps;
+            this.dbl = dbl;
+            this.passes = passes;
         }
     }
 
@@ -240,6 +272,12 @@ abstract class RecurrentLayer extends Operator {
         Buf initCb = initialCell(inputs, dbl);
         double[] bias = b == null ? new double[numDirections * 2 * gh] : b.toDoubleArray();
         int rows = seq * batch;
+        int steps = 0;
+        for (int len : lens) {
+            steps = Math.max(steps, len);
+        }
+        boolean record = ctx.recording();
+        Pass[] passes = new Pass[numDirections];
         for (int d = 0; d < numDirections; d++) {
             boolean reverse = reverseOnly || d == 1;
             // Input projection of every step at once: xw = X W_d^T + Wb (+ Rb where the cell allows).
@@ -270,13 +308,20 @@ abstract class RecurrentLayer extends Operator {
                 }
             }
             preparePass(p, inputs, initCb, dbl);
-            int steps = 0;
-            for (int len : lens) {
-                steps = Math.max(steps, len);
+            passes[d] = p;
+            if (record) {
+                p.pre = Buf.zeros(dbl, steps * batch, gh);
+                p.hPrev = Buf.zeros(dbl, steps * batch, hidden);
+                p.cPrev = hasCellState() ? Buf.zeros(dbl, steps * batch, hidden) : null;
+                p.q = recurrentBiasUpFront(2) ? null : Buf.zeros(dbl, steps * batch, hidden);
             }
             for (int s = 0; s < steps; s++) {
-                for (int bi = 0; bi < batch; bi++) {
-                    p.t[bi] = s >= lens[bi] ? -1 : reverse ? lens[bi] - 1 - s : s;
+                setTimes(p, lens, s);
+                if (record) {
+                    copyRow(h, 0, p.hPrev, s * batch * hidden, batch * hidden);
+                    if (p.cPrev != null) {
+                        copyRow(p.c, 0, p.cPrev, s * batch * hidden, batch * hidden);
+                    }
                 }
                 step(p, ctx);
                 if (y != null) {
@@ -294,6 +339,9 @@ abstract class RecurrentLayer extends Operator {
                 }
             }
         }
+        if (record) {
+            ctx.saveForBackward(new Saved(dims, lens, steps, dbl, passes));
+        }
         Value[] out = new Value[node.outputCount()];
         if (y != null) {
             out[0] = y.as(type);
@@ -305,6 +353,183 @@ abstract class RecurrentLayer extends Operator {
             out[2] = yc.as(type);
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    /**
+     * Backpropagation through time. Walking the steps backwards, the cell turns the gradient of
+     * the new state into gradients of its gate pre-activations (dA, and dAR where the recurrent
+     * product sees something else, as GRU's reset gate makes it) and of the previous state; the
+     * weight gradients are then a few large products over all steps: dW = dA^T X, dX = dA W,
+     * dR = dAR^T H_prev, and the biases' gradients are column sums.
+     */
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Saved sv = (Saved) g.saved();
+        if (sv == null) {
+            throw new IllegalStateException(node.label() + ": backward needs a forward run that recorded");
+        }
+        Dims dims = sv.dims;
+        int hs = dims.hidden;
+        int gh = gates * hs;
+        int batch = dims.batch;
+        int in = dims.input;
+        int rows = dims.seq * batch;
+        boolean dbl = sv.dbl;
+        Tensor x = g.input(0);
+        DataType type = x.dtype();
+        Buf xb = Buf.of(x, dbl);
+        Buf wb = Buf.of(g.input(1), dbl);
+        Buf rb = Buf.of(g.input(2), dbl);
+        Buf gy = g.gradOutput(0) == null ? null : Buf.of(g.gradOutput(0), dbl);
+        Buf gyh = g.gradOutput(1) == null ? null : Buf.of(g.gradOutput(1), dbl);
+        Buf gyc = hasCellState() && g.gradOutput(2) != null ? Buf.of(g.gradOutput(2), dbl) : null;
+        Buf gx = Buf.zeros(dbl, x.shape());
+        Buf gw = Buf.zeros(dbl, numDirections, gh, in);
+        Buf gr = Buf.zeros(dbl, numDirections, gh, hs);
+        double[] gb = new double[numDirections * 2 * gh];
+        Buf gh0 = Buf.zeros(dbl, dims.stateShape());
+        Buf gc0 = hasCellState() ? Buf.zeros(dbl, dims.stateShape()) : null;
+        double[] gp = hasCellState() ? new double[numDirections * 3 * hs] : null;
+        OpContext ctx = g.context();
+        for (int d = 0; d < numDirections; d++) {
+            Pass p = sv.passes[d];
+            Buf dh = Buf.zeros(dbl, batch, hs);
+            Buf dhNew = Buf.zeros(dbl, batch, hs);
+            Buf dc = hasCellState() ? Buf.zeros(dbl, batch, hs) : null;
+            Buf dcNew = hasCellState() ? Buf.zeros(dbl, batch, hs) : null;
+            for (int b = 0; b < batch; b++) {
+                if (gyh != null) {
+                    copyRow(gyh, dims.stateOffset(d, b), dh, b * hs, hs);
+                }
+                if (gyc != null) {
+                    copyRow(gyc, dims.stateOffset(d, b), dc, b * hs, hs);
+                }
+            }
+            Buf dA = Buf.zeros(dbl, sv.steps * batch, gh);
+            Buf dAR = Buf.zeros(dbl, sv.steps * batch, gh);
+            prepareBackward(p, sv.steps, dbl);
+            for (int s = sv.steps - 1; s >= 0; s--) {
+                setTimes(p, sv.lens, s);
+                if (gy != null) {
+                    for (int b = 0; b < batch; b++) {
+                        if (p.t[b] >= 0) {
+                            int yo = dims.yOffset(p.t[b], d, b);
+                            for (int j = 0; j < hs; j++) {
+                                dh.set(b * hs + j, dh.get(b * hs + j) + gy.get(yo + j));
+                            }
+                        }
+                    }
+                }
+                backStep(p, dh, dhNew, dc, dcNew, dA, dAR, ctx);
+                // dH_prev += dAR_s R over the gates whose product reads H itself (finished rows are zero)
+                Buf.gemm(false, false, batch, hs, stateGates() * hs, 1, dAR, s * batch * gh, gh, rb, p.rOff, hs, 1,
+                        dhNew, 0, hs);
+                Buf t = dh;
+                dh = dhNew;
+                dhNew = t;
+                if (dc != null) {
+                    t = dc;
+                    dc = dcNew;
+                    dcNew = t;
+                }
+            }
+            for (int b = 0; b < batch; b++) {
+                copyRow(dh, b * hs, gh0, dims.stateOffset(d, b), hs);
+                if (gc0 != null) {
+                    copyRow(dc, b * hs, gc0, dims.stateOffset(d, b), hs);
+                }
+            }
+            // the input side reads X rows in X's own order
+            Buf dxw = Buf.zeros(dbl, rows, gh);
+            for (int s = 0; s < sv.steps; s++) {
+                setTimes(p, sv.lens, s);
+                for (int b = 0; b < batch; b++) {
+                    if (p.t[b] >= 0) {
+                        copyRow(dA, (s * batch + b) * gh, dxw, dims.xRow(p.t[b], b) * gh, gh);
+                    }
+                }
+            }
+            Buf.gemm(true, false, gh, in, rows, 1, dxw, 0, gh, xb, 0, in, 0, gw, d * gh * in, in);
+            Buf.gemm(false, false, rows, in, gh, 1, dxw, 0, gh, wb, d * gh * in, in, 1, gx, 0, in);
+            recurrentWeightGradient(p, sv.steps, dAR, gr, d * gh * hs);
+            for (int k = 0; k < sv.steps * batch; k++) {
+                for (int j = 0; j < gh; j++) {
+                    gb[d * 2 * gh + j] += dA.get(k * gh + j);
+                    gb[d * 2 * gh + gh + j] += dAR.get(k * gh + j);
+                }
+            }
+            if (gp != null) {
+                peepholeGradient(p, sv, dA, gp, d * 3 * hs);
+            }
+        }
+        Tensor[] res = new Tensor[g.inputCount()];
+        res[0] = g.needsGrad(0) ? gx.as(type) : null;
+        res[1] = g.needsGrad(1) ? gw.as(type) : null;
+        res[2] = g.needsGrad(2) ? gr.as(type) : null;
+        if (g.needsGrad(3) && g.input(3) != null) {
+            res[3] = Tensor.fromDoubles(type, gb, numDirections, 2 * gh);
+        }
+        if (g.needsGrad(INITIAL_H) && g.input(INITIAL_H) != null) {
+            res[INITIAL_H] = gh0.as(type);
+        }
+        if (gc0 != null && g.needsGrad(INITIAL_H + 1) && g.input(INITIAL_H + 1) != null) {
+            res[INITIAL_H + 1] = gc0.as(type);
+        }
+        if (gp != null && g.needsGrad(INITIAL_H + 2) && g.input(INITIAL_H + 2) != null) {
+            res[INITIAL_H + 2] = Tensor.fromDoubles(type, gp, numDirections, 3 * hs);
+        }
+        return res;
+    }
+
+    /**
+     * One step backwards, for entries with {@code p.t[b] >= 0}: from dh (and dc), the gradients
+     * of the new state, fills rows {@code p.step * batch + b} of dA and dAR, and dhNew (dcNew) with
+     * the part of the previous state's gradient that does not go through R (the caller adds
+     * dAR R). Finished entries pass dh and dc through unchanged.
+     */
+    abstract void backStep(Pass p, Buf dh, Buf dhNew, Buf dc, Buf dcNew, Buf dA, Buf dAR, OpContext ctx);
+
+    /**
+     * How many leading gates multiply the previous state itself through R (backward adds their
+     * dAR R to its gradient); GRU without linear_before_reset multiplies r . H for its last gate.
+     */
+    int stateGates() {
+        return gates;
+    }
+
+    /** Scratch that backStep needs for the whole sequence (GRU's r . H). */
+    void prepareBackward(Pass p, int steps, boolean dbl) {
+    }
+
+    /** dR of one direction: dAR^T times the previous states. */
+    void recurrentWeightGradient(Pass p, int steps, Buf dAR, Buf gr, int grOff) {
+        int hs = p.dims.hidden;
+        int gh = gates * hs;
+        Buf.gemm(true, false, gh, hs, steps * p.dims.batch, 1, dAR, 0, gh, p.hPrev, 0, hs, 0, gr, grOff, hs);
+    }
+
+    /** LSTM: adds the peepholes' gradients of one direction. */
+    void peepholeGradient(Pass p, Saved sv, Buf dA, double[] gp, int off) {
+    }
+
+    /** The derivative of {@code f} at pre-activation {@code a} (0 where clip cut it off), given y = f(clip(a)). */
+    final double slope(Activation f, double a, double y) {
+        return a > clip || a < -clip ? 0 : f.derivative(a, y);
+    }
+
+    /** Sets each batch entry's time index for step {@code s} (-1 past its length). */
+    static void setTimes(Pass p, int[] lens, int s) {
+        p.step = s;
+        for (int b = 0; b < lens.length; b++) {
+            p.t[b] = s >= lens[b] ? -1 : p.reverse ? lens[b] - 1 - s : s;
+        }
     }
 
     /** Whether the recurrence bias of gate {@code gate} can be added to the input projection. */

@@ -23,8 +23,38 @@ final class Rnn extends RecurrentLayer {
                 }
                 int xo = d.xRow(p.t[b], b) * hs;
                 int ho = b * hs;
+                int ro = (p.step * d.batch + b) * hs;
                 for (int j = 0; j < hs; j++) {
-                    p.h.set(ho + j, f.apply(clip(p.xw.get(xo + j) + p.hr.get(ho + j))));
+                    double a = p.xw.get(xo + j) + p.hr.get(ho + j);
+                    if (p.pre != null) {
+                        p.pre.set(ro + j, a);
+                    }
+                    p.h.set(ho + j, f.apply(clip(a)));
+                }
+            }
+        });
+    }
+
+    /** dA = dH . f'(a); nothing reaches H_prev except through R. */
+    @Override
+    void backStep(Pass p, Buf dh, Buf dhNew, Buf dc, Buf dcNew, Buf dA, Buf dAR, OpContext ctx) {
+        Dims d = p.dims;
+        int hs = d.hidden;
+        Activation f = p.act[0];
+        ctx.device().parallelFor(d.batch, 16L * hs, (s, e) -> {
+            for (int b = s; b < e; b++) {
+                int ho = b * hs;
+                if (p.t[b] < 0) {
+                    copyRow(dh, ho, dhNew, ho, hs);
+                    continue;
+                }
+                int ro = (p.step * d.batch + b) * hs;
+                for (int j = 0; j < hs; j++) {
+                    double a = p.pre.get(ro + j);
+                    double da = dh.get(ho + j) * slope(f, a, f.apply(clip(a)));
+                    dA.set(ro + j, da);
+                    dAR.set(ro + j, da);
+                    dhNew.set(ho + j, 0);
                 }
             }
         });
