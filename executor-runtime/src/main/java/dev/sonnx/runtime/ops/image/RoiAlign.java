@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.image;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
@@ -103,39 +104,36 @@ final class RoiAlign extends Operator {
             return outputs(y);
         }
         Access.Reader xr = Access.reader(x);
-        Access.Reader rr = Access.reader(rois);
         Access.Writer yw = Access.writer(y);
-        double offset = halfPixel ? 0.5 : 0;
+        Region[] regions = regions(rois);
         ctx.device().parallelFor(numRois * c, (long) outH * outW * 16, (s, e) -> {
+            int[] pos = new int[4];
+            double[] wt = new double[4];
             for (int task = s; task < e; task++) {
                 int roi = task / c;
                 int ch = task % c;
-                double x1 = rr.get(roi * 4) * spatialScale - offset;
-                double y1 = rr.get(roi * 4 + 1) * spatialScale - offset;
-                double x2 = rr.get(roi * 4 + 2) * spatialScale - offset;
-                double y2 = rr.get(roi * 4 + 3) * spatialScale - offset;
-                double roiW = x2 - x1;
-                double roiH = y2 - y1;
-                if (!halfPixel) {
-                    roiW = Math.max(roiW, 1);
-                    roiH = Math.max(roiH, 1);
-                }
-                double binH = roiH / outH;
-                double binW = roiW / outW;
-                int gridH = samplingRatio > 0 ? samplingRatio : (int) Math.ceil(roiH / outH);
-                int gridW = samplingRatio > 0 ? samplingRatio : (int) Math.ceil(roiW / outW);
-                int count = Math.max(gridH * gridW, 1);
+                Region g = regions[roi];
                 int base = ((int) batches[roi] * c + ch) * h * w;
                 int out = task * outH * outW;
                 for (int ph = 0; ph < outH; ph++) {
                     for (int pw = 0; pw < outW; pw++) {
                         double acc = 0;
                         boolean first = true;
-                        for (int iy = 0; iy < gridH; iy++) {
-                            double yy = y1 + ph * binH + (iy + 0.5) * binH / gridH;
-                            for (int ix = 0; ix < gridW; ix++) {
-                                double xx = x1 + pw * binW + (ix + 0.5) * binW / gridW;
-                                double v = sample(xr, base, h, w, yy, xx);
+                        for (int iy = 0; iy < g.gridH; iy++) {
+                            for (int ix = 0; ix < g.gridW; ix++) {
+                                double v = 0;
+                                if (corners(g.sampleY(ph, iy), g.sampleX(pw, ix), h, w, pos, wt)) {
+                                    if (max) {
+                                        v = Double.NEGATIVE_INFINITY;
+                                        for (int k = 0; k < 4; k++) {
+                                            v = Math.max(v, wt[k] * xr.get(base + pos[k]));
+                                        }
+                                    } else {
+                                        for (int k = 0; k < 4; k++) {
+                                            v += wt[k] * xr.get(base + pos[k]);
+                                        }
+                                    }
+                                }
                                 if (max) {
                                     acc = first ? v : Math.max(acc, v);
                                     first = false;
@@ -144,7 +142,7 @@ final class RoiAlign extends Operator {
                                 }
                             }
                         }
-                        yw.set(out + ph * outW + pw, max ? acc : acc / count);
+                        yw.set(out + ph * outW + pw, max ? acc : acc / g.count);
                     }
                 }
             }
@@ -152,10 +150,143 @@ final class RoiAlign extends Operator {
         return outputs(y);
     }
 
-    /** One bilinear sample (avg), or the largest weighted corner (max). */
-    private double sample(Access.Reader xr, int base, int h, int w, double y, double x) {
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    /**
+     * The gradient of X (rois and batch_indices take none): avg spreads each bin's gradient over
+     * its samples' corners by their weights; max sends it to the corner that gave the maximum
+     * (the first one, in sampling order). Work is split by channel, so no two threads add into the
+     * same element.
+     */
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor[] r = new Tensor[3];
+        Tensor gy = g.gradOutput(0);
+        if (gy == null || !g.needsGrad(0)) {
+            return r;
+        }
+        Tensor x = g.input(0);
+        int c = x.dim(1);
+        int h = x.dim(2);
+        int w = x.dim(3);
+        long[] batches = g.input(2).toLongArray();
+        Region[] regions = regions(g.input(1));
+        boolean dbl = x.dtype() == DataType.DOUBLE;
+        Tensor gx = Tensor.zeros(dbl ? DataType.DOUBLE : DataType.FLOAT, x.shape());
+        Access.Reader xr = Access.reader(x);
+        Access.Reader gr = Access.reader(gy);
+        Access.Reader gxr = Access.reader(gx);
+        Access.Writer gxw = Access.writer(gx);
+        g.device().parallelFor(c, (long) regions.length * outH * outW * 16, (s, e) -> {
+            int[] pos = new int[4];
+            double[] wt = new double[4];
+            for (int ch = s; ch < e; ch++) {
+                for (int roi = 0; roi < regions.length; roi++) {
+                    Region rg = regions[roi];
+                    int base = ((int) batches[roi] * c + ch) * h * w;
+                    for (int ph = 0; ph < outH; ph++) {
+                        for (int pw = 0; pw < outW; pw++) {
+                            double gv = gr.get(((roi * c + ch) * outH + ph) * outW + pw);
+                            if (gv == 0) {
+                                continue;
+                            }
+                            double best = Double.NEGATIVE_INFINITY;
+                            int bestPos = -1;
+                            double bestWeight = 0;
+                            for (int iy = 0; iy < rg.gridH; iy++) {
+                                for (int ix = 0; ix < rg.gridW; ix++) {
+                                    boolean in = corners(rg.sampleY(ph, iy), rg.sampleX(pw, ix), h, w, pos, wt);
+                                    if (!max) {
+                                        for (int k = 0; in && k < 4; k++) {
+                                            int at = base + pos[k];
+                                            gxw.set(at, gxr.get(at) + gv * wt[k] / rg.count);
+                                        }
+                                        continue;
+                                    }
+                                    // a sample outside the image is the value 0, with no input behind it
+                                    if (!in) {
+                                        if (0 > best) {
+                                            best = 0;
+                                            bestPos = -1;
+                                        }
+                                        continue;
+                                    }
+                                    for (int k = 0; k < 4; k++) {
+                                        double v = wt[k] * xr.get(base + pos[k]);
+                                        if (v > best) {
+                                            best = v;
+                                            bestPos = base + pos[k];
+                                            bestWeight = wt[k];
+                                        }
+                                    }
+                                }
+                            }
+                            if (max && bestPos >= 0) {
+                                gxw.set(bestPos, gxr.get(bestPos) + gv * bestWeight);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        r[0] = gx.dtype() == x.dtype() ? gx : Resize.toType(gx, x.dtype());
+        return r;
+    }
+
+    /** One region's geometry: its corner, bin sizes and sampling grid. */
+    private static final class Region {
+        double x1;
+        double y1;
+        double binH;
+        double binW;
+        int gridH;
+        int gridW;
+        int count;
+
+        double sampleY(int ph, int iy) {
+            return y1 + ph * binH + (iy + 0.5) * binH / gridH;
+        }
+
+        double sampleX(int pw, int ix) {
+            return x1 + pw * binW + (ix + 0.5) * binW / gridW;
+        }
+    }
+
+    private Region[] regions(Tensor rois) {
+        Access.Reader rr = Access.reader(rois);
+        double offset = halfPixel ? 0.5 : 0;
+        Region[] regions = new Region[rois.dim(0)];
+        for (int i = 0; i < regions.length; i++) {
+            Region g = new Region();
+            g.x1 = rr.get(i * 4) * spatialScale - offset;
+            g.y1 = rr.get(i * 4 + 1) * spatialScale - offset;
+            double roiW = rr.get(i * 4 + 2) * spatialScale - offset - g.x1;
+            double roiH = rr.get(i * 4 + 3) * spatialScale - offset - g.y1;
+            if (!halfPixel) {
+                roiW = Math.max(roiW, 1);
+                roiH = Math.max(roiH, 1);
+            }
+            g.binH = roiH / outH;
+            g.binW = roiW / outW;
+            g.gridH = samplingRatio > 0 ? samplingRatio : (int) Math.ceil(roiH / outH);
+            g.gridW = samplingRatio > 0 ? samplingRatio : (int) Math.ceil(roiW / outW);
+            g.count = Math.max(g.gridH * g.gridW, 1);
+            regions[i] = g;
+        }
+        return regions;
+    }
+
+    /**
+     * The four bilinear corners of sample (y, x) as offsets into an h x w image, with weights;
+     * false for a sample more than one pixel outside the image (it reads 0). Samples within a
+     * pixel of the image are clamped onto it.
+     */
+    private static boolean corners(double y, double x, int h, int w, int[] pos, double[] wt) {
         if (y < -1.0 || y > h || x < -1.0 || x > w) {
-            return 0;
+            return false;
         }
         y = Math.max(y, 0);
         x = Math.max(x, 0);
@@ -179,10 +310,14 @@ final class RoiAlign extends Operator {
         double lx = x - xLow;
         double hy = 1 - ly;
         double hx = 1 - lx;
-        double v1 = hy * hx * xr.get(base + yLow * w + xLow);
-        double v2 = hy * lx * xr.get(base + yLow * w + xHigh);
-        double v3 = ly * hx * xr.get(base + yHigh * w + xLow);
-        double v4 = ly * lx * xr.get(base + yHigh * w + xHigh);
-        return max ? Math.max(Math.max(v1, v2), Math.max(v3, v4)) : v1 + v2 + v3 + v4;
+        pos[0] = yLow * w + xLow;
+        pos[1] = yLow * w + xHigh;
+        pos[2] = yHigh * w + xLow;
+        pos[3] = yHigh * w + xHigh;
+        wt[0] = hy * hx;
+        wt[1] = hy * lx;
+        wt[2] = ly * hx;
+        wt[3] = ly * lx;
+        return true;
     }
 }

@@ -67,7 +67,7 @@ final class Dft extends Operator {
             }
             n = (int) v;
         }
-        int outLen = onesided ? n / 2 + 1 : n;
+        int outLen = onesided && n > 0 ? n / 2 + 1 : n;
         int[] outShape = x.shape().clone();
         outShape[ax] = outLen;
         outShape[r - 1] = 2;

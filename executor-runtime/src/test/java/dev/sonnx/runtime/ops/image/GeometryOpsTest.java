@@ -159,6 +159,21 @@ class GeometryOpsTest {
     }
 
     @Test
+    void roiAlignGradients() {
+        Tensor x = GradCheck.random(1, -1, 1, 2, 2, 5, 6);
+        // regions partly outside the image, on both images
+        Tensor rois = Tensor.of(new double[] {0.3, 0.2, 4.1, 3.3, -1.2, 1.1, 2.4, 5.7, 2.2, 0.1, 6.5, 2.9}, 3, 4);
+        Tensor batch = Tensor.of(new long[] {0, 1, 1}, 3);
+        GradCheck.of(OpTester.of("RoiAlign", 16).attr("output_height", 2L).attr("output_width", 3L).inputs(3)
+                .build()).check(new Tensor[] {x, rois, batch}, 0);
+        GradCheck.of(OpTester.of("RoiAlign", 10).attr("output_height", 3L).attr("output_width", 2L)
+                .attr("sampling_ratio", 2L).attr("spatial_scale", 0.8f).inputs(3).build())
+                .check(new Tensor[] {x, rois, batch}, 0);
+        GradCheck.of(OpTester.of("RoiAlign", 16).attr("mode", "max").attr("output_height", 2L)
+                .attr("output_width", 2L).inputs(3).build()).check(new Tensor[] {x, rois, batch}, 0);
+    }
+
+    @Test
     void maxRoiPoolByHand() {
         double[] v = new double[16];
         for (int i = 0; i < 16; i++) {
