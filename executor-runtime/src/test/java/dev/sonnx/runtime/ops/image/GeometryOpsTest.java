@@ -96,6 +96,26 @@ class GeometryOpsTest {
                 .run(x, Tensor.of(new double[] {0}, 1, 1, 1)));
     }
 
+    @Test
+    void gridSampleGradients() {
+        Tensor x = GradCheck.random(1, -1, 1, 2, 2, 3, 4);
+        Tensor grid = GradCheck.random(2, -1.3, 1.3, 2, 3, 2, 2);
+        for (String pad : new String[] {"zeros", "border", "reflection"}) {
+            for (long align : new long[] {0, 1}) {
+                for (String mode : new String[] {"bilinear", "bicubic"}) {
+                    GradCheck.of(OpTester.of("GridSample", 16).attr("mode", mode).attr("padding_mode", pad)
+                            .attr("align_corners", align).inputs(2).build()).check(new Tensor[] {x, grid}, 0, 1);
+                }
+            }
+        }
+        GradCheck.of(OpTester.of("GridSample", 16).attr("mode", "nearest").inputs(2).build())
+                .check(new Tensor[] {x, grid}, 0, 1);
+        // 3-D linear (GridSample-20)
+        GradCheck.of(OpTester.of("GridSample", 20).attr("padding_mode", "border").inputs(2).build())
+                .check(new Tensor[] {GradCheck.random(3, -1, 1, 1, 2, 2, 3, 3), GradCheck.random(4, -1.2, 1.2, 1, 2, 1, 2, 3)},
+                        0, 1);
+    }
+
     // ------------------------------------------------------------------ AffineGrid
 
     @Test
