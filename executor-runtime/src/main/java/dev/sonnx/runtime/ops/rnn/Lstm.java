@@ -195,7 +195,7 @@ final class Lstm extends RecurrentLayer {
 
     /** dP_i = sum dA_i C, dP_f = sum dA_f C (the previous cell state), dP_o = sum dA_o C'. */
     @Override
-    void peepholeGradient(Pass p, Saved sv, Buf dA, double[] gp, int off) {
+    void peepholeGradient(Pass p, Recording sv, Buf dA, double[] gp, int off) {
         Dims d = p.dims;
         int hs = d.hidden;
         int gh = 4 * hs;

@@ -101,120 +101,6 @@ abstract class RecurrentLayer extends Operator {
     /** Index of the initial_h input; LSTM's initial_c and P follow it. */
     static final int INITIAL_H = 5;
 
-    /** The dimensions of one call. */
-    static final class Dims {
-        final int seq;
-        final int batch;
-        final int input;
-        final int hidden;
-        final int dirs;
-        final boolean batchMajor;
-
-        Dims(int seq, int batch, int input, int hidden, int dirs, boolean batchMajor) {
-            this.seq = seq;
-            this.batch = batch;
-            this.input = input;
-            this.hidden = hidden;
-            this.dirs = dirs;
-            this.batchMajor = batchMajor;
-        }
-
-        /** Row of X (and of the input projection) at time t, batch entry b. */
-        int xRow(int t, int b) {
-            return batchMajor ? b * seq + t : t * batch + b;
-        }
-
-        /** Offset of Y[t, d, b, :] (layout 0) or Y[b, t, d, :] (layout 1). */
-        int yOffset(int t, int d, int b) {
-            return (batchMajor ? (b * seq + t) * dirs + d : (t * dirs + d) * batch + b) * hidden;
-        }
-
-        /** Offset of a state's [d, b, :] (layout 0) or [b, d, :] (layout 1). */
-        int stateOffset(int d, int b) {
-            return (batchMajor ? b * dirs + d : d * batch + b) * hidden;
-        }
-
-        int[] stateShape() {
-            return batchMajor ? new int[] {batch, dirs, hidden} : new int[] {dirs, batch, hidden};
-        }
-
-        int[] yShape() {
-            return batchMajor ? new int[] {batch, seq, dirs, hidden} : new int[] {seq, dirs, batch, hidden};
-        }
-    }
-
-    /** One direction's run: its weights, state and scratch space. */
-    static final class Pass {
-        final Dims dims;
-        final int dir;
-        final boolean reverse;
-        final Activation[] act;
-        /** X W^T plus the biases that can be added up front: [rows of X, gates * hidden]. */
-        final Buf xw;
-        final Buf r;
-        /** Offset of this direction's R ([gates * hidden, hidden]). */
-        final int rOff;
-        /** Recurrence biases that the cell adds itself (GRU linear_before_reset), else null. */
-        final double[] rb;
-        /** Hidden state [batch, hidden]; LSTM also keeps the cell state {@link #c}. */
-        final Buf h;
-        /** LSTM: the cell state [batch, hidden] and the peepholes of this direction (3 * hidden) or null. */
-        Buf c;
-        double[] peepholes;
-        /** GRU: r * h before its product with R_h [batch, hidden]. */
-        Buf scratch;
-        /** h R^T, then the gate values: [batch, gates * hidden]. */
-        final Buf hr;
-        /** Per batch entry, the time index of the current step, or -1 when its sequence has ended. */
-        final int[] t;
-        /** The current step, counted from this direction's start. */
-        int step;
-        /**
-         * Recorded for backward (null in inference), per step and batch entry: the gate
-         * pre-activations before clipping [steps * batch, gates * hidden], the states before the
-         * step [steps * batch, hidden] (LSTM: also the cell state), and GRU's H R_h^T + Rb_h with
-         * linear_before_reset.
-         */
-        Buf pre;
-        Buf hPrev;
-        Buf cPrev;
-        Buf q;
-        /** GRU backward without linear_before_reset: r . H of every step, the input of R_h. */
-        Buf rh;
-
-        Pass(Dims dims, int dir, boolean reverse, Activation[] act, Buf xw, Buf r, int rOff, double[] rb,
-             Buf h, Buf hr) {
-            this.dims = dims;
-            this.dir = dir;
-            this.reverse = reverse;
-            this.act = act;
-            this.xw = xw;
-            this.r = r;
-            this.rOff = rOff;
-            this.rb = rb;
-            this.h = h;
-            this.hr = hr;
-            this.t = new int[dims.batch];
-        }
-    }
-
-    /** What backward needs from forward: the problem and each direction's recorded pass. */
-    static final class Saved {
-        final Dims dims;
-        final int[] lens;
-        final int steps;
-        final boolean dbl;
-        final Pass[] passes;
-
-        Saved(Dims dims, int[] lens, int steps, boolean dbl, Pass[] passes) {
-            this.dims = dims;
-            this.lens = lens;
-            this.steps = steps;
-            this.dbl = dbl;
-            this.passes = passes;
-        }
-    }
-
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
@@ -340,7 +226,7 @@ abstract class RecurrentLayer extends Operator {
             }
         }
         if (record) {
-            ctx.saveForBackward(new Saved(dims, lens, steps, dbl, passes));
+            ctx.saveForBackward(new Recording(dims, lens, steps, dbl, passes));
         }
         Value[] out = new Value[node.outputCount()];
         if (y != null) {
@@ -371,7 +257,7 @@ abstract class RecurrentLayer extends Operator {
      */
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Saved sv = (Saved) g.saved();
+        Recording sv = (Recording) g.saved();
         if (sv == null) {
             throw new IllegalStateException(node.label() + ": backward needs a forward run that recorded");
         }
@@ -516,7 +402,7 @@ abstract class RecurrentLayer extends Operator {
     }
 
     /** LSTM: adds the peepholes' gradients of one direction. */
-    void peepholeGradient(Pass p, Saved sv, Buf dA, double[] gp, int off) {
+    void peepholeGradient(Pass p, Recording sv, Buf dA, double[] gp, int off) {
     }
 
     /** The derivative of {@code f} at pre-activation {@code a} (0 where clip cut it off), given y = f(clip(a)). */
