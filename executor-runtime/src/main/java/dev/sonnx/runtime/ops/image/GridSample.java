@@ -213,10 +213,10 @@ final class GridSample extends Operator {
             }
         });
         if (wantX) {
-            res[0] = Resize.toType(gx, x.dtype());
+            res[0] = Access.toType(gx, x.dtype());
         }
         if (wantGrid) {
-            res[1] = Resize.toType(gg, grid.dtype());
+            res[1] = Access.toType(gg, grid.dtype());
         }
         return res;
     }

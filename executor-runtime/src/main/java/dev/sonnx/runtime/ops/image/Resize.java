@@ -182,11 +182,11 @@ final class Resize extends Operator {
         }
         DataType compute = x.dtype() == DataType.FLOAT || x.dtype() == DataType.FLOAT16
                 || x.dtype() == DataType.BFLOAT16 ? DataType.FLOAT : DataType.DOUBLE;
-        Tensor y = convert(x, compute);
+        Tensor y = Access.convert(x, compute);
         for (AxisResampler p : passes) {
             y = p.apply(y, device);
         }
-        return outputs(y == x ? x.copy() : toType(y, x.dtype()));
+        return outputs(y == x ? x.copy() : Access.toType(y, x.dtype()));
     }
 
     @Override
@@ -209,7 +209,7 @@ final class Resize extends Operator {
         }
         List<AxisResampler> passes = plan(x.shape(), inputs);
         DataType compute = x.dtype() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
-        Tensor gx = convert(gy, compute);
+        Tensor gx = Access.convert(gy, compute);
         int[][] shapes = new int[passes.size() + 1][];
         shapes[0] = x.shape();
         for (int i = 0; i < passes.size(); i++) {
@@ -218,7 +218,7 @@ final class Resize extends Operator {
         for (int i = passes.size() - 1; i >= 0; i--) {
             gx = passes.get(i).transpose(gx, shapes[i], g.device());
         }
-        r[0] = gx == gy ? gy.copy() : toType(gx, x.dtype());
+        r[0] = gx == gy ? gy.copy() : Access.toType(gx, x.dtype());
         return r;
     }
 
@@ -495,70 +495,11 @@ final class Resize extends Operator {
         return (int) Math.max(0, Math.min(len - 1, v));
     }
 
-    // ------------------------------------------------------------------ type conversion
-
     private static double[] toDoubles(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {
             d[i] = f[i];
         }
         return d;
-    }
-
-    /** {@code t} as FLOAT or DOUBLE (itself when it has that type). */
-    static Tensor convert(Tensor t, DataType type) {
-        if (t.dtype() == type) {
-            return t;
-        }
-        Tensor r = Tensor.zeros(type, t.shape());
-        for (int i = 0; i < t.size(); i++) {
-            r.setDouble(i, t.getDouble(i));
-        }
-        return r;
-    }
-
-    /** The compute-type result in X's type: floats rounded, integers rounded and saturated. */
-    static Tensor toType(Tensor y, DataType type) {
-        if (y.dtype() == type) {
-            return y;
-        }
-        Tensor r = Tensor.zeros(type, y.shape());
-        if (type.isFloat()) {
-            for (int i = 0; i < y.size(); i++) {
-                r.setDouble(i, y.getDouble(i));
-            }
-            return r;
-        }
-        double lo = integerMin(type);
-        double hi = integerMax(type);
-        for (int i = 0; i < y.size(); i++) {
-            double v = Math.rint(y.getDouble(i));
-            r.setDouble(i, Math.max(lo, Math.min(hi, v)));
-        }
-        return r;
-    }
-
-    private static double integerMin(DataType t) {
-        return switch (t) {
-            case INT8 -> Byte.MIN_VALUE;
-            case INT16 -> Short.MIN_VALUE;
-            case INT32 -> Integer.MIN_VALUE;
-            case INT64 -> Long.MIN_VALUE;
-            default -> 0;
-        };
-    }
-
-    private static double integerMax(DataType t) {
-        return switch (t) {
-            case INT8 -> Byte.MAX_VALUE;
-            case UINT8 -> 255;
-            case INT16 -> Short.MAX_VALUE;
-            case UINT16 -> 65535;
-            case INT32 -> Integer.MAX_VALUE;
-            case UINT32 -> 4294967295.0;
-            case INT64 -> 0x1p63 - 1024;
-            case UINT64 -> 0x1p64 - 2048;
-            default -> 1;
-        };
     }
 }

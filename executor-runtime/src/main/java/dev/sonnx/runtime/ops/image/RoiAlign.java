@@ -232,7 +232,7 @@ final class RoiAlign extends Operator {
                 }
             }
         });
-        r[0] = gx.dtype() == x.dtype() ? gx : Resize.toType(gx, x.dtype());
+        r[0] = gx.dtype() == x.dtype() ? gx : Access.toType(gx, x.dtype());
         return r;
     }
 
