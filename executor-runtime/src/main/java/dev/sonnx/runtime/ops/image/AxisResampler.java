@@ -72,26 +72,21 @@ final class AxisResampler {
         if (y.size() == 0) {
             return y;
         }
-        if (x.dtype() == DataType.STRING) {
-            String[] src = x.strings();
-            String[] dst = y.strings();
-            device.parallelFor(outer * outLength, inner, (s, e) -> {
-                for (int row = s; row < e; row++) {
-                    int o = row / outLength;
-                    int i = row % outLength;
-                    System.arraycopy(src, (o * inLength + index[i]) * inner, dst, row * inner, inner);
+        StridedCopy copy = new StridedCopy(x, y);
+        if (inner == 1) {
+            // the last axis: one gather per row
+            device.parallelFor(outer, outLength, (s, e) -> {
+                for (int o = s; o < e; o++) {
+                    copy.gather(o * inLength, index, o * outLength, outLength);
                 }
             });
             return y;
         }
-        int es = x.dtype().byteSize();
-        var src = x.bytes();
-        var dst = y.bytes();
         device.parallelFor(outer * outLength, inner, (s, e) -> {
             for (int row = s; row < e; row++) {
                 int o = row / outLength;
                 int i = row % outLength;
-                dst.put(row * inner * es, src, (o * inLength + index[i]) * inner * es, inner * es);
+                copy.copy((o * inLength + index[i]) * inner, 1, row * inner, 1, inner);
             }
         });
         return y;
@@ -111,6 +106,32 @@ final class AxisResampler {
         FloatBuffer yf = dbl ? null : y.floats();
         DoubleBuffer xd = dbl ? x.doubles() : null;
         DoubleBuffer yd = dbl ? y.doubles() : null;
+        if (inner == 1) {
+            // the last axis: each output element is a short dot product along its row
+            device.parallelFor(outer, (long) outLength * taps, (s, e) -> {
+                for (int o = s; o < e; o++) {
+                    int xo = o * inLength;
+                    int yo = o * outLength;
+                    for (int i = 0; i < outLength; i++) {
+                        double v;
+                        if (outside != null && outside[i]) {
+                            v = extrapolation;
+                        } else {
+                            v = 0;
+                            for (int t = i * taps, end = t + taps; t < end; t++) {
+                                v += weight[t] * (dbl ? xd.get(xo + index[t]) : xf.get(xo + index[t]));
+                            }
+                        }
+                        if (dbl) {
+                            yd.put(yo + i, v);
+                        } else {
+                            yf.put(yo + i, (float) v);
+                        }
+                    }
+                }
+            });
+            return y;
+        }
         device.parallelFor(outer * outLength, (long) inner * taps, (s, e) -> {
             double[] acc = new double[inner];
             for (int row = s; row < e; row++) {

@@ -93,4 +93,43 @@ final class StridedCopy {
             }
         }
     }
+
+    /** dst[dOff + k] = src[sOff + index[k]] for k < n: a gather along a contiguous row. */
+    void gather(int sOff, int[] index, int dOff, int n) {
+        switch (kind) {
+            case 0 -> {
+                for (int k = 0; k < n; k++) {
+                    ds[dOff + k] = ss[sOff + index[k]];
+                }
+            }
+            case 1 -> {
+                for (int k = 0; k < n; k++) {
+                    db.put(dOff + k, sb.get(sOff + index[k]));
+                }
+            }
+            case 2 -> {
+                for (int k = 0; k < n; k++) {
+                    dh.put(dOff + k, sh.get(sOff + index[k]));
+                }
+            }
+            case 4 -> {
+                for (int k = 0; k < n; k++) {
+                    di.put(dOff + k, si.get(sOff + index[k]));
+                }
+            }
+            case 8 -> {
+                for (int k = 0; k < n; k++) {
+                    dl.put(dOff + k, sl.get(sOff + index[k]));
+                }
+            }
+            default -> {
+                for (int k = 0; k < n; k++) {
+                    int s = 2 * (sOff + index[k]);
+                    int d = 2 * (dOff + k);
+                    dl.put(d, sl.get(s));
+                    dl.put(d + 1, sl.get(s + 1));
+                }
+            }
+        }
+    }
 }
