@@ -206,6 +206,9 @@ class GeometryOpsTest {
         // roi 1: 4 x 4 in 2 x 2 bins; roi 2: corners round to (1, 1)-(2, 1): 1 row, 2 columns
         // bins of height 0.5: rows [1, 2) for both; columns [1, 2) and [2, 3)
         assertClose(new double[] {5, 7, 13, 15, 5, 6, 5, 6}, y, 0);
+        GradCheck.of(OpTester.of("MaxRoiPool", 1).attrInts("pooled_shape", 2, 3).attr("spatial_scale", 0.5f).inputs(2)
+                .build()).check(new Tensor[] {GradCheck.random(3, -1, 1, 2, 2, 5, 6),
+                    Tensor.of(new double[] {1, 0, 1, 9, 7, 0, 2.6, 0, 11, 9}, 2, 5)}, 0);
     }
 
     // ------------------------------------------------------------------ NonMaxSuppression
