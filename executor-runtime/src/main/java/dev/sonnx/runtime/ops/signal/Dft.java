@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.signal;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
@@ -38,9 +39,17 @@ final class Dft extends Operator {
         return v == 1;
     }
 
-    @Override
-    public Value[] forward(Value[] inputs, OpContext ctx) {
-        Tensor x = required(inputs, 0);
+    /** Where the transform runs: lines of the input along the axis, their lengths and layout. */
+    private record Plan(int axis, int nIn, int n, int outLen, int outer, int inner, int comps) {
+        int[] outShape(int[] in) {
+            int[] s = in.clone();
+            s[axis] = outLen;
+            s[s.length - 1] = 2;
+            return s;
+        }
+    }
+
+    private Plan plan(Tensor x, Value[] inputs) {
         TypeCheck.require(x, TypeCheck.FLOATS, "input");
         int r = x.rank();
         if (r < 2 || (x.dim(-1) != 1 && x.dim(-1) != 2)) {
@@ -68,45 +77,112 @@ final class Dft extends Operator {
             n = (int) v;
         }
         int outLen = onesided && n > 0 ? n / 2 + 1 : n;
-        int[] outShape = x.shape().clone();
-        outShape[ax] = outLen;
-        outShape[r - 1] = 2;
-        Tensor y = Tensor.zeros(x.dtype(), outShape);
-        int comps = x.dim(-1);
-        int outer = Shapes.product(x.shape(), 0, ax);
-        int inner = Shapes.product(x.shape(), ax + 1, r - 1);
+        return new Plan(ax, nIn, n, outLen, Shapes.product(x.shape(), 0, ax), Shapes.product(x.shape(), ax + 1, r - 1),
+                x.dim(-1));
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        Plan p = plan(x, inputs);
+        Tensor y = Tensor.zeros(x.dtype(), p.outShape(x.shape()));
         if (y.size() == 0) {
             return outputs(y);
         }
-        Fft fft = Fft.of(n);
+        Fft fft = Fft.of(p.n);
         Samples.Reader in = Samples.reader(x);
         Samples.Writer out = Samples.writer(y);
-        int copy = Math.min(n, nIn);
-        int lines = outer * inner;
-        int len = n;
-        ctx.device().parallelFor(lines, 16L * n * (32 - Integer.numberOfLeadingZeros(n)), (s, e) -> {
-            double[] re = new double[len];
-            double[] im = new double[len];
+        int copy = Math.min(p.n, p.nIn);
+        int inner = p.inner;
+        ctx.device().parallelFor(p.outer * inner, cost(p.n), (s, e) -> {
+            double[] re = new double[p.n];
+            double[] im = new double[p.n];
             for (int line = s; line < e; line++) {
                 int o = line / inner;
                 int i = line % inner;
                 java.util.Arrays.fill(re, 0);
                 java.util.Arrays.fill(im, 0);
                 for (int j = 0; j < copy; j++) {
-                    int at = ((o * nIn + j) * inner + i) * comps;
+                    int at = ((o * p.nIn + j) * inner + i) * p.comps;
                     re[j] = in.get(at);
-                    if (comps == 2) {
+                    if (p.comps == 2) {
                         im[j] = in.get(at + 1);
                     }
                 }
                 fft.transform(re, im, inverse);
-                for (int k = 0; k < outLen; k++) {
-                    int at = ((o * outLen + k) * inner + i) * 2;
+                for (int k = 0; k < p.outLen; k++) {
+                    int at = ((o * p.outLen + k) * inner + i) * 2;
                     out.set(at, re[k]);
                     out.set(at + 1, im[k]);
                 }
             }
         });
         return outputs(y);
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    /**
+     * The DFT is linear, so the input's gradient is its adjoint applied to the output's: the
+     * conjugate transform (n times the inverse for a forward DFT, 1/n times the forward for an
+     * inverse one), with dropped (onesided) bins read as 0, then cut or zero-extended back to the
+     * input length; a real input keeps the real part.
+     */
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor[] res = new Tensor[g.inputCount()];
+        Tensor gy = g.gradOutput(0);
+        if (gy == null || !g.needsGrad(0)) {
+            return res;
+        }
+        Tensor x = g.input(0);
+        Value[] inputs = new Value[g.inputCount()];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = g.input(i);
+        }
+        Plan p = plan(x, inputs);
+        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        if (gx.size() == 0) {
+            res[0] = gx;
+            return res;
+        }
+        Fft fft = Fft.of(p.n);
+        Samples.Reader in = Samples.reader(gy);
+        Samples.Writer out = Samples.writer(gx);
+        int copy = Math.min(p.n, p.nIn);
+        int inner = p.inner;
+        double scale = inverse ? 1.0 / p.n : p.n;
+        g.device().parallelFor(p.outer * inner, cost(p.n), (s, e) -> {
+            double[] re = new double[p.n];
+            double[] im = new double[p.n];
+            for (int line = s; line < e; line++) {
+                int o = line / inner;
+                int i = line % inner;
+                java.util.Arrays.fill(re, 0);
+                java.util.Arrays.fill(im, 0);
+                for (int k = 0; k < p.outLen; k++) {
+                    int at = ((o * p.outLen + k) * inner + i) * 2;
+                    re[k] = in.get(at);
+                    im[k] = in.get(at + 1);
+                }
+                fft.transform(re, im, !inverse);
+                for (int j = 0; j < copy; j++) {
+                    int at = ((o * p.nIn + j) * inner + i) * p.comps;
+                    out.set(at, re[j] * scale);
+                    if (p.comps == 2) {
+                        out.set(at + 1, im[j] * scale);
+                    }
+                }
+            }
+        });
+        res[0] = gx;
+        return res;
+    }
+
+    private static long cost(int n) {
+        return 16L * n * (33 - Integer.numberOfLeadingZeros(Math.max(n, 1)));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.GradCheck;
 import dev.sonnx.runtime.testing.OpTester;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -152,6 +153,35 @@ class SignalOpsTest {
         assertArrayEquals(new int[] {1, 4, 5, 2}, two.shape());
         assertThrows(IllegalArgumentException.class, () -> OpTester.of("STFT", 17).inputs(2)
                 .run(x, Tensor.of(new long[] {4})));
+    }
+
+    @Test
+    void dftGradients() {
+        Tensor real = GradCheck.random(1, -1, 1, 2, 6, 3, 1);
+        Tensor complex = GradCheck.random(2, -1, 1, 2, 5, 2);
+        for (long inverse : new long[] {0, 1}) {
+            for (long onesided : new long[] {0, 1}) {
+                GradCheck.of(OpTester.of("DFT", 17).attr("inverse", inverse).attr("onesided", onesided).inputs(1)
+                        .build()).check(new Tensor[] {real}, 0);
+                GradCheck.of(OpTester.of("DFT", 20).attr("inverse", inverse).attr("onesided", onesided)
+                        .inputs(3).build()).check(new Tensor[] {complex, Tensor.of(new long[] {7}), Tensor.of(new long[] {1})}, 0);
+            }
+        }
+        // truncation (dft_length below the signal length) along the last signal axis
+        GradCheck.of(OpTester.of("DFT", 17).attr("axis", 2L).inputs(2).build())
+                .check(new Tensor[] {real, Tensor.of(new long[] {2})}, 0);
+    }
+
+    @Test
+    void stftGradients() {
+        Tensor signal = GradCheck.random(3, -1, 1, 2, 13, 1);
+        Tensor window = GradCheck.random(4, 0, 1, 5);
+        GradCheck.of(OpTester.of("STFT", 17).inputs(3).build())
+                .check(new Tensor[] {signal, Tensor.of(new long[] {3}), window}, 0, 2);
+        GradCheck.of(OpTester.of("STFT", 17).attr("onesided", 0L).inputs(3).build())
+                .check(new Tensor[] {GradCheck.random(5, -1, 1, 1, 11, 2), Tensor.of(new long[] {2}), window}, 0, 2);
+        GradCheck.of(OpTester.of("STFT", 17).inputs("s", "h", "", "l").build())
+                .check(new Tensor[] {signal, Tensor.of(new long[] {4}), null, Tensor.of(new long[] {6})}, 0);
     }
 
     @Test
