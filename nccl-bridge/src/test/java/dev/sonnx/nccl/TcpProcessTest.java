@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,9 @@ class TcpProcessTest {
             assertTrue(rank.process().waitFor(60, TimeUnit.SECONDS), "rank " + r + " did not finish");
             assertEquals(0, rank.process().exitValue(), "rank " + r + " said:\n" + rank.output());
             assertTrue(rank.lines().contains("PASS"), rank.output());
+            List<String> cudaClasses = Files.readAllLines(classLog(r)).stream()
+                    .filter(line -> line.contains("org.bytedeco")).toList();
+            assertEquals(List.of(), cudaClasses, "the TCP path must not load CUDA or JavaCPP");
         }
     }
 
@@ -88,7 +92,7 @@ class TcpProcessTest {
     private Rank start(int rank, int worldSize, String scenario) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", testClassPath(), RingWorker.class.getName(), String.valueOf(rank), String.valueOf(worldSize),
+                "-Xlog:class+load=info:file=" + classLog(rank), "-cp", testClassPath(), RingWorker.class.getName(), String.valueOf(rank), String.valueOf(worldSize),
                 rendezvousDirectory.toString(), String.valueOf(TIMEOUT_MS), scenario);
         builder.redirectErrorStream(true);
         Process process = builder.start();
@@ -106,6 +110,11 @@ class TcpProcessTest {
         reader.setDaemon(true);
         reader.start();
         return new Rank(process, lines);
+    }
+
+    /** Where a child logs every class it loads. */
+    private Path classLog(int rank) {
+        return rendezvousDirectory.resolve("rank-" + rank + "-classes.log");
     }
 
     /** Surefire passes the real class path in this property (java.class.path may be a manifest-only jar). */
