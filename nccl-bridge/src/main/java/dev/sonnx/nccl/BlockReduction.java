@@ -1,6 +1,8 @@
 package dev.sonnx.nccl;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * Combines a block received from the left neighbour into the local block, element by element: one
@@ -11,12 +13,30 @@ import java.nio.ByteBuffer;
  * below are one per (type, operation) so that the JIT sees a tight loop with no switch inside.
  * AVERAGE sums on every hop but the last, where it divides, so each value is divided once and only by
  * the rank that owns it after the reduce-scatter.
+ *
+ * <p>FLOAT32, the gradients' type, is combined in {@code float[]} scratch: bulk copies in and out and
+ * a plain array loop, which the JIT vectorizes; that is about twice as fast as element-wise buffer
+ * access, whose index checks keep it scalar. The scratch holds one chunk and is allocated once.
  */
 final class BlockReduction {
 
     private ElementType type;
     private ReduceOp op;
     private int worldSize;
+
+    private final float[] localScratch;
+    private final float[] receivedScratch;
+    /** Float views of the last buffers seen (the collective's buffer, the staging buffer), kept between calls. */
+    private ByteBuffer localViewed;
+    private FloatBuffer localFloats;
+    private ByteBuffer receivedViewed;
+    private FloatBuffer receivedFloats;
+
+    /** {@code maxBytes}: the most bytes one {@link #accumulate} call combines (the ring's chunk). */
+    BlockReduction(int maxBytes) {
+        this.localScratch = new float[maxBytes / 4];
+        this.receivedScratch = new float[maxBytes / 4];
+    }
 
     void configure(ElementType type, ReduceOp op, int worldSize) {
         this.type = type;
@@ -34,15 +54,7 @@ final class BlockReduction {
         boolean divide = lastHop && op == ReduceOp.AVERAGE;
         boolean max = op == ReduceOp.MAX;
         switch (type) {
-            case FLOAT32 -> {
-                if (max) {
-                    maxFloat32(local, localOffset, received, receivedOffset, count);
-                } else if (divide) {
-                    sumFloat32ThenDivide(local, localOffset, received, receivedOffset, count, worldSize);
-                } else {
-                    sumFloat32(local, localOffset, received, receivedOffset, count);
-                }
-            }
+            case FLOAT32 -> float32(local, localOffset, received, receivedOffset, count, divide);
             case FLOAT16 -> {
                 if (max) {
                     maxFloat16(local, localOffset, received, receivedOffset, count);
@@ -78,27 +90,56 @@ final class BlockReduction {
         }
     }
 
-    private static void sumFloat32(ByteBuffer a, int ao, ByteBuffer b, int bo, int n) {
-        for (int i = 0; i < n; i++) {
-            int k = i << 2;
-            a.putFloat(ao + k, a.getFloat(ao + k) + b.getFloat(bo + k));
+    private void float32(ByteBuffer local, int localOffset, ByteBuffer received, int receivedOffset, int count,
+                         boolean divide) {
+        FloatBuffer mine = localFloats(local);
+        FloatBuffer theirs = receivedFloats(received);
+        float[] a = localScratch;
+        float[] b = receivedScratch;
+        float divisor = worldSize;
+        for (int done = 0; done < count; ) {
+            int n = Math.min(count - done, a.length);
+            int localIndex = (localOffset >> 2) + done;
+            mine.get(localIndex, a, 0, n);
+            theirs.get((receivedOffset >> 2) + done, b, 0, n);
+            if (op == ReduceOp.MAX) {
+                for (int i = 0; i < n; i++) {
+                    a[i] = Math.max(a[i], b[i]);
+                }
+            } else if (divide) {
+                // divides rather than multiplies by 1/n, so the average is the correctly rounded sum / n
+                for (int i = 0; i < n; i++) {
+                    a[i] = (a[i] + b[i]) / divisor;
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    a[i] += b[i];
+                }
+            }
+            mine.put(localIndex, a, 0, n);
+            done += n;
         }
     }
 
-    /** Divides rather than multiplies by 1/n so that the average is the correctly rounded sum / n. */
-    private static void sumFloat32ThenDivide(ByteBuffer a, int ao, ByteBuffer b, int bo, int n, int divisor) {
-        float d = divisor;
-        for (int i = 0; i < n; i++) {
-            int k = i << 2;
-            a.putFloat(ao + k, (a.getFloat(ao + k) + b.getFloat(bo + k)) / d);
+    private FloatBuffer localFloats(ByteBuffer local) {
+        if (local != localViewed) {
+            localViewed = local;
+            localFloats = floatView(local);
         }
+        return localFloats;
     }
 
-    private static void maxFloat32(ByteBuffer a, int ao, ByteBuffer b, int bo, int n) {
-        for (int i = 0; i < n; i++) {
-            int k = i << 2;
-            a.putFloat(ao + k, Math.max(a.getFloat(ao + k), b.getFloat(bo + k)));
+    private FloatBuffer receivedFloats(ByteBuffer received) {
+        if (received != receivedViewed) {
+            receivedViewed = received;
+            receivedFloats = floatView(received);
         }
+        return receivedFloats;
+    }
+
+    /** Floats over the whole buffer, little-endian, whatever its position and limit are at the time. */
+    private static FloatBuffer floatView(ByteBuffer buffer) {
+        return buffer.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     }
 
     /** Sums in float32 and rounds back once per hop (NCCL's fp16 sum does the same on a GPU). */

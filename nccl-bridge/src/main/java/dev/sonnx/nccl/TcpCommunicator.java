@@ -34,7 +34,7 @@ public final class TcpCommunicator implements Communicator {
     /** Null for a world of one rank, which has nobody to talk to. */
     private final RingTransfer transfer;
     private final RingSchedule schedule;
-    private final BlockReduction reduction = new BlockReduction();
+    private final BlockReduction reduction;
     /** One byte per rank: the barrier's all-gather. */
     private final ByteBuffer barrierBlock;
     /** One int per rank: the lengths exchanged before {@link #allGatherBytes}'s payloads. */
@@ -46,10 +46,11 @@ public final class TcpCommunicator implements Communicator {
     private volatile String failure;
     private volatile boolean closed;
 
-    private TcpCommunicator(int rank, int worldSize, RingTransfer transfer) {
+    private TcpCommunicator(int rank, int worldSize, RingTransfer transfer, int chunkBytes) {
         this.rank = rank;
         this.worldSize = worldSize;
         this.transfer = transfer;
+        this.reduction = new BlockReduction(transfer == null ? 0 : chunkBytes);
         this.schedule = new RingSchedule(rank, worldSize);
         this.barrierBlock = ByteBuffer.allocateDirect(worldSize);
         this.lengthBlock = ByteBuffer.allocateDirect(4 * worldSize).order(ByteOrder.LITTLE_ENDIAN);
@@ -67,13 +68,13 @@ public final class TcpCommunicator implements Communicator {
             throw new IllegalArgumentException("rank " + rank + " does not exist in a world of " + worldSize);
         }
         if (worldSize == 1) {
-            return new TcpCommunicator(0, 1, null);
+            return new TcpCommunicator(0, 1, null, 0);
         }
         RingConnector.Links links = RingConnector.connect(rank, worldSize, rendezvous, options);
         try {
             RingTransfer transfer = new RingTransfer(rank, worldSize, links.toRight(), links.fromLeft(),
                     options.chunkBytes(), options.timeout().toNanos());
-            return new TcpCommunicator(rank, worldSize, transfer);
+            return new TcpCommunicator(rank, worldSize, transfer, options.chunkBytes());
         } catch (IOException e) {
             closeQuietly(links.toRight());
             closeQuietly(links.fromLeft());

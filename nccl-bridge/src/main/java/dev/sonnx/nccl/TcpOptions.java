@@ -21,7 +21,7 @@ public record TcpOptions(String bindHost, String advertisedHost, int firstPort, 
                          int chunkBytes, int socketBufferBytes) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
-    public static final int DEFAULT_CHUNK_BYTES = 512 << 10;
+    public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
     public static final int DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
 
     public TcpOptions {
