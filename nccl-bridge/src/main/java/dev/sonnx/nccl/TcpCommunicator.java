@@ -109,7 +109,8 @@ public final class TcpCommunicator implements Communicator {
         int blockBytes = requireBytes("allGather", send, count, type, 1);
         requireBytes("allGather", recv, count, type, worldSize);
         ensureUsable("allGather");
-        recv.put(rank * blockBytes, send, 0, blockBytes);
+        // the caller's limits may be anywhere: copy within capacities, as the ring does
+        Buffers.littleEndian(recv).put(rank * blockBytes, Buffers.littleEndian(send), 0, blockBytes);
         if (worldSize == 1 || count == 0) {
             return;
         }
