@@ -1,7 +1,6 @@
 package dev.sonnx.nccl;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -26,11 +25,7 @@ final class BlockReduction {
 
     private final float[] localScratch;
     private final float[] receivedScratch;
-    /** Float views of the last buffers seen (the collective's buffer, the staging buffer), kept between calls. */
-    private ByteBuffer localViewed;
-    private FloatBuffer localFloats;
-    private ByteBuffer receivedViewed;
-    private FloatBuffer receivedFloats;
+    private final BufferViews views = new BufferViews();
 
     /** {@code maxBytes}: the most bytes one {@link #accumulate} call combines (the ring's chunk). */
     BlockReduction(int maxBytes) {
@@ -92,8 +87,8 @@ final class BlockReduction {
 
     private void float32(ByteBuffer local, int localOffset, ByteBuffer received, int receivedOffset, int count,
                          boolean divide) {
-        FloatBuffer mine = localFloats(local);
-        FloatBuffer theirs = receivedFloats(received);
+        FloatBuffer mine = views.floats(local);
+        FloatBuffer theirs = views.floats(received);
         float[] a = localScratch;
         float[] b = receivedScratch;
         float divisor = worldSize;
@@ -121,28 +116,7 @@ final class BlockReduction {
         }
     }
 
-    private FloatBuffer localFloats(ByteBuffer local) {
-        if (local != localViewed) {
-            localViewed = local;
-            localFloats = floatView(local);
-        }
-        return localFloats;
-    }
-
-    private FloatBuffer receivedFloats(ByteBuffer received) {
-        if (received != receivedViewed) {
-            receivedViewed = received;
-            receivedFloats = floatView(received);
-        }
-        return receivedFloats;
-    }
-
-    /** Floats over the whole buffer, little-endian, whatever its position and limit are at the time. */
-    private static FloatBuffer floatView(ByteBuffer buffer) {
-        return buffer.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    }
-
-    /** Sums in float32 and rounds back once per hop (NCCL's fp16 sum does the same on a GPU). */
+    /** Sums in float32 and rounds back to fp16 once per hop, as NCCL's ring rounds each hop's fp16 sum. */
     private static void sumFloat16(ByteBuffer a, int ao, ByteBuffer b, int bo, int n, int divisor) {
         float d = divisor;
         for (int i = 0; i < n; i++) {

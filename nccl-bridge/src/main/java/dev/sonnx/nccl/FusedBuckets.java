@@ -149,7 +149,8 @@ public final class FusedBuckets {
         int[] members = bucketTensors[bucket];
         ByteBuffer fusedBuffer = fusedBuffers[bucket];
         for (int j = 0; j < members.length; j++) {
-            fusedBuffer.put(tensorOffsets[bucket][j] * 4, tensors[members[j]], 0, tensorSizes[members[j]] * 4);
+            ByteBuffer tensor = requireTensor(tensors, members[j]);
+            fusedBuffer.put(tensorOffsets[bucket][j] * 4, tensor, 0, tensorSizes[members[j]] * 4);
         }
     }
 
@@ -160,7 +161,8 @@ public final class FusedBuckets {
         int[] members = bucketTensors[bucket];
         ByteBuffer fusedBuffer = fusedBuffers[bucket];
         for (int j = 0; j < members.length; j++) {
-            tensors[members[j]].put(0, fusedBuffer, tensorOffsets[bucket][j] * 4, tensorSizes[members[j]] * 4);
+            ByteBuffer tensor = requireTensor(tensors, members[j]);
+            tensor.put(0, fusedBuffer, tensorOffsets[bucket][j] * 4, tensorSizes[members[j]] * 4);
         }
     }
 
@@ -217,6 +219,15 @@ public final class FusedBuckets {
             throw new IllegalArgumentException("bucket " + bucket + " holds tensor " + bucketTensors[bucket][0]
                     + " alone (larger than the threshold): it is reduced in place and has no fused buffer");
         }
+    }
+
+    /** Tensor {@code t}, checked against its planned size; a view when the caller's limit is not its capacity. */
+    private ByteBuffer requireTensor(ByteBuffer[] tensors, int t) {
+        if (4L * tensorSizes[t] > tensors[t].capacity()) {
+            throw new IllegalArgumentException("tensor " + t + " holds " + tensors[t].capacity()
+                    + " bytes, planned for " + tensorSizes[t] + " floats");
+        }
+        return Buffers.littleEndian(tensors[t]);
     }
 
     private void requireTensors(ByteBuffer[] tensors) {

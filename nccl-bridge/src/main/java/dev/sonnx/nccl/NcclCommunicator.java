@@ -162,7 +162,15 @@ public final class NcclCommunicator implements Communicator, DeviceCollectives {
         }
         // every rank publishes whether it can go on, so one that cannot makes all fail here instead of
         // leaving the others in NCCL's initialisation until their timeout
-        byte[][] statuses = rendezvous.allGather(status(problem, uniqueId));
+        byte[][] statuses;
+        try {
+            statuses = rendezvous.allGather(status(problem, uniqueId));
+        } catch (RuntimeException e) {
+            if (problem != null) {
+                throw new CommunicatorException(problem, e); // this rank's own problem says more
+            }
+            throw e;
+        }
         if (problem != null) {
             throw new CommunicatorException(problem.startsWith(NcclLibrary.NOT_FOUND)
                     ? problem : "rank " + rank + " NCCL init: " + problem);

@@ -40,8 +40,8 @@ final class RingTransfer implements AutoCloseable {
 
     private volatile long bytesSent;
 
-    /** The caller's buffer and the view of it this transfer moves position and limit on. */
-    private ByteBuffer viewedBuffer;
+    private final BufferViews views = new BufferViews();
+    /** The view of the collective's buffer that this transfer moves position and limit on. */
     private ByteBuffer view;
 
     // progress of the transfer in flight
@@ -81,10 +81,7 @@ final class RingTransfer implements AutoCloseable {
     void run(RingSchedule schedule, ByteBuffer data, BlockReduction reduction, int elementBytes)
             throws RingFailure {
         this.schedule = schedule;
-        if (data != viewedBuffer) {
-            viewedBuffer = data;
-            view = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        }
+        view = views.bytes(data);
         sendBlock = 0;
         sendPosition = 0;
         receiveBlock = 0;
@@ -238,7 +235,7 @@ final class RingTransfer implements AutoCloseable {
         try {
             read = toRight.read(closeProbe);
         } catch (IOException e) {
-            throw new RingFailure("the link to rank " + rightRank + " (right neighbour) failed: " + e.getMessage(), e);
+            throw new RingFailure("the link to rank " + rightRank + " (right neighbour) failed: " + describe(e), e);
         }
         if (read < 0) {
             throw new RingFailure("rank " + rightRank + " (right neighbour) closed its connection: it died or"
@@ -267,7 +264,7 @@ final class RingTransfer implements AutoCloseable {
         try {
             return toRight.write(source);
         } catch (IOException e) {
-            throw new RingFailure("sending to rank " + rightRank + " (right neighbour) failed: " + e.getMessage()
+            throw new RingFailure("sending to rank " + rightRank + " (right neighbour) failed: " + describe(e)
                     + ": it died or gave up after a failure elsewhere in the ring", e);
         }
     }
@@ -277,7 +274,7 @@ final class RingTransfer implements AutoCloseable {
         try {
             read = fromLeft.read(target);
         } catch (IOException e) {
-            throw new RingFailure("receiving from rank " + leftRank + " (left neighbour) failed: " + e.getMessage()
+            throw new RingFailure("receiving from rank " + leftRank + " (left neighbour) failed: " + describe(e)
                     + ": it died or gave up after a failure elsewhere in the ring", e);
         }
         if (read < 0) {
@@ -285,6 +282,11 @@ final class RingTransfer implements AutoCloseable {
                     + " died or gave up after a failure elsewhere in the ring");
         }
         return read;
+    }
+
+    /** The exception's message, or its class for those without one (ClosedChannelException). */
+    private static String describe(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     @Override

@@ -97,8 +97,8 @@ public final class SparseExchange {
                 throw new IllegalArgumentException("sparse exchange: corr needs a residual buffer");
             }
             Buffers.requireElements("sparse exchange: the residual", residual, count, 4);
-            if (residual == result) {
-                throw new IllegalArgumentException("sparse exchange: the result cannot be the residual buffer");
+            if (residual == result || residual == grad) {
+                throw new IllegalArgumentException("sparse exchange: the residual needs a buffer of its own");
             }
         }
     }
