@@ -58,19 +58,21 @@ final class LayerNormalization extends Operator {
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(kernel, st, s));
         }
+        Value[] out = new Value[Math.max(1, node.outputCount())];
+        out[0] = y;
         int[] statShape = x.shape().clone();
         Arrays.fill(statShape, a, statShape.length, 1);
-        Tensor mean = null;
-        Tensor invStd = null;
         if (node.hasOutput(1)) {
-            mean = Tensor.zeros(stashType, statShape);
+            Tensor mean = Tensor.zeros(stashType, statShape);
             Rows.write(mean, 0, st.mean(), 0, rows);
+            out[1] = mean;
         }
         if (node.hasOutput(2)) {
-            invStd = Tensor.zeros(stashType, statShape);
+            Tensor invStd = Tensor.zeros(stashType, statShape);
             Rows.write(invStd, 0, st.invStd(), 0, rows);
+            out[2] = invStd;
         }
-        return outputs(y, mean, invStd);
+        return out;
     }
 
     private int normalizedAxis(Tensor x) {
