@@ -32,16 +32,16 @@ final class Gemm extends Operator {
     private final boolean exactC;
     private final boolean cOptional;
 
-    Gemm(Node node) {
+    /** {@code since}: the version entry the node bound to (1, 7 or 11). */
+    Gemm(Node node, int since) {
         super(node);
         var at = node.attributes();
         this.transA = flag(at.getLong("transA", 0), "transA");
         this.transB = flag(at.getLong("transB", 0), "transB");
         this.alpha = at.getFloat("alpha", 1f);
         this.beta = at.getFloat("beta", 1f);
-        int opset = node.opsetVersion();
-        this.exactC = opset < 7 && at.getLong("broadcast", 0) == 0;
-        this.cOptional = opset >= 11;
+        this.exactC = since < 7 && at.getLong("broadcast", 0) == 0;
+        this.cOptional = since >= 11;
         if (!cOptional && !node.hasInput(2)) {
             throw new IllegalArgumentException("input C is required before opset 11");
         }

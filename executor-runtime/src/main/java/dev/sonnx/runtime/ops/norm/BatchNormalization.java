@@ -30,18 +30,18 @@ final class BatchNormalization extends Operator {
     private final boolean spatial;
     private final boolean trainingForm;
 
-    BatchNormalization(Node node) {
+    /** {@code since}: the version entry the node bound to (1, 7, 9 or 14). */
+    BatchNormalization(Node node, int since) {
         super(node);
         var at = node.attributes();
-        int opset = node.opsetVersion();
         this.epsilon = at.getFloat("epsilon", 1e-5f);
         this.momentum = at.getFloat("momentum", 0.9f);
-        this.spatial = opset >= 9 || at.getLong("spatial", 1) != 0;
+        this.spatial = since >= 9 || at.getLong("spatial", 1) != 0;
         boolean extraOutputs = false;
         for (int i = 1; i < node.outputCount(); i++) {
             extraOutputs |= node.hasOutput(i);
         }
-        if (opset >= 14) {
+        if (since >= 14) {
             long mode = at.getLong("training_mode", 0);
             if (mode != 0 && mode != 1) {
                 throw new IllegalArgumentException("attribute 'training_mode' must be 0 or 1, got " + mode);
@@ -52,7 +52,7 @@ final class BatchNormalization extends Operator {
                         + "training_mode = 1");
             }
         } else {
-            boolean isTest = opset < 7 && at.getLong("is_test", 0) != 0;
+            boolean isTest = since < 7 && at.getLong("is_test", 0) != 0;
             if (isTest && extraOutputs) {
                 throw new IllegalArgumentException("is_test = 1 allows only the output Y");
             }

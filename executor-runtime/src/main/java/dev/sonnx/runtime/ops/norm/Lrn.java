@@ -7,6 +7,7 @@ import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import java.util.Arrays;
 
 /**
  * LRN (1, 13): local response normalization across channels, y = x / (bias + alpha / size * sum of
@@ -55,7 +56,7 @@ final class Lrn extends Operator {
             for (int p = s; p < e; p++) {
                 int b = p / channels;
                 int c = p % channels;
-                java.util.Arrays.fill(sq, 0);
+                Arrays.fill(sq, 0);
                 for (int cc = Math.max(0, c - before); cc <= Math.min(channels - 1, c + after); cc++) {
                     Rows.read(x, (b * channels + cc) * plane, v, 0, plane);
                     for (int j = 0; j < plane; j++) {

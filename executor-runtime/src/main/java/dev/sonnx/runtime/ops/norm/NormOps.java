@@ -12,10 +12,10 @@ public final class NormOps implements OpRegistry.OpSet {
     public void register(OpRegistry r) {
         // BatchNormalization-1/6: is_test and spatial; 7: spatial; 9: always spatial; 14: training_mode
         // (15 only widens the types).
-        r.add("BatchNormalization", 1, (n, b) -> new BatchNormalization(n));
-        r.add("BatchNormalization", 7, (n, b) -> new BatchNormalization(n));
-        r.add("BatchNormalization", 9, (n, b) -> new BatchNormalization(n));
-        r.add("BatchNormalization", 14, (n, b) -> new BatchNormalization(n));
+        r.add("BatchNormalization", 1, (n, b) -> new BatchNormalization(n, 1));
+        r.add("BatchNormalization", 7, (n, b) -> new BatchNormalization(n, 7));
+        r.add("BatchNormalization", 9, (n, b) -> new BatchNormalization(n, 9));
+        r.add("BatchNormalization", 14, (n, b) -> new BatchNormalization(n, 14));
         r.add("InstanceNormalization", 1, (n, b) -> new InstanceNormalization(n));
         r.add("LayerNormalization", 17, (n, b) -> new LayerNormalization(n));
         r.add("GroupNormalization", 18, (n, b) -> new GroupNormalization(n, false));

@@ -40,11 +40,7 @@ final class RowNorm {
         this.segment = Math.max(1, segment);
     }
 
-    private int param(int row, int j) {
-        return (row % period) * stride + j / segment;
-    }
-
-    /** How many parameters one row touches (consecutive from {@code param(row, 0)}). */
+    /** How many parameters one row touches (consecutive, from {@code (row % period) * stride}). */
     private int paramsPerRow() {
         return length == 0 ? 0 : (length - 1) / segment + 1;
     }
@@ -71,10 +67,15 @@ final class RowNorm {
                 double inv = 1 / Math.sqrt((length == 0 ? 0 : sq / length) + epsilon);
                 mean[r] = mu;
                 invStd[r] = inv;
-                int base = (r % period) * stride;
-                for (int j = 0; j < length; j++) {
-                    int p = base + j / segment;
-                    v[j] = (v[j] - mu) * inv * scale[p] + (bias == null ? 0 : bias[p]);
+                // y = x * a + b per segment, a = invStd * scale, b = bias - mean * a
+                int p = (r % period) * stride;
+                for (int j0 = 0; j0 < length; j0 += segment, p++) {
+                    double a = inv * scale[p];
+                    double b = (bias == null ? 0 : bias[p]) - mu * a;
+                    int end = Math.min(length, j0 + segment);
+                    for (int j = j0; j < end; j++) {
+                        v[j] = v[j] * a + b;
+                    }
                 }
                 Rows.write(y, off, v, 0, length);
             }
@@ -107,22 +108,29 @@ final class RowNorm {
                 }
                 double mu = st.mean[r];
                 double inv = st.invStd[r];
-                int base = (r % period) * stride;
+                int p = (r % period) * stride;
+                int q = r * per;
                 double sumG = 0;
                 double sumGX = 0;
-                for (int j = 0; j < length; j++) {
-                    double xh = (xv[j] - mu) * inv;
-                    xv[j] = xh;
-                    double gd = gv[j];
-                    if (partScale != null) {
-                        int q = r * per + j / segment;
-                        partScale[q] += gd * xh;
-                        partBias[q] += gd;
+                for (int j0 = 0; j0 < length; j0 += segment, p++, q++) {
+                    double sc = scale[p];
+                    double segScale = 0;
+                    double segBias = 0;
+                    int end = Math.min(length, j0 + segment);
+                    for (int j = j0; j < end; j++) {
+                        double xh = (xv[j] - mu) * inv;
+                        xv[j] = xh;
+                        double gd = gv[j];
+                        segScale += gd * xh;
+                        segBias += gd;
+                        gv[j] = gd * sc;
                     }
-                    double g = gd * scale[base + j / segment];
-                    gv[j] = g;
-                    sumG += g;
-                    sumGX += g * xh;
+                    if (partScale != null) {
+                        partScale[q] = segScale;
+                        partBias[q] = segBias;
+                    }
+                    sumG += segBias * sc;
+                    sumGX += segScale * sc;
                 }
                 if (dx == null) {
                     continue;

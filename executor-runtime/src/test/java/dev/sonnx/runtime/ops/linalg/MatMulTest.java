@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.GradCheck;
 import dev.sonnx.runtime.testing.OpTester;
+import dev.sonnx.runtime.testing.TestContext;
 import org.junit.jupiter.api.Test;
 
 class MatMulTest {
@@ -95,6 +97,16 @@ class MatMulTest {
         assertArrayEquals(new int[] {3, 4, 6}, y3.shape());
         Tensor y4 = matmul(GradCheck.random(5, -1, 1, 4, 5), GradCheck.random(6, -1, 1, 2, 3, 5, 6));
         assertArrayEquals(new int[] {2, 3, 4, 6}, y4.shape());
+    }
+
+    @Test
+    void manySmallProductsRunInParallel() {
+        // 64 products of 32 x 32 x 32: each below the size where OpenBLAS threads, so split across ours
+        Tensor a = GradCheck.random(30, -1, 1, 8, 8, 32, 32);
+        Tensor b = GradCheck.random(31, -1, 1, 8, 8, 32, 32);
+        Tensor y = OpTester.of("MatMul", 13).inputs(2).build()
+                .forward(new Tensor[] {a, b}, new TestContext(false, CpuDevice.withThreads(4)))[0].asTensor();
+        assertArrayEquals(reference4d(a, b, 8, 8), y.toDoubleArray(), 1e-12);
     }
 
     @Test
