@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.norm;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
@@ -23,12 +24,12 @@ final class MeanVarianceNormalization extends Operator {
         this.axes = node.attributes().getInts("axes", new int[] {0, 2, 3});
     }
 
-    @Override
-    public Value[] forward(Value[] inputs, OpContext ctx) {
-        Tensor x = required(inputs, 0);
-        TypeCheck.require(x, TypeCheck.FLOATS, "input X");
-        int rank = x.rank();
-        int[] shape = x.shape();
+    /** Each element's statistics slot (its index over the kept axes), and every slot's statistics. */
+    private record Groups(int[] slot, double[] count, double[] mean, double[] std) {
+    }
+
+    private Groups groups(double[] xs, int[] shape) {
+        int rank = shape.length;
         boolean[] reduced = new boolean[rank];
         for (int a : axes) {
             int n = Shapes.axis(a, rank);
@@ -37,51 +38,40 @@ final class MeanVarianceNormalization extends Operator {
             }
             reduced[n] = true;
         }
-        // Each element's statistics slot: its index over the kept axes.
         int[] keptShape = shape.clone();
         for (int a = 0; a < rank; a++) {
             if (reduced[a]) {
                 keptShape[a] = 1;
             }
         }
-        int[] slotStride = Shapes.broadcastStrides(keptShape, shape);
         int slots = Shapes.size(keptShape);
-        int size = x.size();
-        double[] xs = Rows.all(x);
-        int[] slot = new int[size];
-        forEachIndex(shape, slotStride, slot);
+        int[] slot = offsets(shape, Shapes.broadcastStrides(keptShape, shape), xs.length);
         double[] count = new double[slots];
         double[] mean = new double[slots];
-        for (int i = 0; i < size; i++) {
+        for (int i = 0; i < xs.length; i++) {
             mean[slot[i]] += xs[i];
             count[slot[i]]++;
         }
         for (int s = 0; s < slots; s++) {
             mean[s] /= count[s];
         }
-        double[] var = new double[slots];
-        for (int i = 0; i < size; i++) {
+        double[] std = new double[slots];
+        for (int i = 0; i < xs.length; i++) {
             double d = xs[i] - mean[slot[i]];
-            var[slot[i]] += d * d;
+            std[slot[i]] += d * d;
         }
-        double[] denom = new double[slots];
         for (int s = 0; s < slots; s++) {
-            denom[s] = Math.sqrt(var[s] / count[s]) + EPSILON;
+            std[s] = Math.sqrt(std[s] / count[s]);
         }
-        double[] ys = new double[size];
-        ctx.device().parallelFor(size, 2, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                ys[i] = (xs[i] - mean[slot[i]]) / denom[slot[i]];
-            }
-        });
-        return outputs(Rows.tensor(x, ys, shape));
+        return new Groups(slot, count, mean, std);
     }
 
-    /** out[i] = the offset of element i under {@code strides} (0 along broadcast axes). */
-    private static void forEachIndex(int[] shape, int[] strides, int[] out) {
+    /** The offset of every element under {@code strides} (0 along reduced axes). */
+    private static int[] offsets(int[] shape, int[] strides, int size) {
+        int[] out = new int[size];
         int[] idx = new int[shape.length];
         int off = 0;
-        for (int i = 0; i < out.length; i++) {
+        for (int i = 0; i < size; i++) {
             out[i] = off;
             for (int d = shape.length - 1; d >= 0; d--) {
                 off += strides[d];
@@ -92,5 +82,60 @@ final class MeanVarianceNormalization extends Operator {
                 idx[d] = 0;
             }
         }
+        return out;
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        TypeCheck.require(x, TypeCheck.FLOATS, "input X");
+        double[] xs = Rows.all(x);
+        Groups g = groups(xs, x.shape());
+        double[] ys = new double[xs.length];
+        ctx.device().parallelFor(xs.length, 2, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                int k = g.slot[i];
+                ys[i] = (xs[i] - g.mean[k]) / (g.std[k] + EPSILON);
+            }
+        });
+        return outputs(Rows.tensor(x, ys, x.shape()));
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    /**
+     * With u = x - mean, s = std + 1e-9 over a group of M: dx = (dy - mean(dy)) / s
+     * - u * sum(dy * u) / (M std s^2) (the second term vanishes with the variance).
+     */
+    @Override
+    public Tensor[] backward(BackwardContext bc) {
+        Tensor gy = bc.gradOutput(0);
+        if (gy == null || !bc.needsGrad(0)) {
+            return new Tensor[1];
+        }
+        Tensor x = bc.input(0);
+        double[] xs = Rows.all(x);
+        double[] gs = Rows.all(gy);
+        Groups g = groups(xs, x.shape());
+        int slots = g.mean.length;
+        double[] sumG = new double[slots];
+        double[] sumGU = new double[slots];
+        for (int i = 0; i < xs.length; i++) {
+            int k = g.slot[i];
+            sumG[k] += gs[i];
+            sumGU[k] += gs[i] * (xs[i] - g.mean[k]);
+        }
+        double[] dx = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            int k = g.slot[i];
+            double s = g.std[k] + EPSILON;
+            double u = xs[i] - g.mean[k];
+            double spread = g.std[k] == 0 ? 0 : u * sumGU[k] / (g.count[k] * g.std[k] * s * s);
+            dx[i] = (gs[i] - sumG[k] / g.count[k]) / s - spread;
+        }
+        return new Tensor[] {Rows.tensor(x, dx, x.shape())};
     }
 }

@@ -11,6 +11,7 @@ import dev.sonnx.runtime.tensor.Tensor;
  * <ul>
  *   <li>LayerNormalization: one row per outer index, parameters per position (period 1, stride 0, segment 1);</li>
  *   <li>InstanceNormalization: a row per (n, c), parameter c (period C, stride 1, segment L);</li>
+ *   <li>GroupNormalization-18: a row per (n, g), parameter g (period G, stride 1, segment L);</li>
  *   <li>GroupNormalization-21: a row per (n, g), the channels of g (period G, stride C/G, segment H*W).</li>
  * </ul>
  * Computes in double whatever the stored type.

@@ -35,6 +35,16 @@ class LocalNormalizationTest {
     }
 
     @Test
+    void lrnGradients() {
+        Tensor x = GradCheck.random(2, -2, 2, 2, 5, 3);
+        GradCheck.of(OpTester.of("LRN", 13).inputs(1).attr("size", 3L).attr("alpha", 0.5f).build())
+                .check(new Tensor[] {x}, 0);
+        // an even window is lopsided: the gradient must mirror it
+        GradCheck.of(OpTester.of("LRN", 13).inputs(1).attr("size", 4L).attr("alpha", 0.8f).attr("beta", 0.6f)
+                .attr("bias", 2f).build()).check(new Tensor[] {x}, 0);
+    }
+
+    @Test
     void lpNormalization() {
         Tensor x = Tensor.of(new double[] {3, 4, 0, 0, -1, 1}, 3, 2);
         Tensor l2 = OpTester.of("LpNormalization", 1).inputs(1).run(x)[0];
@@ -69,5 +79,13 @@ class LocalNormalizationTest {
         assertArrayEquals(new float[] {-1, 1, -1, 1}, rows.toFloatArray(), 1e-6f);
         assertThrows(IllegalArgumentException.class,
                 () -> OpTester.of("MeanVarianceNormalization", 13).inputs(1).run(Tensor.of(new float[] {1, 2}, 2)));
+    }
+
+    @Test
+    void meanVarianceNormalizationGradients() {
+        Tensor x = GradCheck.random(3, -2, 2, 2, 3, 2, 2);
+        GradCheck.of(OpTester.of("MeanVarianceNormalization", 13).inputs(1).build()).check(new Tensor[] {x}, 0);
+        GradCheck.of(OpTester.of("MeanVarianceNormalization", 13).inputs(1).attrInts("axes", 1, -1).build())
+                .check(new Tensor[] {x}, 0);
     }
 }
