@@ -250,7 +250,7 @@ final class EinsumEngine {
         if (type.isInteger()) {
             LongReader rd = longReader(src);
             LongBuffer lo = type == DataType.INT64 ? out.longs() : null;
-            int[] offs = sumOffsets(sumDims, sumStrides, inner);
+            int[] offs = IndexSpace.offsets(sumDims, sumStrides);
             walk(dims, strides, count, inner, (i, base) -> {
                 long acc = 0;
                 for (int off : offs) {
@@ -266,7 +266,7 @@ final class EinsumEngine {
             DoubleReader rd = doubleReader(src);
             FloatBuffer fo = type == DataType.FLOAT ? out.floats() : null;
             DoubleBuffer dout = type == DataType.DOUBLE ? out.doubles() : null;
-            int[] offs = sumOffsets(sumDims, sumStrides, inner);
+            int[] offs = IndexSpace.offsets(sumDims, sumStrides);
             walk(dims, strides, count, inner, (i, base) -> {
                 double acc = 0;
                 for (int off : offs) {
@@ -282,25 +282,6 @@ final class EinsumEngine {
             });
         }
         return out;
-    }
-
-    /** Offsets of every point of the summed index space (small: the labels summed inside one operand). */
-    private static int[] sumOffsets(int[] dims, int[] strides, int count) {
-        int[] r = new int[count];
-        int[] idx = new int[dims.length];
-        int off = 0;
-        for (int i = 0; i < count; i++) {
-            r[i] = off;
-            for (int d = dims.length - 1; d >= 0; d--) {
-                off += strides[d];
-                if (++idx[d] < dims[d]) {
-                    break;
-                }
-                off -= strides[d] * dims[d];
-                idx[d] = 0;
-            }
-        }
-        return r;
     }
 
     @FunctionalInterface

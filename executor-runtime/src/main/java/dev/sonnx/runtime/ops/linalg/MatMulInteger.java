@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.EnumSet;
@@ -31,14 +32,20 @@ final class MatMulInteger extends Operator {
         requireType(aZero, a.dtype(), "input a_zero_point");
         requireType(bZero, b.dtype(), "input b_zero_point");
         MatMulShape s = MatMulShape.of(a.shape(), b.shape());
+        long[] acc = centeredProduct(a, aZero, b, bZero, s, ctx.device());
+        return outputs(Tensor.fromLongs(DataType.INT32, acc, s.outShape));
+    }
+
+    /** The exact product of (a - aZero) and (b - bZero), zero points per tensor, row of a or column of b. */
+    static long[] centeredProduct(Tensor a, Tensor aZero, Tensor b, Tensor bZero, MatMulShape s, Device device) {
         long[] ca = QuantParam.centerRows(a, QuantParam.of(aZero, s.aCount, s.m, false, "a_zero_point"),
                 s.aCount, s.m, s.k);
         long[] cb = QuantParam.centerColumns(b, QuantParam.of(bZero, s.bCount, s.n, true, "b_zero_point"),
                 s.bCount, s.k, s.n);
         long[] acc = new long[s.batch * s.m * s.n];
-        MatrixKernels.longBatched(ctx.device(), false, false, s.m, s.n, s.k, ca, s.aOffsets, cb, s.bOffsets, acc,
+        MatrixKernels.longBatched(device, false, false, s.m, s.n, s.k, ca, s.aOffsets, cb, s.bOffsets, acc,
                 s.outOffsets, s.batch);
-        return outputs(Tensor.fromLongs(DataType.INT32, acc, s.outShape));
+        return acc;
     }
 
     static void requireEightBit(Tensor t, String name) {

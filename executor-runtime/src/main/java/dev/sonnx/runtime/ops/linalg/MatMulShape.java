@@ -75,22 +75,10 @@ final class MatMulShape {
     /** Where each output batch index's matrix starts in an operand of batch shape {@code from}. */
     private static int[] offsets(int[] from, int[] to, int matrixSize) {
         int[] st = Shapes.broadcastStrides(from, to);
-        int[] idx = new int[to.length];
-        int count = Shapes.size(to);
-        int[] r = new int[count];
-        int off = 0;
-        for (int i = 0; i < count; i++) {
-            r[i] = off * matrixSize;
-            for (int d = to.length - 1; d >= 0; d--) {
-                off += st[d];
-                if (++idx[d] < to[d]) {
-                    break;
-                }
-                off -= st[d] * to[d];
-                idx[d] = 0;
-            }
+        for (int d = 0; d < st.length; d++) {
+            st[d] *= matrixSize;
         }
-        return r;
+        return IndexSpace.offsets(to, st);
     }
 
     /** Whether each output matrix has its own A matrix (A's batch is the whole output batch). */

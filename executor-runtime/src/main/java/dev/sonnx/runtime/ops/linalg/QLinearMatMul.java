@@ -45,13 +45,7 @@ final class QLinearMatMul extends Operator {
         MatMulShape s = MatMulShape.of(a.shape(), b.shape());
         QuantParam as = QuantParam.of(aScale, s.aCount, s.m, false, "a_scale");
         QuantParam bs = QuantParam.of(bScale, s.bCount, s.n, true, "b_scale");
-        long[] ca = QuantParam.centerRows(a, QuantParam.of(aZero, s.aCount, s.m, false, "a_zero_point"),
-                s.aCount, s.m, s.k);
-        long[] cb = QuantParam.centerColumns(b, QuantParam.of(bZero, s.bCount, s.n, true, "b_zero_point"),
-                s.bCount, s.k, s.n);
-        long[] acc = new long[s.batch * s.m * s.n];
-        MatrixKernels.longBatched(ctx.device(), false, false, s.m, s.n, s.k, ca, s.aOffsets, cb, s.bOffsets, acc,
-                s.outOffsets, s.batch);
+        long[] acc = MatMulInteger.centeredProduct(a, aZero, b, bZero, s, ctx.device());
 
         DataType outType = yZero.dtype();
         long lo = outType == DataType.UINT8 ? 0 : -128;

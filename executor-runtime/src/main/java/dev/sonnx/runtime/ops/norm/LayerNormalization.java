@@ -84,42 +84,28 @@ final class LayerNormalization extends Operator {
     }
 
     /** {@code p} broadcast (unidirectionally) to {@code inner}, as a dense array. */
-    static double[] expand(Tensor p, int[] inner, String name) {
+    private static double[] expand(Tensor p, int[] inner, String name) {
         int[] ps = p.shape();
-        int lead = ps.length - inner.length;
-        for (int i = 0; i < lead; i++) {
-            if (ps[i] != 1) {
-                throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
-                        + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
-            }
-        }
-        int[] trimmed = lead > 0 ? Arrays.copyOfRange(ps, lead, ps.length) : ps;
-        int[] st = Shapes.broadcastStrides(trimmed, inner);
+        int lead = Math.max(0, ps.length - inner.length);
+        int[] trimmed = Arrays.copyOfRange(ps, lead, ps.length);
         int off = inner.length - trimmed.length;
-        for (int i = 0; i < trimmed.length; i++) {
-            if (trimmed[i] != 1 && trimmed[i] != inner[off + i]) {
-                throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
-                        + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
-            }
+        boolean fits = true;
+        for (int i = 0; i < ps.length; i++) {
+            fits &= i < lead ? ps[i] == 1 : ps[i] == 1 || ps[i] == inner[off + i - lead];
         }
+        if (!fits) {
+            throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
+                    + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
+        }
+        int[] st = Shapes.broadcastStrides(trimmed, inner);
         double[] src = Rows.all(p);
         if (Shapes.equal(trimmed, inner)) {
             return src;
         }
-        int n = Shapes.size(inner);
-        double[] r = new double[n];
-        int[] idx = new int[inner.length];
-        int o = 0;
-        for (int i = 0; i < n; i++) {
-            r[i] = src[o];
-            for (int d = inner.length - 1; d >= 0; d--) {
-                o += st[d];
-                if (++idx[d] < inner[d]) {
-                    break;
-                }
-                o -= st[d] * inner[d];
-                idx[d] = 0;
-            }
+        int[] at = IndexSpace.offsets(inner, st);
+        double[] r = new double[at.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = src[at[i]];
         }
         return r;
     }

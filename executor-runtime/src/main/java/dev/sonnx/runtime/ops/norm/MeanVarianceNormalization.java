@@ -45,7 +45,7 @@ final class MeanVarianceNormalization extends Operator {
             }
         }
         int slots = Shapes.size(keptShape);
-        int[] slot = offsets(shape, Shapes.broadcastStrides(keptShape, shape), xs.length);
+        int[] slot = IndexSpace.offsets(shape, Shapes.broadcastStrides(keptShape, shape));
         double[] count = new double[slots];
         double[] mean = new double[slots];
         for (int i = 0; i < xs.length; i++) {
@@ -64,25 +64,6 @@ final class MeanVarianceNormalization extends Operator {
             std[s] = Math.sqrt(std[s] / count[s]);
         }
         return new Groups(slot, count, mean, std);
-    }
-
-    /** The offset of every element under {@code strides} (0 along reduced axes). */
-    private static int[] offsets(int[] shape, int[] strides, int size) {
-        int[] out = new int[size];
-        int[] idx = new int[shape.length];
-        int off = 0;
-        for (int i = 0; i < size; i++) {
-            out[i] = off;
-            for (int d = shape.length - 1; d >= 0; d--) {
-                off += strides[d];
-                if (++idx[d] < shape[d]) {
-                    break;
-                }
-                off -= strides[d] * shape[d];
-                idx[d] = 0;
-            }
-        }
-        return out;
     }
 
     @Override
