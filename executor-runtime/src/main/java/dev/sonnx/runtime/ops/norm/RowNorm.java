@@ -55,27 +55,31 @@ final class RowNorm {
             for (int r = s; r < e; r++) {
                 int off = r * length;
                 Rows.read(x, off, v, 0, length);
-                double sum = 0;
-                for (int j = 0; j < length; j++) {
-                    sum += v[j];
-                }
-                double mu = length == 0 ? 0 : sum / length;
-                double sq = 0;
-                for (int j = 0; j < length; j++) {
-                    double d = v[j] - mu;
-                    sq += d * d;
-                }
-                double inv = 1 / Math.sqrt((length == 0 ? 0 : sq / length) + epsilon);
+                double mu = length == 0 ? 0 : Rows.sum(v, length) / length;
+                double var = length == 0 ? 0 : Rows.squaredDeviations(v, length, mu) / length;
+                double inv = 1 / Math.sqrt(var + epsilon);
                 mean[r] = mu;
                 invStd[r] = inv;
-                // y = x * a + b per segment, a = invStd * scale, b = bias - mean * a
                 int p = (r % period) * stride;
-                for (int j0 = 0; j0 < length; j0 += segment, p++) {
-                    double a = inv * scale[p];
-                    double b = (bias == null ? 0 : bias[p]) - mu * a;
-                    int end = Math.min(length, j0 + segment);
-                    for (int j = j0; j < end; j++) {
-                        v[j] = v[j] * a + b;
+                if (segment == 1) {
+                    // a parameter per position (LayerNormalization): one flat loop
+                    for (int j = 0; j < length; j++) {
+                        v[j] = (v[j] - mu) * inv * scale[p + j];
+                    }
+                    if (bias != null) {
+                        for (int j = 0; j < length; j++) {
+                            v[j] += bias[p + j];
+                        }
+                    }
+                } else {
+                    // y = x * a + b per segment, a = invStd * scale, b = bias - mean * a
+                    for (int j0 = 0; j0 < length; j0 += segment, p++) {
+                        double a = inv * scale[p];
+                        double b = (bias == null ? 0 : bias[p]) - mu * a;
+                        int end = Math.min(length, j0 + segment);
+                        for (int j = j0; j < end; j++) {
+                            v[j] = v[j] * a + b;
+                        }
                     }
                 }
                 Rows.write(y, off, v, 0, length);
