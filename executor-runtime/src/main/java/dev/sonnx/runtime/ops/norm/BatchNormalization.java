@@ -158,18 +158,13 @@ final class BatchNormalization extends Operator {
                 double sum = 0;
                 for (int n = 0; n < l.n; n++) {
                     Rows.read(x, (n * l.c + c) * l.s, v, 0, l.s);
-                    for (int j = 0; j < l.s; j++) {
-                        sum += v[j];
-                    }
+                    sum += Rows.sum(v, l.s);
                 }
                 double mu = l.perChannel() == 0 ? 0 : sum / l.perChannel();
                 double sq = 0;
                 for (int n = 0; n < l.n; n++) {
                     Rows.read(x, (n * l.c + c) * l.s, v, 0, l.s);
-                    for (int j = 0; j < l.s; j++) {
-                        double d = v[j] - mu;
-                        sq += d * d;
-                    }
+                    sq += Rows.squaredDeviations(v, l.s, mu);
                 }
                 mean[c] = mu;
                 var[c] = l.perChannel() == 0 ? 0 : sq / l.perChannel();
