@@ -165,6 +165,13 @@ final class EinsumEquation {
             for (int d = 0; d < labels[i].length; d++) {
                 int l = labels[i][d];
                 int dim = shapes[i][d];
+                for (int e = 0; e < d; e++) {
+                    if (labels[i][e] == l && shapes[i][e] != dim) {
+                        throw new IllegalArgumentException("input " + i + " has shape " + Shapes.toString(shapes[i])
+                                + ": dimensions " + e + " and " + d + " share a label in '" + text
+                                + "' (a diagonal) but differ in size");
+                    }
+                }
                 if (sizes[l] == -1 || sizes[l] == 1) {
                     sizes[l] = dim;
                 } else if (dim != 1 && dim != sizes[l]) {

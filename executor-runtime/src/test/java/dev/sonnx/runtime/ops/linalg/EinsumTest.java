@@ -187,6 +187,7 @@ class EinsumTest {
         assertThrows(IllegalArgumentException.class, () -> einsum("ij->ii", x));
         assertThrows(IllegalArgumentException.class, () -> einsum("ij,jk->ik", x, Tensor.zeros(DataType.FLOAT, 3, 2)));
         assertThrows(IllegalArgumentException.class, () -> einsum("...ij->ij", Tensor.zeros(DataType.FLOAT, 2, 2, 2)));
+        assertThrows(IllegalArgumentException.class, () -> einsum("ii->i", Tensor.zeros(DataType.FLOAT, 1, 3)));
         assertThrows(IllegalArgumentException.class,
                 () -> OpTester.of("Einsum", 12).inputs(2).attr("equation", "ij->i").build());
     }
