@@ -1,7 +1,6 @@
 package dev.sonnx.driver.progress;
 
 import dev.sonnx.driver.rank.StepMetrics;
-import dev.sonnx.runtime.util.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -9,12 +8,13 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
-/** metrics.csv and loss-curve.png of a training run, written atomically into its output folder. */
+/** metrics.csv and loss-curve.png of a training run (the caller writes them atomically). */
 public final class MetricsReport {
     private static final int WIDTH = 800;
     private static final int HEIGHT = 480;
@@ -23,17 +23,17 @@ public final class MetricsReport {
     private MetricsReport() {
     }
 
-    public static void writeCsv(List<StepMetrics> steps, Path file) throws IOException {
+    public static void writeCsv(List<StepMetrics> steps, OutputStream out) throws IOException {
         StringBuilder sb = new StringBuilder("step,epoch,loss,samples_per_second,learning_rate\n");
         for (StepMetrics m : steps) {
             sb.append(String.format(Locale.ROOT, "%d,%d,%.8g,%.6g,%.8g%n", m.step(), m.epoch(), m.loss(),
                     m.samplesPerSecond(), m.learningRate()));
         }
-        AtomicFiles.writeString(file, sb.toString());
+        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The loss per step, with axes and a title. */
-    public static void writeLossCurve(List<StepMetrics> steps, String title, Path file) throws IOException {
+    public static void writeLossCurve(List<StepMetrics> steps, String title, OutputStream out) throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -83,6 +83,6 @@ public final class MetricsReport {
         } finally {
             g.dispose();
         }
-        AtomicFiles.write(file, out -> ImageIO.write(img, "png", out));
+        ImageIO.write(img, "png", out);
     }
 }

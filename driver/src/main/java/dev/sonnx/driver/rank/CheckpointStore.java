@@ -7,8 +7,12 @@ import java.util.Optional;
 public interface CheckpointStore {
 
     /** The newest complete checkpoint, if any. */
-    Optional<byte[]> latest() throws IOException;
+    Optional<Saved> latest() throws IOException;
 
     /** Stores a checkpoint of {@code step} atomically (a reader never sees a partial one). */
     void save(long step, byte[] checkpoint) throws IOException;
+
+    /** A stored checkpoint: the step it was written after, and its bytes. */
+    record Saved(long step, byte[] bytes) {
+    }
 }

@@ -5,8 +5,14 @@ import java.util.List;
 
 /**
  * What one rank hands back to the driver: its exported model (rank 0 always; every rank when the
- * driver must average, as for partialUpdate), the steps it ran, and its metrics.
+ * driver must average, as for partialUpdate), the steps it ran, its metrics (rank 0), or the failure
+ * every rank agreed on (bad data, divergence) that retrying the stage would only repeat.
  */
 public record RankOutcome(int rank, byte[] model, long steps, long resumedFrom, int badRows,
-                          List<StepMetrics> metrics) implements Serializable {
+                          List<StepMetrics> metrics, RankFailure failure) implements Serializable {
+
+    public static RankOutcome failed(int rank, long steps, int badRows, List<StepMetrics> metrics,
+                                     RankFailure failure) {
+        return new RankOutcome(rank, null, steps, 0, badRows, metrics, failure);
+    }
 }

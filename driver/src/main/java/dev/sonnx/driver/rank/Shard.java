@@ -16,13 +16,16 @@ public final class Shard {
     private final int[] sampleShape;
     private final int sampleSize;
     private final int badRows;
+    private final String problem;
 
-    public Shard(Tensor features, Tensor labels, int[] sampleShape, int badRows) {
+    /** {@code problem}: why this shard cannot be trained on (the first bad row), or null. */
+    public Shard(Tensor features, Tensor labels, int[] sampleShape, int badRows, String problem) {
         this.features = features;
         this.labels = labels;
         this.sampleShape = sampleShape.clone();
         this.sampleSize = Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b);
         this.badRows = badRows;
+        this.problem = problem;
     }
 
     public int size() {
@@ -36,6 +39,11 @@ public final class Shard {
     /** Rows that could not be read and were skipped. */
     public int badRows() {
         return badRows;
+    }
+
+    /** Why this shard cannot be trained on (a bad row, named), or null. */
+    public String problem() {
+        return problem;
     }
 
     /** Mini-batch buffers for {@code batch} rows, reused step after step. */

@@ -1,7 +1,7 @@
 package dev.sonnx.driver.train;
 
 import dev.sonnx.driver.checkpoint.HadoopCheckpointStore;
-import dev.sonnx.driver.infer.RowFeatures;
+import dev.sonnx.driver.ml.RowFeatures;
 import dev.sonnx.driver.progress.SocketProgressSink;
 import dev.sonnx.driver.rank.ProgressSink;
 import dev.sonnx.driver.rank.RankDevices;
@@ -31,7 +31,8 @@ import scala.runtime.AbstractFunction1;
 /**
  * One rank of the barrier stage: reads its partition into a shard, takes its device (the task's GPU,
  * else the CPU with the task's cores), bootstraps the communicator through the barrier context (NCCL
- * on GPUs, the TCP ring on CPUs) and runs the {@link RankTrainer}.
+ * on GPUs, the TCP ring on CPUs) and runs the {@link RankTrainer}. Rows come as (features, label) or
+ * (features, label, key).
  */
 final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutcome>> implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -40,15 +41,17 @@ final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutco
     private final TrainConfig config;
     private final int[] sampleShape;
     private final int classes;
+    private final HadoopCheckpointStore checkpoints;
     private final String progressAddress;
     private final long collectiveTimeoutSeconds;
 
-    RankTask(Broadcast<byte[]> model, TrainConfig config, int[] sampleShape, int classes, String progressAddress,
-             long collectiveTimeoutSeconds) {
+    RankTask(Broadcast<byte[]> model, TrainConfig config, int[] sampleShape, int classes,
+             HadoopCheckpointStore checkpoints, String progressAddress, long collectiveTimeoutSeconds) {
         this.model = model;
         this.config = config;
         this.sampleShape = sampleShape;
         this.classes = classes;
+        this.checkpoints = checkpoints;
         this.progressAddress = progressAddress;
         this.collectiveTimeoutSeconds = collectiveTimeoutSeconds;
     }
@@ -60,14 +63,13 @@ final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutco
         int world = ctx.getTaskInfos().length;
         Shard shard = read(rows, rank);
         Device device = RankDevices.choose(gpus(ctx), ctx.cpus());
-        HadoopCheckpointStore store = config.checkpointDir == null ? null
-                : new HadoopCheckpointStore(config.checkpointDir, 3);
         try (Communicator comm = communicator(ctx, rank, world, device);
              ProgressSink progress = rank == 0 ? SocketProgressSink.connect(progressAddress) : ProgressSink.NONE) {
-            if (shard.badRows() > 0) {
-                progress.message("rank " + rank + " skipped " + shard.badRows() + " unreadable rows");
+            if (shard.badRows() > 0 && config.skipBadRows) {
+                progress.message("rank " + rank + " skipped " + shard.badRows() + " bad rows");
             }
-            RankOutcome outcome = new RankTrainer(comm, device, config, model.value(), shard, store, progress).run();
+            RankOutcome outcome = new RankTrainer(comm, device, config, model.value(), shard, checkpoints, progress,
+                    ctx.stageAttemptNumber(), ctx::isInterrupted).run();
             return CollectionConverters.asScala(List.of(outcome).iterator());
         } catch (IOException e) {
             throw new UncheckedIOException("rank " + rank + ": " + e.getMessage(), e);
@@ -76,11 +78,14 @@ final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutco
 
     private Shard read(Iterator<Row> rows, int rank) {
         ShardBuilder b = new ShardBuilder(sampleShape, classes, config.skipBadRows);
-        long index = 0;
-        while (rows.hasNext()) {
+        for (long index = 0; rows.hasNext() && !b.failed(); index++) {
             Row r = rows.next();
-            b.add("#" + index + " of partition " + rank, RowFeatures.read(r, 0), RowFeatures.label(r, 1));
-            index++;
+            Object id = r.size() > 2 && !r.isNullAt(2) ? r.get(2) : "#" + index + " of partition " + rank;
+            try {
+                b.add(id, RowFeatures.read(r, 0), RowFeatures.label(r, 1));
+            } catch (RuntimeException e) {
+                b.reject(id, "cannot be read: " + e.getMessage());
+            }
         }
         return b.build();
     }
@@ -99,6 +104,7 @@ final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutco
             return NcclCommunicator.create(rank, world, Integer.parseInt(device.name().substring(5)), rendezvous,
                     Duration.ofSeconds(collectiveTimeoutSeconds));
         }
+        // The address Spark knows this executor by is one the other executors can reach.
         String host = ctx.getTaskInfos()[rank].address();
         host = host.contains(":") ? host.substring(0, host.lastIndexOf(':')) : host;
         TcpOptions options = TcpOptions.defaults().withAdvertisedHost(host)

@@ -31,11 +31,17 @@ public final class TrainConfig implements Serializable {
     /** Size of a new Linear head after the cut; 0 adds none. */
     public final int newHeadClasses;
     public final boolean freezeImported;
+    /** Hadoop file system folder of the checkpoints (null: none). */
     public final String checkpointDir;
+    /** Rank 0 checkpoints every this many steps (0: never). */
     public final int checkpointEvery;
+    /** How many of the newest checkpoints are kept. */
+    public final int keepCheckpoints;
     public final long seed;
     /** Whether rows that cannot be read are skipped (counted and reported) rather than failing the job. */
     public final boolean skipBadRows;
+    /** A test hook: a rank that fails at a step of the first stage attempt (null: none). */
+    public final InjectedFailure injectedFailure;
 
     private TrainConfig(Builder b) {
         this.epochs = b.epochs;
@@ -54,8 +60,10 @@ public final class TrainConfig implements Serializable {
         this.freezeImported = b.freezeImported;
         this.checkpointDir = b.checkpointDir;
         this.checkpointEvery = b.checkpointEvery;
+        this.keepCheckpoints = b.keepCheckpoints;
         this.seed = b.seed;
         this.skipBadRows = b.skipBadRows;
+        this.injectedFailure = b.injectedFailure;
     }
 
     public static Builder builder() {
@@ -80,12 +88,27 @@ public final class TrainConfig implements Serializable {
         };
     }
 
+    /**
+     * What a checkpoint must have been written under to be resumed by this run: every setting that
+     * shapes the trajectory (not the epoch count, so a finished run can be extended, nor where and
+     * how often it checkpoints).
+     */
+    public String trajectoryKey() {
+        return String.format(Locale.ROOT, "batch=%d %s lr=%s m=%s wd=%s schedule=%s/%d/%s dist=%s spars=%s cut=%d head=%d"
+                        + " freeze=%b seed=%d", batchSize, optimizer, learningRate, momentum, weightDecay, schedule,
+                scheduleStep, scheduleGamma, distOption.id(), spars, lastLayers, newHeadClasses, freezeImported, seed);
+    }
+
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "epochs=%d batch=%d %s(lr=%g, momentum=%g, wd=%g, schedule=%s) dist=%s"
-                        + " spars=%g lastLayers=%d head=%d checkpointEvery=%d",
+                        + " spars=%g lastLayers=%d head=%d checkpointEvery=%d seed=%d",
                 epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, distOption.id(), spars,
-                lastLayers, newHeadClasses, checkpointEvery);
+                lastLayers, newHeadClasses, checkpointEvery, seed);
+    }
+
+    /** A test hook: {@code rank} throws before step {@code step} (1-based) on the first stage attempt. */
+    public record InjectedFailure(int rank, long step) implements Serializable {
     }
 
     /** Builder with defaults. */
@@ -106,8 +129,10 @@ public final class TrainConfig implements Serializable {
         private boolean freezeImported;
         private String checkpointDir;
         private int checkpointEvery;
+        private int keepCheckpoints = 3;
         private long seed;
         private boolean skipBadRows;
+        private InjectedFailure injectedFailure;
 
         public Builder epochs(int v) {
             epochs = positive("epochs", v);
@@ -149,9 +174,27 @@ public final class TrainConfig implements Serializable {
             return this;
         }
 
+        /** Rank 0 writes a checkpoint to {@code dir} every {@code every} steps (0: never; resuming still reads it). */
         public Builder checkpoints(String dir, int every) {
+            if (every < 0) {
+                throw new IllegalArgumentException("checkpoint interval must not be negative, got " + every);
+            }
             this.checkpointDir = dir;
             this.checkpointEvery = every;
+            return this;
+        }
+
+        public Builder keepCheckpoints(int n) {
+            keepCheckpoints = positive("checkpoints to keep", n);
+            return this;
+        }
+
+        /**
+         * Makes {@code rank} throw before training step {@code step} on the stage's first attempt only:
+         * how tests stand in for a lost executor, so that Spark retries the stage and the ranks resume.
+         */
+        public Builder injectFailure(int rank, long step) {
+            injectedFailure = new InjectedFailure(rank, step);
             return this;
         }
 
@@ -169,7 +212,20 @@ public final class TrainConfig implements Serializable {
             if (checkpointEvery > 0 && checkpointDir == null) {
                 throw new IllegalArgumentException("checkpoints every " + checkpointEvery + " steps need a folder");
             }
-            return new TrainConfig(this);
+            if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+                throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+            }
+            if ((distOption == DistOption.SPARSE_TOP_K && !(spars > 0 && spars <= 1))
+                    || (distOption == DistOption.SPARSE_THRESHOLD && !(spars >= 0))) {
+                throw new IllegalArgumentException("dist option " + distOption.id() + " takes spars "
+                        + (distOption == DistOption.SPARSE_TOP_K ? "in (0, 1]" : ">= 0") + ", got " + spars);
+            }
+            if (lastLayers == 0) {
+                throw new IllegalArgumentException("lastLayers 0 would cut every node (use -1 for the whole graph)");
+            }
+            TrainConfig c = new TrainConfig(this);
+            c.newOptimizer(1); // fails here, on the driver, for an unknown optimizer or schedule
+            return c;
         }
 
         private static int positive(String what, int v) {

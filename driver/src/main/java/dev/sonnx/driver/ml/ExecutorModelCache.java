@@ -1,12 +1,10 @@
-package dev.sonnx.driver.infer;
+package dev.sonnx.driver.ml;
 
+import dev.sonnx.driver.io.Digests;
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.tensor.Device;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,7 +19,7 @@ public final class ExecutorModelCache {
     }
 
     public static SingaRep get(byte[] modelBytes, String device) {
-        String key = digest(modelBytes) + "@" + device;
+        String key = Digests.sha256(modelBytes) + "@" + device;
         return CACHE.computeIfAbsent(key, k -> SingaBackend.prepare(ModelIO.parse(modelBytes, "broadcast model", null),
                 Device.parse(device), SingaBackend.PrepareOptions.DEFAULTS.named("broadcast model")));
     }
@@ -29,13 +27,5 @@ public final class ExecutorModelCache {
     /** How many prepared models this JVM holds (for tests of the once-per-JVM rule). */
     public static int size() {
         return CACHE.size();
-    }
-
-    static String digest(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
