@@ -267,7 +267,9 @@ public final class SingaRep {
     /**
      * The float initializers that feed a differentiable input of some operator, in file order: what
      * training updates. BatchNormalization's running statistics, shapes, indices and settings are
-     * not among them (their operators say those inputs take no gradient).
+     * not among them (their operators say those inputs take no gradient), nor are scalars: exporters
+     * write the constants of an expression (the 1e-5 of a decomposed LayerNorm, the sqrt(d) of
+     * attention) as rank-0 initializers, while weights have at least one dimension.
      */
     public List<String> trainableInitializers() {
         Set<String> feedsGradient = new HashSet<>();
@@ -277,7 +279,7 @@ public final class SingaRep {
             }
             for (int i = 0; i < step.in.length; i++) {
                 int slot = step.in[i];
-                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat()
+                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat() && t.rank() > 0
                         && step.op.differentiableInput(i)) {
                     feedsGradient.add(plan.slotNames[slot]);
                 }

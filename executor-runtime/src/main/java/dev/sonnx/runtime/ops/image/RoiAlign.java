@@ -156,6 +156,12 @@ final class RoiAlign extends Operator {
         return true;
     }
 
+    /** Box coordinates and indices come with the data, not the weights. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     /**
      * The gradient of X (rois and batch_indices take none): avg spreads each bin's gradient over
      * its samples' corners by their weights; max sends it to the corner that gave the maximum
