@@ -6,5 +6,8 @@ import dev.sonnx.runtime.ops.OpRegistry;
 public final class ConvOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
+        // Conv-11 and ConvTranspose-11 only clarified the auto_pad/pads wording; later versions add types.
+        r.add("Conv", 1, (n, b) -> new Conv(n));
+        r.add("ConvTranspose", 1, (n, b) -> new ConvTranspose(n));
     }
 }
