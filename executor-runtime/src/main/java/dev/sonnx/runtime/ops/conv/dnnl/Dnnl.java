@@ -1,17 +1,24 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
@@ -99,6 +106,49 @@ public final class Dnnl {
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, d.length, d, dnnl_f32, tag), "memory descriptor creation");
         return md;
+    }
+
+    /** A copy of the memory descriptor {@code pd} chose for {@code what} (a dnnl_query_*_md), owned by the caller. */
+    static dnnl_memory_desc queried(dnnl_primitive_desc pd, int what) {
+        dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, what, 0);
+        if (md == null || md.isNull()) {
+            throw new IllegalStateException("oneDNN primitive descriptor has no memory descriptor for query " + what);
+        }
+        return copy(md);
+    }
+
+    /** An owned copy of {@code md}. */
+    static dnnl_memory_desc copy(dnnl_memory_desc md) {
+        dnnl_memory_desc c = new dnnl_memory_desc();
+        check(dnnl_memory_desc_clone(c, md), "memory descriptor copy");
+        return c;
+    }
+
+    /** Destroys an owned descriptor (null is fine). */
+    static void destroy(dnnl_memory_desc md) {
+        if (md != null && !md.isNull()) {
+            dnnl_memory_desc_destroy(md);
+        }
+    }
+
+    static boolean sameLayout(dnnl_memory_desc a, dnnl_memory_desc b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    static long size(dnnl_memory_desc md) {
+        return dnnl_memory_desc_get_size(md);
+    }
+
+    /** A reorder between two layouts of the same data; takes ownership of both descriptors. */
+    static DnnlPrimitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
+        dnnl_primitive_attr attr = userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            check(dnnl_reorder_primitive_desc_create(pd, from, ENGINE, to, ENGINE, attr), "reorder creation");
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to});
     }
 
     /** Primitive attributes asking for a user-provided scratchpad. */

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goidhw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goiw;
@@ -13,6 +14,11 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_oiw;
 /** The oneDNN format tags of ONNX's row-major layouts, by spatial rank (1 to 3). */
 final class Layouts {
     private Layouts() {
+    }
+
+    /** A vector (biases). */
+    static int vector() {
+        return dnnl_a;
     }
 
     /** N, C, spatial... */
