@@ -13,10 +13,11 @@ import dev.sonnx.runtime.tensor.Value;
 import java.nio.Buffer;
 
 /**
- * Conv (1, 11): Y = W * X + B over 1 to 3 (or more) spatial dimensions, with groups, strides,
- * dilations, explicit or automatic padding. Float32 runs through oneDNN where it is available and
- * the geometry suits it; everything else (and float32 as a fallback) through im2col + GEMM
- * ({@link ConvGemm}); 16-bit floats compute in float32.
+ * Conv (1, 11): Y = W * X + B over one or more spatial dimensions, with groups, strides, dilations,
+ * explicit or automatic padding. Float32 (and the 16-bit floats, computed in float32) runs through
+ * oneDNN where it is available and accepts the geometry; otherwise 1-D/2-D depthwise convolutions
+ * take a direct kernel ({@link DepthwiseConv}), and everything else, float64 included, im2col + GEMM
+ * ({@link ConvGemm}).
  */
 final class Conv extends Operator {
     private final SpatialAttributes spatial;
@@ -28,12 +29,15 @@ final class Conv extends Operator {
     private static final class Plan {
         final Window window;
         final int[] outShape;
-        /** The oneDNN primitive for float32, or null where oneDNN is unavailable or refuses the shape. */
+        /** The direct kernel for float32 depthwise convolutions, else null. */
+        final DepthwiseConv depthwise;
+        /** The oneDNN primitive for other float32 convolutions, or null where oneDNN is unavailable or refuses the shape. */
         final DnnlConvolution dnnl;
 
-        Plan(Window window, int[] outShape, DnnlConvolution dnnl) {
+        Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
             this.window = window;
             this.outShape = outShape;
+            this.depthwise = depthwise;
             this.dnnl = dnnl;
         }
     }
@@ -55,10 +59,19 @@ final class Conv extends Operator {
         Tensor b = tensor(inputs, 2);
         checkInputs(x, w, b);
         Plan plan = plan(x, w, ctx.device());
-        if (plan.dnnl != null && (b != null) == hasBias) {
+        boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
+        if (plan.depthwise != null || dnnl) {
+            Tensor xf = WorkingType.widen(x);
+            Tensor wf = WorkingType.widen(w);
+            Tensor bf = WorkingType.widen(b);
             Tensor y = Tensor.zeros(DataType.FLOAT, plan.outShape);
-            plan.dnnl.forward(x, w, b, y);
-            return outputs(y);
+            if (plan.depthwise != null) {
+                plan.depthwise.forward(xf.floats(), wf.floats(), bf == null ? null : bf.floats(), y.floats(),
+                        ctx.device());
+            } else {
+                plan.dnnl.forward(xf, wf, bf, y);
+            }
+            return outputs(WorkingType.narrow(y, x.dtype()));
         }
         return outputs(WorkingType.narrow(generic(plan, x, w, b, ctx.device()), x.dtype()));
     }
@@ -145,15 +158,21 @@ final class Conv extends Operator {
     }
 
     private Plan plan(Tensor x, Tensor w, Device device) {
-        boolean float32 = x.dtype() == DataType.FLOAT && device.isHost();
+        // float32 and the 16-bit floats (computed in float32) may take the float32 fast paths
+        boolean float32 = x.dtype() != DataType.DOUBLE && device.isHost();
         return plans.get(s -> {
             int[] xs = s[0];
             int[] ws = s[1];
             Window window = spatial.window(ConvShapes.spatial(xs), spatial.kernel(ConvShapes.spatial(ws)));
             int[] out = ConvShapes.withBatchAndChannels(xs[0], ws[0], window.positions);
-            DnnlConvolution dnnl = float32 ? DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides,
-                    window.dilations, window.padBegin, window.padEnd) : null;
-            return new Plan(window, out, dnnl);
+            if (!float32) {
+                return new Plan(window, out, null, null);
+            }
+            DnnlConvolution dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides,
+                    window.dilations, window.padBegin, window.padEnd);
+            DepthwiseConv depthwise = dnnl == null && DepthwiseConv.applies(window, ws[1], group)
+                    ? new DepthwiseConv(window, xs[0], group, ws[0] / group) : null;
+            return new Plan(window, out, depthwise, dnnl);
         }, x.shape(), w.shape(), new int[] {float32 ? 1 : 0});
     }
 }

@@ -33,7 +33,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -72,6 +71,15 @@ public final class Dnnl {
         check(dnnl_stream_create(s, ENGINE, dnnl_stream_default_flags), "stream creation");
         return s;
     });
+
+    /** Most arguments a primitive of this package takes (a backward pass: 4 tensors and a scratchpad). */
+    private static final int MAX_ARGS = 8;
+
+    /**
+     * Argument arrays reused per thread: allocating one per call goes through JavaCPP's native
+     * memory accounting, which reads the process's memory statistics.
+     */
+    private static final ThreadLocal<dnnl_exec_arg_t> ARGS = ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
 
     private Dnnl() {
     }
@@ -167,15 +175,19 @@ public final class Dnnl {
 
     /**
      * Runs {@code primitive} on this thread's stream and waits: {@code args[i]} is the DNNL_ARG_* id of
-     * {@code descs[i]} over {@code data[i]} (a tensor's native pointer). A scratchpad of
-     * {@code scratchpadBytes} is allocated for the call under {@code scratchpadArg} (when non-null).
+     * {@code descs[i]} over {@code data[i]} (a tensor's native pointer). The thread's scratchpad
+     * ({@link Scratch#SCRATCHPAD}, at least {@code scratchpadBytes}) goes under {@code scratchpadArg}.
      */
     static void execute(dnnl_primitive primitive, int[] args, dnnl_memory_desc[] descs, Pointer[] data,
                         dnnl_memory_desc scratchpadDesc, long scratchpadBytes, int scratchpadArg) {
         int n = args.length + (scratchpadBytes > 0 ? 1 : 0);
         dnnl_memory[] memories = new dnnl_memory[n];
-        BytePointer scratch = scratchpadBytes > 0 ? new BytePointer(scratchpadBytes) : null;
-        try (dnnl_exec_arg_t exec = new dnnl_exec_arg_t(n)) {
+        Pointer scratch = scratchpadBytes > 0 ? Scratch.get(Scratch.SCRATCHPAD, scratchpadBytes) : null;
+        if (n > MAX_ARGS) {
+            throw new IllegalArgumentException("oneDNN primitive with " + n + " arguments, at most " + MAX_ARGS);
+        }
+        dnnl_exec_arg_t exec = ARGS.get();
+        try {
             for (int i = 0; i < n; i++) {
                 boolean isScratch = i == args.length;
                 memories[i] = new dnnl_memory();
@@ -191,9 +203,6 @@ public final class Dnnl {
                 if (m != null && !m.isNull()) {
                     dnnl_memory_destroy(m);
                 }
-            }
-            if (scratch != null) {
-                scratch.close();
             }
         }
     }

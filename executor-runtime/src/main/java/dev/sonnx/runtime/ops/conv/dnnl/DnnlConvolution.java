@@ -15,7 +15,6 @@ import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -85,9 +84,8 @@ public final class DnnlConvolution {
             forward.execute(x.pointer(), w.pointer(), bias, y.pointer());
             return;
         }
-        try (BytePointer weights = new BytePointer(weightsBytes)) {
-            weightsReorder.execute(w.pointer(), weights);
-            forward.execute(x.pointer(), weights, bias, y.pointer());
-        }
+        Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
+        weightsReorder.execute(w.pointer(), weights);
+        forward.execute(x.pointer(), weights, bias, y.pointer());
     }
 }
