@@ -71,7 +71,7 @@ public final class SingaFrontend {
         for (Parameter p : model.buffers()) {
             names.putIfAbsent(p.value(), p.name());
         }
-        Exporter e = new Exporter(opset, names, model.onnxModel());
+        Exporter e = new Exporter(opset, names, model.onnxModel(), new HashSet<>(rep.inputNames()));
         List<Tape.Entry> layerEntries = new ArrayList<>();
         for (int i = 0; i < tape.size(); i++) {
             if (!trace.isGraphEntry(i)) {
@@ -106,7 +106,11 @@ public final class SingaFrontend {
         for (int i = 0; i < inputs.size(); i++) {
             all.putIfAbsent(inputs.get(i), "input" + (inputs.size() == 1 ? "" : "_" + i));
         }
-        Exporter e = new Exporter(opset, all, null);
+        Set<String> feedNames = new HashSet<>();
+        for (Tensor t : inputs) {
+            feedNames.add(all.get(t));
+        }
+        Exporter e = new Exporter(opset, all, null, feedNames);
         e.addEntries(tape.entries(), outputs);
         e.addFeeds(inputs);
         return e.build(outputs);
@@ -156,11 +160,15 @@ public final class SingaFrontend {
         private final Set<String> usedNames = new HashSet<>();
         /** Names the added nodes read that the imported graph must provide. */
         private final Set<String> neededFromGraph = new HashSet<>();
+        /** Names of the graph inputs (never initializers) and of values added nodes produce. */
+        private final Set<String> feedNames;
+        private final Set<String> produced = new HashSet<>();
 
-        Exporter(int opset, Map<Tensor, String> names, ModelProto source) {
+        Exporter(int opset, Map<Tensor, String> names, ModelProto source, Set<String> feedNames) {
             this.opset = opset;
             this.names = names;
             this.source = source;
+            this.feedNames = feedNames;
             usedNames.addAll(names.values());
         }
 
@@ -214,6 +222,9 @@ public final class SingaFrontend {
                     initializers.put(name, TensorProtos.fromTensor(t, name));
                 } else if (isGraphName(name)) {
                     neededFromGraph.add(name);
+                } else if (!feedNames.contains(name) && !initializers.containsKey(name) && !produced.contains(name)) {
+                    // a named parameter or buffer of a layer: its current value becomes an initializer
+                    initializers.put(name, TensorProtos.fromTensor(t, name));
                 }
                 b.addInput(name);
             }
@@ -222,6 +233,7 @@ public final class SingaFrontend {
                 if (out[o] instanceof Tensor t) {
                     String name = unique(nodeName + "_out" + o);
                     names.put(t, name);
+                    produced.add(name);
                     b.addOutput(name);
                 } else {
                     b.addOutput("");
