@@ -99,8 +99,13 @@ final class Plan implements Subgraph {
 
     /** Runs steps {@code [0, stepLimit)}. */
     void execute(Frame frame, int stepLimit) {
+        execute(frame, 0, stepLimit);
+    }
+
+    /** Runs steps {@code [from, to)}. */
+    void execute(Frame frame, int from, int to) {
         Value[] slots = frame.slots;
-        for (int s = 0; s < stepLimit; s++) {
+        for (int s = from; s < to; s++) {
             Step step = steps[s];
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {

@@ -78,6 +78,7 @@ public final class SingaFrontend {
                 layerEntries.add(tape.entries().get(i));
             }
         }
+        e.ranks.putAll(rep.probeRanks());
         e.addEntries(layerEntries, outputs);
         for (Tensor t : outputs) {
             String graphName = trace.graphValues().get(t);
@@ -87,6 +88,19 @@ public final class SingaFrontend {
         }
         e.addGraphNodes(rep);
         return e.build(outputs);
+    }
+
+    /**
+     * Exports a prepared model as it stands (its current initializer values), all its outputs, at
+     * {@code opset}: what {@code sonnx export} writes. Needs no sample input.
+     */
+    public static ModelProto toOnnx(SingaRep rep, int opset) {
+        checkOpset(opset);
+        Exporter e = new Exporter(opset, new IdentityHashMap<>(), rep.model(), new HashSet<>(rep.inputNames()));
+        e.neededFromGraph.addAll(rep.outputNames());
+        e.ranks.putAll(rep.probeRanks());
+        e.addGraphNodes(rep);
+        return e.buildNamed(rep.model().getGraph().getOutputList());
     }
 
     /**
@@ -163,6 +177,8 @@ public final class SingaFrontend {
         /** Names of the graph inputs (never initializers) and of values added nodes produce. */
         private final Set<String> feedNames;
         private final Set<String> produced = new HashSet<>();
+        /** Ranks of graph values seen in a sample run (conversions that depend on them). */
+        private final Map<String, Integer> ranks = new HashMap<>();
 
         Exporter(int opset, Map<Tensor, String> names, ModelProto source, Set<String> feedNames) {
             this.opset = opset;
@@ -306,7 +322,7 @@ public final class SingaFrontend {
             }
             List<NodeProto> converted = new ArrayList<>();
             OpsetConverter.Constants graphConstants = OpsetConverter.constantsOf(initializers, graphNodes,
-                    converterConstants);
+                    converterConstants, ranks);
             for (NodeProto n : graphNodes) {
                 converted.add(OpsetConverter.convert(n, from, opset, graphConstants));
             }
@@ -335,7 +351,7 @@ public final class SingaFrontend {
         }
 
         private OpsetConverter.Constants constants() {
-            return OpsetConverter.constantsOf(initializers, nodes, converterConstants);
+            return OpsetConverter.constantsOf(initializers, nodes, converterConstants, ranks);
         }
 
         ModelProto build(List<Tensor> outputs) {
@@ -367,6 +383,12 @@ public final class SingaFrontend {
                 m.setDocString(source.getDocString());
             }
             return m.build();
+        }
+
+        /** The model with graph outputs given by their declarations. */
+        ModelProto buildNamed(List<ValueInfoProto> outputs) {
+            ModelProto m = build(List.of());
+            return m.toBuilder().setGraph(m.getGraph().toBuilder().addAllOutput(outputs)).build();
         }
 
         private String unique(String base) {

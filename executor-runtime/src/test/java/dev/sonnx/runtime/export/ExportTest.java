@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -80,6 +81,29 @@ class ExportTest {
         List<Tensor> inputs = read(dir.resolve("test_data_set_0"), "input_", feeds);
         List<Tensor> outputs = read(dir.resolve("test_data_set_0"), "output_", m.getGraph().getOutputCount());
         roundTrip(m, inputs, outputs, Math.max(11, opset(m)));
+    }
+
+    /** {@code sonnx export}'s path (no tracing) converts between opsets 11, 13 and 17 both ways. */
+    @ParameterizedTest
+    @CsvSource({"resnet18, 11", "resnet18, 13", "resnet18, 17", "gpt2-mini, 11", "gpt2-mini, 13", "gpt2-mini, 17",
+            "bert-squad-mini, 11", "bert-squad-mini, 13", "bert-squad-mini, 17"})
+    void zooModelsConvertBetweenOpsets(String name, int opset) throws IOException {
+        Path dir = SharedData.zoo(name);
+        ModelProto m = ModelIO.load(dir.resolve("model.onnx"));
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        ModelProto exported = SingaFrontend.toOnnx(rep, opset);
+        assertEquals(opset, opset(exported));
+        List<Tensor> inputs = read(dir.resolve("test_data_set_0"), "input_", rep.inputNames().size());
+        List<Tensor> expected = read(dir.resolve("test_data_set_0"), "output_", m.getGraph().getOutputCount());
+        List<Tensor> ort = OrtReference.run(exported, rep.inputNames(), inputs);
+        for (int i = 0; i < expected.size(); i++) {
+            assertNull(ValueComparator.difference(ort.get(i), expected.get(i), Tolerance.ZOO), name + " output " + i);
+        }
+        SingaRep reloaded = SingaBackend.prepare(exported, CpuDevice.get());
+        List<Tensor> ours = reloaded.run(inputs);
+        for (int i = 0; i < expected.size(); i++) {
+            assertNull(ValueComparator.difference(ours.get(i), expected.get(i), Tolerance.ZOO), name + " output " + i);
+        }
     }
 
     @ParameterizedTest
