@@ -107,6 +107,10 @@ final class Conv extends Operator {
         return true;
     }
 
+    /**
+     * dX = the transposed convolution of dY with W, dW = dY correlated with X, dB = dY summed over
+     * the batch and the positions; through oneDNN where the forward used it, else im2col + GEMM.
+     */
     @Override
     public Tensor[] backward(BackwardContext g) {
         Tensor[] grads = new Tensor[3];
@@ -120,20 +124,26 @@ final class Conv extends Operator {
         Plan plan = plan(x, w, g.device());
         DataType work = WorkingType.of(x.dtype());
         Arith arith = Arith.of(work);
+        Tensor gyw = WorkingType.widen(gy);
+        Tensor xw = WorkingType.widen(x);
+        Tensor ww = WorkingType.widen(w);
         ConvGemm gemm = gemm(plan, arith, x, w);
-        Buffer gyb = arith.view(WorkingType.widen(gy));
         if (g.needsGrad(0)) {
             Tensor gx = Tensor.zeros(work, x.shape());
-            gemm.positionsToImage(gyb, arith.view(WorkingType.widen(w)), arith.view(gx), g.device());
+            if (plan.dnnl == null || !plan.dnnl.backwardData(gyw, ww, gx)) {
+                gemm.positionsToImage(arith.view(gyw), arith.view(ww), arith.view(gx), g.device());
+            }
             grads[0] = WorkingType.narrow(gx, x.dtype());
         }
         if (g.needsGrad(1)) {
             Tensor gw = Tensor.zeros(work, w.shape());
-            gemm.weightGradient(gyb, arith.view(WorkingType.widen(x)), arith.view(gw), g.device());
+            if (plan.dnnl == null || !plan.dnnl.backwardWeights(xw, gyw, gw)) {
+                gemm.weightGradient(arith.view(gyw), arith.view(xw), arith.view(gw), g.device());
+            }
             grads[1] = WorkingType.narrow(gw, w.dtype());
         }
         if (b != null && g.needsGrad(2)) {
-            grads[2] = WorkingType.narrow(biasGradient(arith, work, gyb, x.shape()[0], w.shape()[0],
+            grads[2] = WorkingType.narrow(biasGradient(arith, work, arith.view(gyw), x.shape()[0], w.shape()[0],
                     plan.window.positionCount), b.dtype());
         }
         return grads;
