@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -50,6 +51,8 @@ final class Conv extends Operator {
             throw new IllegalArgumentException("attribute 'group' is " + group + ", expected >= 1");
         }
         this.hasBias = node.hasInput(2);
+        // load oneDNN (seconds, once per process) at prepare rather than inside the first run
+        Dnnl.available();
     }
 
     @Override
