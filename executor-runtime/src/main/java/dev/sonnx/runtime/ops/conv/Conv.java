@@ -30,9 +30,9 @@ final class Conv extends Operator {
     private static final class Plan {
         final Window window;
         final int[] outShape;
-        /** The direct kernel for float32 depthwise convolutions, else null. */
+        /** The direct kernel for float32 depthwise convolutions without oneDNN, else null. */
         final DepthwiseConv depthwise;
-        /** The oneDNN primitive for other float32 convolutions, or null where oneDNN is unavailable or refuses the shape. */
+        /** The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape. */
         final DnnlConvolution dnnl;
 
         Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {

@@ -24,7 +24,8 @@ import java.util.Set;
  */
 final class MaxPool extends WindowPool {
     static final Set<DataType> FLOAT_TYPES = TypeCheck.FLOATS;
-    static final Set<DataType> WITH_BYTES = TypeCheck.union(TypeCheck.FLOATS, EnumSet.of(DataType.INT8, DataType.UINT8));
+    static final Set<DataType> WITH_BYTES = TypeCheck.union(TypeCheck.FLOATS,
+            EnumSet.of(DataType.INT8, DataType.UINT8));
 
     private final boolean indices;
     private final boolean columnMajor;

@@ -77,7 +77,8 @@ class QuantizeLinearTest {
         Tensor y = OpTester.of("QuantizeLinear", 21).inputs(2).attr("axis", 1).attr("block_size", 2).run(x, scale)[0];
         assertArrayEquals(new long[] {2, 4, 3, 4, 1, 2, 3, 4}, y.toLongArray());
         Operator bad = OpTester.of("QuantizeLinear", 21).inputs(2).attr("axis", 1).attr("block_size", 1).build();
-        assertThrows(IllegalArgumentException.class, () -> bad.forward(new Tensor[] {x, scale}, new TestContext(false)));
+        assertThrows(IllegalArgumentException.class,
+                () -> bad.forward(new Tensor[] {x, scale}, new TestContext(false)));
     }
 
     @Test

@@ -78,10 +78,11 @@ public final class DnnlConvolution {
         }
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
-        DnnlPrimitive fwd = new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+        DnnlPrimitive fwd = new DnnlPrimitive(pd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst});
-        return new DnnlConvolution(new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd),
-                fwd, reorder, bytes);
+        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        return new DnnlConvolution(geometry, fwd, reorder, bytes);
     }
 
     /** Y = conv(X, W) + B into {@code y} (float32 host tensors of the planned shapes; B may be null). */

@@ -63,7 +63,8 @@ final class DnnlConvolutionBackward {
                 return null;
             }
             if (dnnl_convolution_backward_data_primitive_desc_create(dataPd, Dnnl.engine(), dnnl_convolution_direct,
-                    d.src, d.anyWeights, d.dst, d.strides, d.dilations, d.padBegin, d.padEnd, hint, attr) != dnnl_success) {
+                    d.src, d.anyWeights, d.dst, d.strides, d.dilations, d.padBegin, d.padEnd, hint,
+                    attr) != dnnl_success) {
                 return null;
             }
             if (dnnl_convolution_backward_weights_primitive_desc_create(weightsPd, Dnnl.engine(),
