@@ -53,7 +53,7 @@ final class MaxPool extends WindowPool {
         DnnlPooling dnnl = indices || ctx.recording() ? null : primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
         if (dnnl != null) {
             dnnl.forward(x, y);
-            return outputs(y, null);
+            return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
         }
         boolean keepArgmax = indices || ctx.recording();
         int[] argmax = keepArgmax ? new int[planes(x) * w.positionCount] : null;
@@ -66,7 +66,7 @@ final class MaxPool extends WindowPool {
         if (ctx.recording()) {
             ctx.saveForBackward(argmax);
         }
-        return outputs(y, idx);
+        return node.outputCount() > 1 ? outputs(y, idx) : outputs(y);
     }
 
     /** Y = max over each window; {@code argmax} (when non-null) gets each maximum's offset in its plane. */

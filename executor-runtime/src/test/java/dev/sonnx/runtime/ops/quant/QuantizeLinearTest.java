@@ -115,6 +115,12 @@ class QuantizeLinearTest {
     }
 
     @Test
+    void scalarAndOneElementParametersMix() {
+        Tensor y = run(13, Tensor.of(new float[] {3, -3}, 2), Tensor.of(new float[] {2}, 1), scalar(DataType.INT8, 1));
+        assertArrayEquals(new long[] {3, -1}, y.toLongArray());
+    }
+
+    @Test
     void zeroPointMustMatchScaleShape() {
         Operator op = OpTester.of("QuantizeLinear", 13).inputs(3).build();
         assertThrows(IllegalArgumentException.class, () -> op.forward(new Tensor[] {Tensor.of(new float[] {1, 2}, 1, 2),
