@@ -34,7 +34,7 @@ class DnnlConvolutionTest {
     @Test
     void matchesTheGenericKernelOnRandomGeometries() {
         SplittableRandom r = new SplittableRandom(51);
-        for (int i = 0; i < 60; i++) {
+        for (int i = 0; i < 40; i++) {
             ConvTest.Case k = ConvTest.randomCase(r);
             int[][] pads = k.effectivePads();
             Window w = new Window(k.image(), k.kernel(), k.strides(), k.dilations(), pads[0], pads[1], k.outSpatial());
@@ -63,7 +63,7 @@ class DnnlConvolutionTest {
     @Test
     void backwardMatchesTheGenericKernelOnRandomGeometries() {
         SplittableRandom r = new SplittableRandom(52);
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 25; i++) {
             ConvTest.Case k = ConvTest.randomCase(r);
             int[][] pads = k.effectivePads();
             Window w = new Window(k.image(), k.kernel(), k.strides(), k.dilations(), pads[0], pads[1], k.outSpatial());
