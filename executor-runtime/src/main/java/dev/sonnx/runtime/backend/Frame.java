@@ -38,8 +38,12 @@ final class Frame implements OpContext {
     Value[] runOp(Operator op, Value[] in) {
         saved = null;
         Value[] out;
+        long start = Profiler.ENABLED ? System.nanoTime() : 0;
         try (Arena.Scope scope = options.arena == null ? null : options.arena.enter()) {
             out = op.forward(in, this);
+            if (Profiler.ENABLED) {
+                Profiler.record(op.node().opType(), System.nanoTime() - start);
+            }
         } catch (SonnxException e) {
             throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);
         } catch (MemoryLimit.TensorAllocationException e) {

@@ -219,6 +219,47 @@ public final class SingaRep {
         return p.collect(frame, slots);
     }
 
+    /**
+     * The rank of every tensor value, from one run on sample feeds (zeros; symbolic dimensions 1), for
+     * rewrites that depend on ranks (opset conversion). Empty when the feeds cannot be made up.
+     */
+    public Map<String, Integer> probeRanks() {
+        List<Value> feeds = new ArrayList<>();
+        for (ValueInfoProto in : this.feeds) {
+            Tensor sample = SampleFeeds.zeros(in);
+            if (sample == null) {
+                return Map.of();
+            }
+            feeds.add(sample);
+        }
+        Value[] in = new Value[plan.inputNames.size()];
+        for (int i = 0; i < this.feeds.size(); i++) {
+            in[feedPosition.get(this.feeds.get(i).getName())] = feeds.get(i);
+        }
+        Plan p = unfused();
+        Frame frame = new Frame(p, new RunOptions(device, false, null, new SplittableRandom(0), null), null);
+        Map<String, Integer> ranks = new java.util.HashMap<>();
+        try {
+            p.bindInputs(frame, on(in));
+            for (int s = 0; s < p.steps.length; s++) {
+                p.execute(frame, s, s + 1);
+                for (int slot : p.steps[s].out) {
+                    if (slot >= 0 && frame.slots[slot] instanceof Tensor t) {
+                        ranks.put(p.slotNames[slot], t.rank());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            return ranks;
+        }
+        for (int slot = 0; slot < p.slotNames.length; slot++) {
+            if (frame.slots[slot] instanceof Tensor t) {
+                ranks.putIfAbsent(p.slotNames[slot], t.rank());
+            }
+        }
+        return ranks;
+    }
+
     /** The names of what {@link #run(List, int)} returns for a cut: the graph outputs or the last node's. */
     public List<String> outputNamesAt(int lastLayers) {
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
@@ -267,7 +308,9 @@ public final class SingaRep {
     /**
      * The float initializers that feed a differentiable input of some operator, in file order: what
      * training updates. BatchNormalization's running statistics, shapes, indices and settings are
-     * not among them (their operators say those inputs take no gradient).
+     * not among them (their operators say those inputs take no gradient), nor are scalars: exporters
+     * write the constants of an expression (the 1e-5 of a decomposed LayerNorm, the sqrt(d) of
+     * attention) as rank-0 initializers, while weights have at least one dimension.
      */
     public List<String> trainableInitializers() {
         Set<String> feedsGradient = new HashSet<>();
@@ -277,7 +320,7 @@ public final class SingaRep {
             }
             for (int i = 0; i < step.in.length; i++) {
                 int slot = step.in[i];
-                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat()
+                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat() && t.rank() > 0
                         && step.op.differentiableInput(i)) {
                     feedsGradient.add(plan.slotNames[slot]);
                 }

@@ -14,40 +14,6 @@ final class Access {
     private Access() {
     }
 
-    @FunctionalInterface
-    interface Reader {
-        double get(int i);
-    }
-
-    @FunctionalInterface
-    interface Writer {
-        void set(int i, double v);
-    }
-
-    static Reader reader(Tensor t) {
-        if (t.dtype() == DataType.FLOAT) {
-            FloatBuffer b = t.floats();
-            return b::get;
-        }
-        if (t.dtype() == DataType.DOUBLE) {
-            DoubleBuffer b = t.doubles();
-            return b::get;
-        }
-        return t::getDouble;
-    }
-
-    static Writer writer(Tensor t) {
-        if (t.dtype() == DataType.FLOAT) {
-            FloatBuffer b = t.floats();
-            return (i, v) -> b.put(i, (float) v);
-        }
-        if (t.dtype() == DataType.DOUBLE) {
-            DoubleBuffer b = t.doubles();
-            return b::put;
-        }
-        return t::setDouble;
-    }
-
     /** {@code t} as FLOAT or DOUBLE (itself when it has that type). */
     static Tensor convert(Tensor t, DataType type) {
         if (t.dtype() == type) {

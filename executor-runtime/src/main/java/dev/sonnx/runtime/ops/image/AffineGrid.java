@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.image;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -44,8 +45,8 @@ final class AffineGrid extends Operator {
         outShape[r + 1] = r;
         Tensor y = Tensor.zeros(theta.dtype(), outShape);
         double[][] base = baseCoordinates(spatial);
-        Access.Reader tr = Access.reader(theta);
-        Access.Writer yw = Access.writer(y);
+        ElementAccess.Reader tr = ElementAccess.reader(theta);
+        ElementAccess.Writer yw = ElementAccess.writer(y);
         ctx.device().parallelFor(n * points, 4L * r * (r + 1), (s, e) -> {
             double[] p = new double[r + 1];
             for (int task = s; task < e; task++) {
@@ -83,8 +84,8 @@ final class AffineGrid extends Operator {
         int points = Shapes.product(spatial, 0, r);
         double[][] base = baseCoordinates(spatial);
         Tensor gt = Tensor.zeros(theta.dtype(), theta.shape());
-        Access.Reader gr = Access.reader(gy);
-        Access.Writer gw = Access.writer(gt);
+        ElementAccess.Reader gr = ElementAccess.reader(gy);
+        ElementAccess.Writer gw = ElementAccess.writer(gt);
         g.device().parallelFor(n, (long) points * r * (r + 1), (s, e) -> {
             double[] p = new double[r + 1];
             double[] acc = new double[r * (r + 1)];

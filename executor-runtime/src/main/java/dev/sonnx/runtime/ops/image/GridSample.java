@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.image;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -112,9 +113,9 @@ final class GridSample extends Operator {
         if (y.size() == 0) {
             return outputs(y);
         }
-        Access.Reader xr = Access.reader(x);
-        Access.Reader gr = Access.reader(grid);
-        Access.Writer yw = Access.writer(y);
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Reader gr = ElementAccess.reader(grid);
+        ElementAccess.Writer yw = ElementAccess.writer(y);
         boolean integer = !x.dtype().isFloat();
         ctx.device().parallelFor(n * points, (long) tapsPerPoint(r) * (c + 4), (s, e) -> {
             Taps taps = new Taps(r, size, false);
@@ -170,12 +171,12 @@ final class GridSample extends Operator {
                 : null;
         Tensor gg = wantGrid ? Tensor.zeros(grid.dtype() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT,
                 grid.shape()) : null;
-        Access.Reader xr = Access.reader(x);
-        Access.Reader gr = Access.reader(grid);
-        Access.Reader gyr = Access.reader(gy);
-        Access.Reader gxr = wantX ? Access.reader(gx) : null;
-        Access.Writer gxw = wantX ? Access.writer(gx) : null;
-        Access.Writer ggw = wantGrid ? Access.writer(gg) : null;
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Reader gr = ElementAccess.reader(grid);
+        ElementAccess.Reader gyr = ElementAccess.reader(gy);
+        ElementAccess.Reader gxr = wantX ? ElementAccess.reader(gx) : null;
+        ElementAccess.Writer gxw = wantX ? ElementAccess.writer(gx) : null;
+        ElementAccess.Writer ggw = wantGrid ? ElementAccess.writer(gg) : null;
         g.device().parallelFor(n, (long) points * tapsPerPoint(r) * (c + 4) * 2, (s, e) -> {
             Taps taps = new Taps(r, size, wantGrid);
             double[] dg = new double[r];
@@ -261,7 +262,7 @@ final class GridSample extends Operator {
         }
 
         /** Fills the taps for the grid point whose r coordinates start at {@code gridOffset}. */
-        void at(Access.Reader grid, int gridOffset) {
+        void at(ElementAccess.Reader grid, int gridOffset) {
             for (int d = 0; d < r; d++) {
                 // grid lists the innermost axis first
                 axisTaps(grid.get(gridOffset + (r - 1 - d)), size[d], idx, wt, dwt, d * per);

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.image;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -72,8 +73,8 @@ final class MaxRoiPool extends Operator {
         if (y.size() == 0) {
             return outputs(y);
         }
-        Access.Reader xr = Access.reader(x);
-        Access.Writer yw = Access.writer(y);
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Writer yw = ElementAccess.writer(y);
         int[][] boxes = boxes(rois);
         ctx.device().parallelFor(numRois * c, (long) pooledH * pooledW * 16, (s, e) -> {
             for (int task = s; task < e; task++) {
@@ -111,10 +112,10 @@ final class MaxRoiPool extends Operator {
         int numRois = rois.dim(0);
         int[][] boxes = boxes(rois);
         Tensor gx = Tensor.zeros(x.dtype() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT, x.shape());
-        Access.Reader xr = Access.reader(x);
-        Access.Reader gyr = Access.reader(gy);
-        Access.Reader gxr = Access.reader(gx);
-        Access.Writer gxw = Access.writer(gx);
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Reader gyr = ElementAccess.reader(gy);
+        ElementAccess.Reader gxr = ElementAccess.reader(gx);
+        ElementAccess.Writer gxw = ElementAccess.writer(gx);
         g.device().parallelFor(c, (long) numRois * pooledH * pooledW * 16, (s, e) -> {
             for (int ch = s; ch < e; ch++) {
                 for (int r = 0; r < numRois; r++) {
@@ -137,7 +138,7 @@ final class MaxRoiPool extends Operator {
 
     /** Per region, its rounded corner and size: {start_h, start_w, height, width}. */
     private int[][] boxes(Tensor rois) {
-        Access.Reader rr = Access.reader(rois);
+        ElementAccess.Reader rr = ElementAccess.reader(rois);
         int[][] boxes = new int[rois.dim(0)][];
         for (int r = 0; r < boxes.length; r++) {
             int startW = (int) roundHalfAway(rr.get(r * 5 + 1) * spatialScale);
@@ -150,7 +151,7 @@ final class MaxRoiPool extends Operator {
     }
 
     /** The offset (in the h x w image) of the first maximum of bin (ph, pw), or -1 for an empty bin. */
-    private int argmax(Access.Reader xr, int base, int h, int w, int[] box, int ph, int pw) {
+    private int argmax(ElementAccess.Reader xr, int base, int h, int w, int[] box, int ph, int pw) {
         double binH = (double) box[2] / pooledH;
         double binW = (double) box[3] / pooledW;
         int hs = clamp((int) Math.floor(ph * binH) + box[0], h);

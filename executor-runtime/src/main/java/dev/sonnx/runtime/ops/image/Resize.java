@@ -194,6 +194,12 @@ final class Resize extends Operator {
         return true;
     }
 
+    /** roi, scales and sizes are settings. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     /** Resize is linear in X: its gradient runs the transposed passes in reverse order. */
     @Override
     public Tensor[] backward(BackwardContext g) {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.image;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -103,8 +104,8 @@ final class RoiAlign extends Operator {
         if (y.size() == 0) {
             return outputs(y);
         }
-        Access.Reader xr = Access.reader(x);
-        Access.Writer yw = Access.writer(y);
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Writer yw = ElementAccess.writer(y);
         Region[] regions = regions(rois);
         ctx.device().parallelFor(numRois * c, (long) outH * outW * 16, (s, e) -> {
             int[] pos = new int[4];
@@ -155,6 +156,12 @@ final class RoiAlign extends Operator {
         return true;
     }
 
+    /** Box coordinates and indices come with the data, not the weights. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     /**
      * The gradient of X (rois and batch_indices take none): avg spreads each bin's gradient over
      * its samples' corners by their weights; max sends it to the corner that gave the maximum
@@ -176,10 +183,10 @@ final class RoiAlign extends Operator {
         Region[] regions = regions(g.input(1));
         boolean dbl = x.dtype() == DataType.DOUBLE;
         Tensor gx = Tensor.zeros(dbl ? DataType.DOUBLE : DataType.FLOAT, x.shape());
-        Access.Reader xr = Access.reader(x);
-        Access.Reader gr = Access.reader(gy);
-        Access.Reader gxr = Access.reader(gx);
-        Access.Writer gxw = Access.writer(gx);
+        ElementAccess.Reader xr = ElementAccess.reader(x);
+        ElementAccess.Reader gr = ElementAccess.reader(gy);
+        ElementAccess.Reader gxr = ElementAccess.reader(gx);
+        ElementAccess.Writer gxw = ElementAccess.writer(gx);
         g.device().parallelFor(c, (long) regions.length * outH * outW * 16, (s, e) -> {
             int[] pos = new int[4];
             double[] wt = new double[4];
@@ -256,7 +263,7 @@ final class RoiAlign extends Operator {
     }
 
     private Region[] regions(Tensor rois) {
-        Access.Reader rr = Access.reader(rois);
+        ElementAccess.Reader rr = ElementAccess.reader(rois);
         double offset = halfPixel ? 0.5 : 0;
         Region[] regions = new Region[rois.dim(0)];
         for (int i = 0; i < regions.length; i++) {

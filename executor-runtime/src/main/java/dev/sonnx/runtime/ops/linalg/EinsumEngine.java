@@ -250,7 +250,7 @@ final class EinsumEngine {
         if (type.isInteger()) {
             LongReader rd = longReader(src);
             LongBuffer lo = type == DataType.INT64 ? out.longs() : null;
-            int[] offs = IndexSpace.offsets(sumDims, sumStrides);
+            int[] offs = Shapes.offsets(sumDims, sumStrides);
             walk(dims, strides, count, inner, (i, base) -> {
                 long acc = 0;
                 for (int off : offs) {
@@ -266,7 +266,7 @@ final class EinsumEngine {
             DoubleReader rd = doubleReader(src);
             FloatBuffer fo = type == DataType.FLOAT ? out.floats() : null;
             DoubleBuffer dout = type == DataType.DOUBLE ? out.doubles() : null;
-            int[] offs = IndexSpace.offsets(sumDims, sumStrides);
+            int[] offs = Shapes.offsets(sumDims, sumStrides);
             walk(dims, strides, count, inner, (i, base) -> {
                 double acc = 0;
                 for (int off : offs) {

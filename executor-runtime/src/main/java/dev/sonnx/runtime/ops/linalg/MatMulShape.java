@@ -78,7 +78,7 @@ final class MatMulShape {
         for (int d = 0; d < st.length; d++) {
             st[d] *= matrixSize;
         }
-        return IndexSpace.offsets(to, st);
+        return Shapes.offsets(to, st);
     }
 
     /** Whether each output matrix has its own A matrix (A's batch is the whole output batch). */

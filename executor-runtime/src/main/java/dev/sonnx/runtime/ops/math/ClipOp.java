@@ -120,6 +120,12 @@ final class ClipOp extends Operator {
         return true;
     }
 
+    /** The bounds are settings (ReLU6 exports them as initializers), not weights to train. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     /**
      * gx = gy where min <= x <= max (the element passed through); the gradient of an element clamped
      * to a bound goes to that bound's input (opset 11+), summed, since the bound is a scalar.

@@ -92,6 +92,12 @@ final class PowOp extends Operator {
         return true;
     }
 
+    /** Exporters write fixed exponents (x^2 of decomposed norms) as initializers: not trained. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     /**
      * dz/dx = y x^(y-1) (0 where y = 0, so that x = 0 does not give 0 * inf); dz/dy = z ln x
      * (0 where x = 0 and y >= 0, the limit; NaN for x < 0, where z is not differentiable in y).

@@ -171,6 +171,12 @@ final class Dropout extends Operator {
         return true;
     }
 
+    /** The ratio and training_mode inputs are settings. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     @Override
     public Tensor[] backward(BackwardContext g) {
         Tensor[] grads = new Tensor[node.inputCount()];

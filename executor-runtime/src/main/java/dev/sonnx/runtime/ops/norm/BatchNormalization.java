@@ -199,6 +199,12 @@ final class BatchNormalization extends Operator {
         return true;
     }
 
+    /** The running mean and variance (inputs 3 and 4) are statistics, not trained. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index < 3;
+    }
+
     /**
      * With xhat = (x - mean) * invStd: d scale = sum dy * xhat, d B = sum dy per channel. Batch
      * statistics: dx = scale * invStd * (dy - mean(dy) - xhat * mean(dy * xhat)). Running statistics

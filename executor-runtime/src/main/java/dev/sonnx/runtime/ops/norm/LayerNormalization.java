@@ -102,7 +102,7 @@ final class LayerNormalization extends Operator {
         if (Shapes.equal(trimmed, inner)) {
             return src;
         }
-        int[] at = IndexSpace.offsets(inner, st);
+        int[] at = Shapes.offsets(inner, st);
         double[] r = new double[at.length];
         for (int i = 0; i < r.length; i++) {
             r[i] = src[at[i]];

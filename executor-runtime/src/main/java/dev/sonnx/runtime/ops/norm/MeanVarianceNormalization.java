@@ -45,7 +45,7 @@ final class MeanVarianceNormalization extends Operator {
             }
         }
         int slots = Shapes.size(keptShape);
-        int[] slot = IndexSpace.offsets(shape, Shapes.broadcastStrides(keptShape, shape));
+        int[] slot = Shapes.offsets(shape, Shapes.broadcastStrides(keptShape, shape));
         double[] count = new double[slots];
         double[] mean = new double[slots];
         for (int i = 0; i < xs.length; i++) {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.signal;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -90,8 +91,8 @@ final class Dft extends Operator {
             return outputs(y);
         }
         Fft fft = Fft.of(p.n);
-        Samples.Reader in = Samples.reader(x);
-        Samples.Writer out = Samples.writer(y);
+        ElementAccess.Reader in = ElementAccess.reader(x);
+        ElementAccess.Writer out = ElementAccess.writer(y);
         int copy = Math.min(p.n, p.nIn);
         int inner = p.inner;
         ctx.device().parallelFor(p.outer * inner, cost(p.n), (s, e) -> {
@@ -150,8 +151,8 @@ final class Dft extends Operator {
             return res;
         }
         Fft fft = Fft.of(p.n);
-        Samples.Reader in = Samples.reader(gy);
-        Samples.Writer out = Samples.writer(gx);
+        ElementAccess.Reader in = ElementAccess.reader(gy);
+        ElementAccess.Writer out = ElementAccess.writer(gx);
         int copy = Math.min(p.n, p.nIn);
         int inner = p.inner;
         double scale = inverse ? 1.0 / p.n : p.n;

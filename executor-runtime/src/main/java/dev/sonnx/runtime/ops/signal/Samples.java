@@ -13,40 +13,6 @@ final class Samples {
     private Samples() {
     }
 
-    @FunctionalInterface
-    interface Reader {
-        double get(int i);
-    }
-
-    @FunctionalInterface
-    interface Writer {
-        void set(int i, double v);
-    }
-
-    static Reader reader(Tensor t) {
-        if (t.dtype() == DataType.FLOAT) {
-            FloatBuffer b = t.floats();
-            return b::get;
-        }
-        if (t.dtype() == DataType.DOUBLE) {
-            DoubleBuffer b = t.doubles();
-            return b::get;
-        }
-        return t::getDouble;
-    }
-
-    static Writer writer(Tensor t) {
-        if (t.dtype() == DataType.FLOAT) {
-            FloatBuffer b = t.floats();
-            return (i, v) -> b.put(i, (float) v);
-        }
-        if (t.dtype() == DataType.DOUBLE) {
-            DoubleBuffer b = t.doubles();
-            return b::put;
-        }
-        return t::setDouble;
-    }
-
     /** A scalar (or one-element) integer input as a long; {@code name} for messages. */
     static long scalarLong(Tensor t, String name) {
         if (t.dtype() != DataType.INT32 && t.dtype() != DataType.INT64) {

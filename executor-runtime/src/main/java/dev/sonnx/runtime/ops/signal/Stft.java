@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.signal;
 
+import dev.sonnx.runtime.ops.kernel.ElementAccess;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -79,8 +80,8 @@ final class Stft extends Operator {
         int fl = p.frameLength;
         Tensor y = Tensor.zeros(x.dtype(), p.batch, p.frames, p.bins, 2);
         Fft fft = Fft.of(fl);
-        Samples.Reader in = Samples.reader(x);
-        Samples.Writer out = Samples.writer(y);
+        ElementAccess.Reader in = ElementAccess.reader(x);
+        ElementAccess.Writer out = ElementAccess.writer(y);
         double[] w = p.window;
         ctx.device().parallelFor(p.batch * p.frames, cost(fl), (s, e) -> {
             double[] re = new double[fl];
@@ -135,7 +136,7 @@ final class Stft extends Operator {
         int tasks = p.batch * p.frames;
         double[] frameGrad = new double[tasks * fl * 2];
         Fft fft = Fft.of(fl);
-        Samples.Reader gin = Samples.reader(gy);
+        ElementAccess.Reader gin = ElementAccess.reader(gy);
         g.device().parallelFor(tasks, cost(fl), (s, e) -> {
             double[] re = new double[fl];
             double[] im = new double[fl];
@@ -156,7 +157,7 @@ final class Stft extends Operator {
         });
         double[] gx = new double[x.size()];
         double[] gw = new double[fl];
-        Samples.Reader xin = Samples.reader(x);
+        ElementAccess.Reader xin = ElementAccess.reader(x);
         for (int task = 0; task < tasks; task++) {
             int b = task / p.frames;
             int f = task % p.frames;

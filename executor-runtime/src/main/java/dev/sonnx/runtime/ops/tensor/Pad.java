@@ -83,6 +83,12 @@ final class Pad extends Operator {
         return true;
     }
 
+    /** pads, constant_value and axes are settings. */
+    @Override
+    public boolean differentiableInput(int index) {
+        return index == 0;
+    }
+
     @Override
     public Tensor[] backward(BackwardContext g) {
         return IndexMap.backward(g);
