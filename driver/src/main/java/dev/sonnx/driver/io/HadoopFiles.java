@@ -106,6 +106,27 @@ public final class HadoopFiles {
         p.getFileSystem(conf).delete(p, true);
     }
 
+    /**
+     * Moves a file or folder to {@code to}, which must not exist: one rename (atomic on local file
+     * systems and HDFS), so readers see the whole of it or nothing.
+     */
+    public void rename(String from, String to) throws IOException {
+        java.nio.file.Path localFrom = local(from);
+        java.nio.file.Path localTo = local(to);
+        if (localFrom != null && localTo != null) {
+            java.nio.file.Files.createDirectories(localTo.getParent());
+            java.nio.file.Files.move(localFrom, localTo, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Path src = new Path(from);
+        Path dst = new Path(to);
+        FileSystem fs = src.getFileSystem(conf);
+        fs.mkdirs(dst.getParent());
+        if (fs.exists(dst) || !fs.rename(src, dst)) {
+            throw new IOException("could not move " + from + " to " + to + (fs.exists(dst) ? ": it exists" : ""));
+        }
+    }
+
     /** Names of the entries of a folder (files and folders, sorted); empty if it does not exist. */
     public List<String> list(String dir) throws IOException {
         Path p = new Path(dir);

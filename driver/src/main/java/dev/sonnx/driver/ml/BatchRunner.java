@@ -1,6 +1,8 @@
 package dev.sonnx.driver.ml;
 
+import dev.sonnx.driver.rank.RankDevices;
 import dev.sonnx.runtime.backend.SingaRep;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.io.Serializable;
@@ -82,15 +84,16 @@ final class BatchRunner implements MapPartitionsFunction<Row, Row> {
      * assigned one.
      */
     static String device(String setting, TaskContext task) {
-        int cpus = task == null ? 0 : task.cpus();
-        if (setting.equals("auto")) {
-            ResourceInformation gpu = task == null ? null : task.resourcesJMap().get("gpu");
-            if (gpu != null && gpu.addresses().length > 0) {
-                return "cuda:" + gpu.addresses()[0];
-            }
-            setting = "cpu";
+        if (task == null || !(setting.equals("auto") || setting.equals("cpu"))) {
+            return setting;
         }
-        return setting.equals("cpu") && cpus > 0 ? "cpu:" + cpus : setting;
+        String[] gpus = new String[0];
+        ResourceInformation gpu = task.resourcesJMap().get("gpu");
+        if (setting.equals("auto") && gpu != null) {
+            gpus = gpu.addresses();
+        }
+        Device d = RankDevices.choose(gpus, task.cpus());
+        return d.isHost() ? "cpu:" + d.threads() : d.name();
     }
 
     /** A row as errors name it: its cells, cut short. */

@@ -133,7 +133,9 @@ public final class DistributedTrainer {
                     out -> MetricsReport.writeLossCurve(metrics, title, out));
             log.accept("wrote model.onnx, metrics.csv and loss-curve.png to " + outputDir);
         }
-        return new TrainResult(merged, first.steps(), first.resumedFrom(), metrics, badRows, seconds);
+        List<String> executors = outcomes.stream().map(RankOutcome::executor).toList();
+        log.accept("ranks ran on executors " + executors);
+        return new TrainResult(merged, first.steps(), first.resumedFrom(), metrics, badRows, seconds, executors);
     }
 
     /** Steps streamed while training ran (all attempts), overridden by what rank 0 returned for its attempt. */

@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
@@ -69,7 +70,7 @@ final class RankTask extends AbstractFunction1<Iterator<Row>, Iterator<RankOutco
                 progress.message("rank " + rank + " skipped " + shard.badRows() + " bad rows");
             }
             RankOutcome outcome = new RankTrainer(comm, device, config, model.value(), shard, checkpoints, progress,
-                    ctx.stageAttemptNumber(), ctx::isInterrupted).run();
+                    ctx.stageAttemptNumber(), ctx::isInterrupted).run().ranOn(SparkEnv.get().executorId());
             return CollectionConverters.asScala(List.of(outcome).iterator());
         } catch (IOException e) {
             throw new UncheckedIOException("rank " + rank + ": " + e.getMessage(), e);

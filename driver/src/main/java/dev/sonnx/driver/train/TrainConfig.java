@@ -70,6 +70,32 @@ public final class TrainConfig implements Serializable {
         return new Builder();
     }
 
+    /** A builder holding these settings, to derive a variant (another checkpoint folder...). */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.epochs = epochs;
+        b.batchSize = batchSize;
+        b.optimizer = optimizer;
+        b.learningRate = learningRate;
+        b.momentum = momentum;
+        b.weightDecay = weightDecay;
+        b.schedule = schedule;
+        b.scheduleStep = scheduleStep;
+        b.scheduleGamma = scheduleGamma;
+        b.distOption = distOption;
+        b.spars = spars;
+        b.lastLayers = lastLayers;
+        b.newHeadClasses = newHeadClasses;
+        b.freezeImported = freezeImported;
+        b.checkpointDir = checkpointDir;
+        b.checkpointEvery = checkpointEvery;
+        b.keepCheckpoints = keepCheckpoints;
+        b.seed = seed;
+        b.skipBadRows = skipBadRows;
+        b.injectedFailure = injectedFailure;
+        return b;
+    }
+
     /** The optimizer this configuration names, over {@code totalSteps} updates for schedules. */
     public Optimizer newOptimizer(int totalSteps) {
         LearningRate lr = switch (schedule) {

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * The outcome of a distributed fine-tuning run: the merged model, the steps run (and the step a
- * retried stage resumed from), the metrics of each step, rows skipped as unreadable, and the wall time.
+ * retried stage resumed from), the metrics of each step, rows skipped as unreadable, the wall time,
+ * and the executor each rank ran on (by rank).
  */
 public record TrainResult(ModelProto model, long steps, long resumedFromStep, List<StepMetrics> metrics,
-                          long badRows, double seconds) {
+                          long badRows, double seconds, List<String> rankExecutors) {
 }
