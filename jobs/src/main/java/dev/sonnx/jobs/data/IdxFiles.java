@@ -4,8 +4,6 @@ import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -16,51 +14,58 @@ public final class IdxFiles {
     private IdxFiles() {
     }
 
-    /** Images as rows of floats in [0, 1]: [count][rows * cols]. */
-    public static float[][] readImages(Path file) throws IOException {
-        try (DataInputStream in = open(file)) {
+    /** Images: {@code count} rows of {@code rows * cols} unsigned pixels. */
+    public record Images(int rows, int cols, byte[][] pixels) {
+        public int count() {
+            return pixels.length;
+        }
+    }
+
+    /** Reads an image file; {@code name} names it in errors. The stream is closed. */
+    public static Images readImages(InputStream stream, String name) throws IOException {
+        try (DataInputStream in = open(stream)) {
             int magic = in.readInt();
             if (magic != 0x00000803) {
-                throw new IOException(file + " is not an IDX image file (magic 0x" + Integer.toHexString(magic) + ")");
+                throw new IOException(name + " is not an IDX image file (magic 0x" + Integer.toHexString(magic) + ")");
             }
             int count = in.readInt();
             int rows = in.readInt();
             int cols = in.readInt();
             if (count < 0 || rows <= 0 || cols <= 0 || (long) rows * cols > 1 << 24) {
-                throw new IOException(file + " has a bad header: " + count + " images of " + rows + "x" + cols);
+                throw new IOException(name + " has a bad header: " + count + " images of " + rows + "x" + cols);
             }
-            float[][] images = new float[count][rows * cols];
-            byte[] buf = new byte[rows * cols];
+            byte[][] pixels = new byte[count][rows * cols];
             for (int i = 0; i < count; i++) {
-                in.readFully(buf);
-                for (int j = 0; j < buf.length; j++) {
-                    images[i][j] = (buf[j] & 0xff) / 255f;
-                }
+                in.readFully(pixels[i]);
             }
-            return images;
+            return new Images(rows, cols, pixels);
         }
     }
 
-    public static int[] readLabels(Path file) throws IOException {
-        try (DataInputStream in = open(file)) {
+    /** Reads a label file; {@code name} names it in errors. The stream is closed. */
+    public static int[] readLabels(InputStream stream, String name) throws IOException {
+        try (DataInputStream in = open(stream)) {
             int magic = in.readInt();
             if (magic != 0x00000801) {
-                throw new IOException(file + " is not an IDX label file (magic 0x" + Integer.toHexString(magic) + ")");
+                throw new IOException(name + " is not an IDX label file (magic 0x" + Integer.toHexString(magic) + ")");
             }
             int count = in.readInt();
             if (count < 0) {
-                throw new IOException(file + " has a bad header: " + count + " labels");
+                throw new IOException(name + " has a bad header: " + count + " labels");
             }
+            byte[] raw = new byte[count];
+            in.readFully(raw);
             int[] labels = new int[count];
             for (int i = 0; i < count; i++) {
-                labels[i] = in.readUnsignedByte();
+                labels[i] = raw[i] & 0xff;
             }
             return labels;
         }
     }
 
-    private static DataInputStream open(Path file) throws IOException {
-        InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+    /** Sniffs the gzip magic so plain and gzipped files read alike. */
+    private static DataInputStream open(InputStream stream) throws IOException {
+        InputStream raw = new BufferedInputStream(stream, 1 << 16);
         raw.mark(2);
         int b0 = raw.read();
         int b1 = raw.read();
