@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonnx.driver.testing.LocalSpark;
+import dev.sonnx.driver.testing.Synthetic;
 import dev.sonnx.jobs.cli.JobArgs;
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.backend.SingaRep;
@@ -24,24 +26,24 @@ class BatchInferenceJobTest {
 
     @Test
     void writesTopKPredictionsWithTheKey(@TempDir Path tmp) throws Exception {
-        String data = TestData.parquet(tmp, 150, 3);
+        String data = Synthetic.parquet(LocalSpark.get(), tmp, 150, 3);
         String output = tmp.resolve("predictions.parquet").toString();
         BatchInferenceJob job = new BatchInferenceJob();
-        JobArgs args = JobArgs.parse(new String[] {"--model", TestData.mlp().toString(), "--data", data,
+        JobArgs args = JobArgs.parse(new String[] {"--model", Synthetic.mlpFile().toString(), "--data", data,
                 "--output", output, "--top-k", "3", "--batch-size", "16"}, job.switches());
         BatchInferenceJob.Settings s = job.settings(args);
         args.checkAllUsed();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        job.run(s, TestData.spark(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        job.run(s, LocalSpark.get(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("wrote 150 predictions"), out);
         assertTrue(out.contains("accuracy: "), out);
 
-        List<Row> rows = TestData.spark().read().parquet(output).orderBy("id").collectAsList();
+        List<Row> rows = LocalSpark.get().read().parquet(output).orderBy("id").collectAsList();
         assertEquals(List.of("id", "label", "prediction", "top_labels", "top_scores"),
-                List.of(TestData.spark().read().parquet(output).columns()));
-        SingaRep rep = SingaBackend.prepare(ModelIO.load(TestData.mlp()), CpuDevice.get());
-        List<Row> inputs = TestData.rows(150, 3);
+                List.of(LocalSpark.get().read().parquet(output).columns()));
+        SingaRep rep = SingaBackend.prepare(ModelIO.load(Synthetic.mlpFile()), CpuDevice.get());
+        List<Row> inputs = Synthetic.rows(150, 10, 3);
         for (int i = 0; i < rows.size(); i += 37) {
             Row r = rows.get(i);
             float[] logits = rep.run(List.of(Tensor.of((float[]) inputs.get(i).get(1), 1, 64))).get(0).toFloatArray();

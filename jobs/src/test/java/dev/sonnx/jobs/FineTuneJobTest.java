@@ -3,6 +3,8 @@ package dev.sonnx.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonnx.driver.testing.LocalSpark;
+import dev.sonnx.driver.testing.Synthetic;
 import dev.sonnx.jobs.cli.JobArgs;
 import dev.sonnx.jobs.cli.JobRunner;
 import dev.sonnx.runtime.backend.SingaBackend;
@@ -29,13 +31,13 @@ class FineTuneJobTest {
         JobArgs args = JobArgs.parse(argv, job.switches());
         FineTuneJob.Settings s = job.settings(args);
         args.checkAllUsed();
-        job.run(s, TestData.spark(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        job.run(s, LocalSpark.get(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
     @Test
     void fineTunesParquetFromAConfigFile(@TempDir Path tmp) throws Exception {
-        String data = TestData.parquet(tmp, 256, 1);
+        String data = Synthetic.parquet(LocalSpark.get(), tmp, 256, 1);
         Properties p = new Properties();
         p.setProperty("epochs", "2");
         p.setProperty("batch-size", "32");
@@ -45,7 +47,7 @@ class FineTuneJobTest {
         try (var w = Files.newBufferedWriter(config)) {
             p.store(w, null);
         }
-        String out = run("--config", config.toString(), "--model", TestData.mlp().toString(), "--data", data,
+        String out = run("--config", config.toString(), "--model", Synthetic.mlpFile().toString(), "--data", data,
                 "--output", tmp.resolve("out").toString(), "--checkpoint-dir", tmp.resolve("ckpt").toString(),
                 "--checkpoint-every", "3");
         assertTrue(out.contains("fine-tuned 8 steps"), out);
@@ -60,11 +62,11 @@ class FineTuneJobTest {
     void fineTunesCsvWithOneColumnPerFeature(@TempDir Path tmp) throws Exception {
         List<String> lines = new ArrayList<>();
         StringBuilder header = new StringBuilder("label");
-        for (int j = 0; j < TestData.FEATURES; j++) {
+        for (int j = 0; j < Synthetic.FEATURES; j++) {
             header.append(",f").append(j);
         }
         lines.add(header.toString());
-        for (Row r : TestData.rows(192, 2)) {
+        for (Row r : Synthetic.rows(192, 10, 2)) {
             StringBuilder line = new StringBuilder().append(r.getInt(2));
             for (float v : (float[]) r.get(1)) {
                 line.append(',').append(v);
@@ -73,7 +75,7 @@ class FineTuneJobTest {
         }
         Path csv = tmp.resolve("train.csv");
         Files.write(csv, lines);
-        String out = run("--model", TestData.mlp().toString(), "--data", csv.toString(), "--output",
+        String out = run("--model", Synthetic.mlpFile().toString(), "--data", csv.toString(), "--output",
                 tmp.resolve("out").toString(), "--batch-size", "32", "--ranks", "2");
         assertTrue(out.contains("fine-tuned 3 steps"), out);
     }

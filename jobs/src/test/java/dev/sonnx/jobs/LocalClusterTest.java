@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonnx.driver.ml.OnnxModelTransformer;
+import dev.sonnx.driver.testing.Synthetic;
 import dev.sonnx.driver.rank.StepMetrics;
 import dev.sonnx.driver.train.DistributedTrainer;
 import dev.sonnx.driver.train.TrainConfig;
@@ -55,8 +56,8 @@ class LocalClusterTest {
         try {
             awaitExecutors(spark, 2);
             TrainConfig config = TrainConfig.builder().epochs(2).batchSize(32).optimizer("sgd", 0.1, 0.9, 0).build();
-            TrainResult r = new DistributedTrainer(spark.sparkContext(), line -> { }).fit(ModelIO.load(TestData.mlp()),
-                    TrainData.of(spark.createDataFrame(TestData.rows(256, 5), TestData.frame(List.of()).schema()),
+            TrainResult r = new DistributedTrainer(spark.sparkContext(), line -> { }).fit(ModelIO.load(Synthetic.mlpFile()),
+                    TrainData.of(spark.createDataFrame(Synthetic.rows(256, 10, 5), Synthetic.SCHEMA),
                             "features", "label"), 2, config, null);
             assertEquals(8, r.steps());
             assertEquals(2, new HashSet<>(r.rankExecutors()).size(), "ranks ran on " + r.rankExecutors());
@@ -65,9 +66,9 @@ class LocalClusterTest {
             assertTrue(losses[losses.length - 1] < losses[0], "loss " + losses[0] + " -> " + losses[losses.length - 1]);
 
             byte[] model = r.model().toByteArray();
-            List<Row> rows = TestData.rows(40, 6);
+            List<Row> rows = Synthetic.rows(40, 10, 6);
             List<Row> out = new OnnxModelTransformer(model).setMiniBatchSize(8)
-                    .transform(spark.createDataFrame(rows, TestData.frame(List.of()).schema()).repartition(2))
+                    .transform(spark.createDataFrame(rows, Synthetic.SCHEMA).repartition(2))
                     .orderBy("id").collectAsList();
             SingaRep rep = SingaBackend.prepare(ModelIO.parse(model), CpuDevice.get());
             for (int i = 0; i < rows.size(); i++) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonnx.driver.testing.LocalSpark;
+import dev.sonnx.driver.testing.Synthetic;
 import dev.sonnx.jobs.cli.JobArgs;
 import dev.sonnx.runtime.util.Json;
 import java.io.ByteArrayOutputStream;
@@ -30,19 +32,19 @@ class RetrainPipelineJobTest {
         RetrainPipelineJob.Settings s = job.settings(args);
         args.checkAllUsed();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        job.run(s, TestData.spark(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        job.run(s, LocalSpark.get(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
     @Test
     void publishesOnlyWhatImproves(@TempDir Path tmp) throws Exception {
         Path registry = tmp.resolve("registry");
-        String data = TestData.parquet(tmp, 320, 4);
+        String data = Synthetic.parquet(LocalSpark.get(), tmp, 320, 4);
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> run("--registry",
                 registry.toString(), "--data", data));
         assertTrue(empty.getMessage().contains("start it with --base"), empty.getMessage());
 
-        String first = run("--registry", registry.toString(), "--base", TestData.mlp().toString(), "--data", data,
+        String first = run("--registry", registry.toString(), "--base", Synthetic.mlpFile().toString(), "--data", data,
                 "--epochs", "3", "--lr", "0.1", "--batch-size", "32", "--checkpoint-every", "2");
         assertTrue(first.contains("published v0002; current -> v0002"), first);
         assertEquals("v0002", Files.readString(registry.resolve("current")).trim());

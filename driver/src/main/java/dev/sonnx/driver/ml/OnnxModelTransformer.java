@@ -4,15 +4,11 @@ import dev.sonnx.driver.train.TrainResult;
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
-import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
-import dev.sonnx.runtime.onnx.proto.Onnx.TensorShapeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.DataType;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -207,7 +203,7 @@ public final class OnnxModelTransformer extends Model<OnnxModelTransformer> {
             throw new IllegalArgumentException("column '" + col + "' is " + schema.apply(col).dataType().simpleString()
                     + "; expected an array of numbers, a vector, binary or an image");
         }
-        sampleShape(feed());
+        ModelInputs.sampleShape(model(), "batch inference");
         StructType out = schema;
         List<ValueInfoProto> outputs = model().getGraph().getOutputList();
         for (ValueInfoProto o : outputs) {
@@ -237,26 +233,10 @@ public final class OnnxModelTransformer extends Model<OnnxModelTransformer> {
         List<String> outputs = model().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList();
         Broadcast<byte[]> model = JavaSparkContext.fromSparkContext(SparkSession.active().sparkContext())
                 .broadcast(modelBytes);
-        BatchRunner.Plan plan = new BatchRunner.Plan($(device), sampleShape(feed()),
+        BatchRunner.Plan plan = new BatchRunner.Plan($(device), ModelInputs.sampleShape(model(), "batch inference"),
                 Arrays.asList(dataset.schema().fieldNames()).indexOf($(featuresCol)), (Integer) $(miniBatchSize),
                 new ArrayList<>(outputs), !$(predictionCol).isEmpty(), (Integer) $(topK));
         return dataset.toDF().mapPartitions(new BatchRunner(model, plan), Encoders.row(outSchema));
-    }
-
-    /** The graph input the features feed: the model's only input without an initializer. */
-    private ValueInfoProto feed() {
-        Set<String> initializers = new HashSet<>();
-        for (TensorProto t : model().getGraph().getInitializerList()) {
-            initializers.add(t.getName());
-        }
-        List<ValueInfoProto> feeds = model().getGraph().getInputList().stream()
-                .filter(v -> !initializers.contains(v.getName())).toList();
-        if (feeds.size() != 1) {
-            throw new IllegalArgumentException("the model takes " + feeds.size() + " inputs ("
-                    + String.join(", ", feeds.stream().map(ValueInfoProto::getName).toList())
-                    + "); batch inference feeds models with one input");
-        }
-        return feeds.get(0);
     }
 
     private static org.apache.spark.sql.types.DataType sparkType(ValueInfoProto output) {
@@ -270,23 +250,5 @@ public final class OnnxModelTransformer extends Model<OnnxModelTransformer> {
             default -> throw new SonnxException("output '" + output.getName() + "' is " + t
                     + "; batch inference writes float, double, int32 and int64 outputs");
         };
-    }
-
-    /** The per-row shape of a model input: its declared dims after the batch axis. */
-    static int[] sampleShape(ValueInfoProto input) {
-        if (input.getType().getTensorType().getElemType() != DataType.FLOAT.code()) {
-            throw new IllegalArgumentException("input '" + input.getName() + "' is not float32; the features"
-                    + " column feeds float32 inputs");
-        }
-        TensorShapeProto s = input.getType().getTensorType().getShape();
-        int[] r = new int[Math.max(0, s.getDimCount() - 1)];
-        for (int i = 1; i < s.getDimCount(); i++) {
-            if (!s.getDim(i).hasDimValue()) {
-                throw new IllegalArgumentException("input '" + input.getName() + "' has a symbolic dimension " + i
-                        + "; batch inference needs fixed sample dimensions");
-            }
-            r[i - 1] = (int) s.getDim(i).getDimValue();
-        }
-        return r;
     }
 }

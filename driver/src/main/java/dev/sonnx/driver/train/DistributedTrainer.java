@@ -1,8 +1,9 @@
 package dev.sonnx.driver.train;
 
 import dev.sonnx.driver.checkpoint.HadoopCheckpointStore;
-import dev.sonnx.driver.ml.RowFeatures;
 import dev.sonnx.driver.io.HadoopFiles;
+import dev.sonnx.driver.ml.ModelInputs;
+import dev.sonnx.driver.ml.RowFeatures;
 import dev.sonnx.driver.progress.MetricsReport;
 import dev.sonnx.driver.progress.ProgressServer;
 import dev.sonnx.driver.rank.RankOutcome;
@@ -14,9 +15,7 @@ import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorShapeProto;
-import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.opt.DistOption;
-import dev.sonnx.runtime.tensor.DataType;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +79,7 @@ public final class DistributedTrainer {
             throw new IllegalArgumentException("ranks must be positive, got " + ranks);
         }
         SingaRep rep = validateOnDriver(model, config);
-        int[] sampleShape = sampleShape(model);
+        int[] sampleShape = ModelInputs.sampleShape(model, "fine-tuning");
         int classes = classes(rep, config);
         Dataset<Row> rows = select(data);
 
@@ -218,28 +217,5 @@ public final class DistributedTrainer {
         }
         throw new IllegalArgumentException("the training data has no " + role + " column '" + name + "' (columns: "
                 + String.join(", ", schema.fieldNames()) + ")");
-    }
-
-    /** The model input's dims after the batch axis. */
-    static int[] sampleShape(ModelProto model) {
-        List<ValueInfoProto> inputs = new ArrayList<>(model.getGraph().getInputList());
-        inputs.removeIf(v -> model.getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals(v.getName())));
-        if (inputs.size() != 1) {
-            throw new SonnxException("fine-tuning takes models with one input; this one has " + inputs.size());
-        }
-        if (inputs.get(0).getType().getTensorType().getElemType() != DataType.FLOAT.code()) {
-            throw new SonnxException("input '" + inputs.get(0).getName() + "' is not float32; fine-tuning feeds"
-                    + " float32 features");
-        }
-        TensorShapeProto s = inputs.get(0).getType().getTensorType().getShape();
-        int[] r = new int[Math.max(0, s.getDimCount() - 1)];
-        for (int i = 1; i < s.getDimCount(); i++) {
-            if (!s.getDim(i).hasDimValue()) {
-                throw new SonnxException("input '" + inputs.get(0).getName() + "' has a symbolic dimension " + i
-                        + " (" + s.getDim(i).getDimParam() + "); fine-tuning needs fixed sample dimensions");
-            }
-            r[i - 1] = (int) s.getDim(i).getDimValue();
-        }
-        return r;
     }
 }

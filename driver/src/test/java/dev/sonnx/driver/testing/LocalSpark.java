@@ -5,7 +5,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * One local Spark session for every test class of this JVM (starting one costs seconds): four task
  * slots, so barrier stages of two or four ranks fit, and two attempts per task, so that a barrier
- * stage whose task failed is retried rather than the job aborted.
+ * stage whose task failed is retried rather than the job aborted. A test that needs another master
+ * stops it; the next caller gets a new one.
  */
 public final class LocalSpark {
     private static SparkSession session;
@@ -14,7 +15,7 @@ public final class LocalSpark {
     }
 
     public static synchronized SparkSession get() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
             session = SparkSession.builder()
                     .master("local[4,2]")
                     .appName("sonnx-driver-tests")

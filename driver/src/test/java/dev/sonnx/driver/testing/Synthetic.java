@@ -31,9 +31,13 @@ public final class Synthetic {
         return Path.of(System.getProperty("sonnx.shared", "../../shared"));
     }
 
-    /** The shared MLP: input [N, 64], logits [N, 10]. */
+    /** The shared MLP's file: input [N, 64], logits [N, 10]. */
+    public static Path mlpFile() {
+        return shared().resolve("train-ref/mlp/model.onnx");
+    }
+
     public static ModelProto mlp() {
-        return ModelIO.load(shared().resolve("train-ref/mlp/model.onnx"));
+        return ModelIO.load(mlpFile());
     }
 
     /** {@code n} rows whose labels fall in {@code [0, classes)}. */
@@ -71,6 +75,13 @@ public final class Synthetic {
 
     public static Dataset<Row> frame(SparkSession spark, List<Row> rows) {
         return spark.createDataFrame(rows, SCHEMA);
+    }
+
+    /** Writes {@code n} rows (10 classes) as Parquet under {@code dir}; returns its path. */
+    public static String parquet(SparkSession spark, Path dir, int n, long seed) {
+        String path = dir.resolve("data-" + seed + ".parquet").toString();
+        frame(spark, rows(n, 10, seed)).write().parquet(path);
+        return path;
     }
 
     /** Mean of the first and of the last {@code k} values. */
