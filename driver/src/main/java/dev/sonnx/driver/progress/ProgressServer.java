@@ -10,7 +10,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
 /**
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
  */
 public final class ProgressServer implements AutoCloseable {
     private final ServerSocket server;
-    private final List<StepMetrics> steps = new CopyOnWriteArrayList<>();
+    private final Queue<StepMetrics> steps = new ConcurrentLinkedQueue<>();
     private final Consumer<String> log;
     private final int logEvery;
     private final Thread acceptor;

@@ -87,6 +87,7 @@ public final class DistributedTrainer {
                 : new HadoopCheckpointStore(config.checkpointDir, config.keepCheckpoints, sc.hadoopConfiguration());
         Broadcast<byte[]> broadcast = JavaSparkContext.fromSparkContext(sc).broadcast(model.toByteArray());
         long start = System.nanoTime();
+        String description = sc.getLocalProperty("spark.job.description");
         List<RankOutcome> outcomes;
         List<StepMetrics> streamed;
         try (ProgressServer progress = new ProgressServer("0.0.0.0", log, logEvery)) {
@@ -103,7 +104,7 @@ public final class DistributedTrainer {
             outcomes = new ArrayList<>(ranksRdd.repartition(1).collect());
             streamed = progress.steps();
         } finally {
-            sc.setJobDescription(null);
+            sc.setJobDescription(description);
             broadcast.destroy();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
