@@ -42,10 +42,12 @@ final class Frame implements OpContext {
         } catch (SonnxException e) {
             throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);
         } catch (MemoryLimit.TensorAllocationException e) {
-            throw new SonnxException(op.node().label() + ": output '" + op.node().outputs().get(0) + "': "
-                    + e.getMessage(), e);
-        } catch (RuntimeException | StackOverflowError e) {
+            String output = op.node().outputCount() > 0 ? "output '" + op.node().outputs().get(0) + "': " : "";
+            throw new SonnxException(op.node().label() + ": " + output + e.getMessage(), e);
+        } catch (RuntimeException e) {
             throw new SonnxException(op.node().label() + ": " + describe(e, in), e);
+        } catch (StackOverflowError e) {
+            throw new SonnxException(op.node().label() + ": stack overflow (recursion too deep)", e);
         } catch (OutOfMemoryError e) {
             throw new SonnxException(op.node().label() + ": out of memory (" + e.getMessage() + ")", e);
         }

@@ -71,6 +71,8 @@ final class Plan implements Subgraph {
     @Override
     public Value[] run(Value[] inputs, OpContext ctx) {
         Frame parent = (Frame) ctx;
+        // A body with no steps still counts: an empty Loop body iterated 2^63 times must stop too.
+        parent.options.checkContinue(label);
         Frame frame = new Frame(this, parent.options, parent);
         bindInputs(frame, inputs);
         execute(frame, steps.length);
@@ -101,6 +103,7 @@ final class Plan implements Subgraph {
         Value[] slots = frame.slots;
         for (int s = 0; s < stepLimit; s++) {
             Step step = steps[s];
+            frame.options.checkContinue(label + ": " + step.op.node().label());
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {
                 int slot = step.in[i];
@@ -113,9 +116,9 @@ final class Plan implements Subgraph {
                 }
             }
             Value[] out = frame.runOp(step.op, in);
-            if (out.length < step.out.length) {
-                throw new SonnxException(label + ": " + step.op.node().label() + " produced " + out.length
-                        + " outputs, the node declares " + step.out.length);
+            if (out == null || out.length < step.out.length) {
+                throw new SonnxException(label + ": " + step.op.node().label() + " produced "
+                        + (out == null ? 0 : out.length) + " outputs, the node declares " + step.out.length);
             }
             for (int o = 0; o < step.out.length; o++) {
                 if (step.out[o] >= 0) {

@@ -34,8 +34,13 @@ public final class SingaRep {
     private final List<ValueInfoProto> feeds;
     private final Map<String, Integer> feedPosition;
 
-    SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused) {
+    /** How long one run may take, in nanoseconds (0: no limit). */
+    private final long timeLimitNanos;
+
+    SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused,
+             long timeLimitNanos) {
         this.name = name;
+        this.timeLimitNanos = timeLimitNanos;
         this.model = model;
         this.device = device;
         this.plan = plan;
@@ -152,7 +157,8 @@ public final class SingaRep {
             }
         }
         RunOptions options = new RunOptions(device, training, tape,
-                random != null ? random : new SplittableRandom(System.nanoTime()));
+                random != null ? random : new SplittableRandom(System.nanoTime()),
+                RunOptions.deadlineAfter(timeLimitNanos));
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
             Frame frame = new Frame(plan, options, null);
             plan.bindInputs(frame, on(in));
