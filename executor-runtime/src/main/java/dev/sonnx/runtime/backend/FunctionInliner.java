@@ -6,7 +6,6 @@ import dev.sonnx.runtime.onnx.proto.Onnx.FunctionProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
-import dev.sonnx.runtime.ops.Node;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ final class FunctionInliner {
         if (f == null) {
             if (++emitted > MAX_INLINED_NODES) {
                 throw new SonnxException("model " + model + ": inlining its functions makes more than "
-                        + MAX_INLINED_NODES + " nodes (at " + new Node(n, -1).label() + ")");
+                        + MAX_INLINED_NODES + " nodes (at " + Labels.of(n) + ")");
             }
             sink.accept(withInlinedBodies(n, depth));
             return;

@@ -7,7 +7,6 @@ import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.OperatorSetIdProto;
-import dev.sonnx.runtime.ops.Node;
 import java.util.List;
 import java.util.Set;
 
@@ -69,7 +68,7 @@ public final class ModelValidator {
                     continue;
                 }
                 if (depth >= MAX_GRAPH_DEPTH) {
-                    throw new SonnxException("model " + model + ": " + new Node(n, -1).label() + " nests graphs more"
+                    throw new SonnxException("model " + model + ": " + Labels.of(n) + " nests graphs more"
                             + " than " + MAX_GRAPH_DEPTH + " levels deep (attribute '" + a.getName() + "')");
                 }
                 if (a.hasG()) {

@@ -122,7 +122,12 @@ final class PlanCompiler {
                 String name = np.getInput(i);
                 in[i] = name.isEmpty() ? -1 : slotFor(name);
             }
-            Node node = new Node(np, env.opsets.version(np.getDomain()));
+            Node node;
+            try {
+                node = new Node(np, env.opsets.version(np.getDomain()));
+            } catch (IllegalArgumentException e) {
+                throw error(Labels.of(np) + ": " + e.getMessage());
+            }
             OpRegistry.Factory factory = resolve(node, unsupported);
             int[] out = new int[np.getOutputCount()];
             if (factory == null) {
@@ -261,7 +266,7 @@ final class PlanCompiler {
     }
 
     private static String describe(NodeProto n) {
-        return new Node(n, -1).label();
+        return Labels.of(n);
     }
 
     // ---------------------------------------------------------------- operators

@@ -52,6 +52,7 @@ public final class SingaBackend {
     private static SingaRep compile(ModelProto model, Device device, PrepareOptions options, String name) {
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
+        TypeInference.check(inlined, opsets, name);
         PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry, opsets, device,
                 options.foldConstants, options.variables, options.timeLimitNanos);
         // Inference only: training updates Conv and BatchNormalization parameters separately.

@@ -165,7 +165,8 @@ class HostileModelTest {
     void initializersWithBadOrHugeDimsAreRefusedNamingThem() {
         TensorProto.Builder claim = TensorProto.newBuilder().setName("huge").setDataType(DataType.FLOAT.code());
         GraphProto base = graph("g", List.of(node("Add", List.of("x", "huge"), List.of("y"))),
-                List.of(tensor("x", DataType.FLOAT, 2)), List.of(tensor("y", DataType.FLOAT, 2)));
+                List.of(Models.value("x", Models.anyShape(DataType.FLOAT))),
+                List.of(Models.value("y", Models.anyShape(DataType.FLOAT))));
         long[][] cases = {{1L << 40}, {-2}, {1L << 20, 1L << 20}, {Long.MAX_VALUE, 2}, {Integer.MAX_VALUE}};
         for (long[] dims : cases) {
             TensorProto.Builder t = claim.clone().clearDims();
@@ -191,7 +192,8 @@ class HostileModelTest {
         }
         // 10^12 elements: more than any tensor can hold, whatever the limit
         GraphProto big = graph("g", List.of(named(node("RandomUniform", List.of(), List.of("r"),
-                ints("shape", 1_000_000, 1_000_000)), "noise")), List.of(), List.of(tensor("r", DataType.FLOAT)));
+                ints("shape", 1_000_000, 1_000_000)), "noise")), List.of(),
+                List.of(Models.value("r", Models.anyShape(DataType.FLOAT))));
         refused(model(big, 13), "hostile.onnx", "'noise'", "2^31-1");
     }
 
