@@ -57,8 +57,15 @@ final class Frame implements OpContext {
         return out;
     }
 
-    private static String describe(Throwable e, Value[] in) {
-        StringBuilder sb = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
+    /**
+     * The error and the inputs it met. An IllegalArgumentException speaks to the user ("axis 5 is out
+     * of range"); any other exception is a bug in the kernel, so its class is named too.
+     */
+    private static String describe(RuntimeException e, Value[] in) {
+        String what = e.getMessage() == null ? e.getClass().getSimpleName()
+                : e instanceof IllegalArgumentException ? e.getMessage()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
+        StringBuilder sb = new StringBuilder(what);
         sb.append(" (inputs:");
         for (Value v : in) {
             sb.append(' ').append(v == null ? "-" : v.describe());

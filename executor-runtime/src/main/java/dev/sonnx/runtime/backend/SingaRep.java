@@ -150,6 +150,18 @@ public final class SingaRep {
     }
 
     private Value[] execute(Value[] in, int lastLayers, boolean training, Tape tape, RandomGenerator random) {
+        try {
+            return executeChecked(in, lastLayers, training, tape, random);
+        } catch (SonnxException e) {
+            // node errors name the node; the model's name makes them useful in a cluster's logs
+            String prefix = "model " + name;
+            throw e.getMessage() != null && e.getMessage().startsWith(prefix) ? e
+                    : new SonnxException(prefix + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Value[] executeChecked(Value[] in, int lastLayers, boolean training, Tape tape,
+                                   RandomGenerator random) {
         for (ValueInfoProto declared : model.getGraph().getInputList()) {
             int p = feedPosition.get(declared.getName());
             if (in[p] != null || plan.constants[plan.inputSlots[p]] == null) {

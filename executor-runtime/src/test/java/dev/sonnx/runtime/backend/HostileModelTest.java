@@ -235,6 +235,29 @@ class HostileModelTest {
         assertEquals(4f, y.getDouble(1));
     }
 
+    /** Loops nested {@code depth} deep; each body runs once (M = 1 from the main graph) and passes cond on. */
+    private static ModelProto nestedLoops(int depth) {
+        List<dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto> bodyInputs = List.of(tensor("i", DataType.INT64),
+                tensor("c", DataType.BOOL));
+        GraphProto body = graph("l" + depth, List.of(node("And", List.of("c", "c"), List.of("c_out"))), bodyInputs,
+                List.of(tensor("c_out", DataType.BOOL)));
+        for (int d = depth - 1; d >= 1; d--) {
+            NodeProto loop = named(node("Loop", List.of("m", "c"), List.of(), Models.graph("body", body)), "loop" + d);
+            body = graph("l" + d, List.of(loop, node("And", List.of("c", "c"), List.of("c_out"))), bodyInputs,
+                    List.of(tensor("c_out", DataType.BOOL)));
+        }
+        NodeProto top = named(node("Loop", List.of("m", "cond"), List.of(), Models.graph("body", body)), "loop0");
+        return model(graph("main", List.of(top), List.of(tensor("m", DataType.INT64), tensor("cond", DataType.BOOL)),
+                List.of()), 13);
+    }
+
+    @Test
+    void loopsNested1000DeepAreRefusedAndShallowOnesRun() {
+        refused(nestedLoops(1000), "hostile.onnx", "nests graphs more than " + ModelValidator.MAX_GRAPH_DEPTH);
+        SingaRep rep = SingaBackend.prepare(nestedLoops(30), CpuDevice.get());
+        assertEquals(List.of(), rep.run(List.of(Tensor.scalar(1L), Tensor.of(new boolean[] {true}))));
+    }
+
     @Test
     void recursiveAndExplodingFunctionsAreRefused() {
         OperatorSetIdProto local = OperatorSetIdProto.newBuilder().setDomain("local").setVersion(1).build();
