@@ -24,6 +24,7 @@ public final class Autograd {
         private final Device device;
         private final RandomGenerator random;
         private final Session previous;
+        private final java.util.List<Runnable> onClose = new java.util.ArrayList<>();
         private Object saved;
 
         private Session(Tape tape, boolean training, Device device, RandomGenerator random, Session previous) {
@@ -72,10 +73,17 @@ public final class Autograd {
             return random;
         }
 
-        /** Ends this recording and restores the one that was current before. */
+        /** Runs {@code action} when the session ends (model runs recycle their memory then). */
+        public void onClose(Runnable action) {
+            onClose.add(action);
+        }
+
+        /** Ends this recording, releases what its runs held, and restores the session current before. */
         @Override
         public void close() {
             CURRENT.set(previous);
+            onClose.forEach(Runnable::run);
+            onClose.clear();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.sonnx.runtime.backend;
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.MemoryLimit;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -37,8 +38,12 @@ final class Frame implements OpContext {
     Value[] runOp(Operator op, Value[] in) {
         saved = null;
         Value[] out;
-        try {
+        long start = Profiler.ENABLED ? System.nanoTime() : 0;
+        try (Arena.Scope scope = options.arena == null ? null : options.arena.enter()) {
             out = op.forward(in, this);
+            if (Profiler.ENABLED) {
+                Profiler.record(op.node().opType(), System.nanoTime() - start);
+            }
         } catch (SonnxException e) {
             throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);
         } catch (MemoryLimit.TensorAllocationException e) {

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.Subgraph;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +101,13 @@ final class Plan implements Subgraph {
 
     /** Runs steps {@code [0, stepLimit)}. */
     void execute(Frame frame, int stepLimit) {
+        execute(frame, 0, stepLimit);
+    }
+
+    /** Runs steps {@code [from, to)}. */
+    void execute(Frame frame, int from, int to) {
         Value[] slots = frame.slots;
-        for (int s = 0; s < stepLimit; s++) {
+        for (int s = from; s < to; s++) {
             Step step = steps[s];
             frame.options.checkContinue(label + ": " + step.op.node().label());
             Value[] in = new Value[step.in.length];
@@ -120,12 +126,19 @@ final class Plan implements Subgraph {
                 throw new SonnxException(label + ": " + step.op.node().label() + " produced "
                         + (out == null ? 0 : out.length) + " outputs, the node declares " + step.out.length);
             }
+            Arena arena = frame.options.arena;
             for (int o = 0; o < step.out.length; o++) {
                 if (step.out[o] >= 0) {
                     slots[step.out[o]] = out[o];
+                    if (arena != null) {
+                        arena.retain(out[o]);
+                    }
                 }
             }
             for (int r : step.release) {
+                if (arena != null) {
+                    arena.release(slots[r]);
+                }
                 slots[r] = null;
             }
         }

@@ -305,7 +305,7 @@ final class PlanCompiler {
                 : FOLD_TIME_LIMIT_NANOS;
         Plan foldPlan = new Plan(label, Map.of(), new String[0], new Value[0], new int[0], List.of(),
                 new int[0], List.of(), new Plan.Step[0], new String[0], new int[0]);
-        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0),
+        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0), null,
                 RunOptions.deadlineAfter(foldLimit)), null);
         Value[] out;
         try {

@@ -2,6 +2,7 @@ package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.autograd.Tape;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import java.util.random.RandomGenerator;
 
@@ -14,14 +15,17 @@ final class RunOptions {
     final boolean training;
     final Tape tape;
     final RandomGenerator random;
+    /** Where kernels' outputs come from during the run (null: fresh memory, as at prepare). */
+    final Arena arena;
     /** {@link System#nanoTime} after which the run stops at its next step; {@link #NO_DEADLINE} for none. */
     final long deadline;
 
-    RunOptions(Device device, boolean training, Tape tape, RandomGenerator random, long deadline) {
+    RunOptions(Device device, boolean training, Tape tape, RandomGenerator random, Arena arena, long deadline) {
         this.device = device;
         this.training = training;
         this.tape = tape;
         this.random = random;
+        this.arena = arena;
         this.deadline = deadline;
     }
 

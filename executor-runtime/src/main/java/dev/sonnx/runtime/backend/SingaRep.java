@@ -1,10 +1,12 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.autograd.Autograd;
 import dev.sonnx.runtime.autograd.Tape;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -33,6 +35,7 @@ public final class SingaRep {
     /** Graph inputs the caller feeds (those without an initializer), in graph order. */
     private final List<ValueInfoProto> feeds;
     private final Map<String, Integer> feedPosition;
+    private volatile boolean checkFeedShapes = true;
 
     /** How long one run may take, in nanoseconds (0: no limit). */
     private final long timeLimitNanos;
@@ -95,6 +98,14 @@ public final class SingaRep {
     /** Number of graph nodes (what {@code lastLayers} counts). */
     public int nodeCount() {
         return model.getGraph().getNodeCount();
+    }
+
+    /**
+     * Whether feeds must have the declared ranks and fixed dimensions (default). Element types are
+     * always checked. Test suites whose data disagrees with their own declarations turn this off.
+     */
+    public void setCheckFeedShapes(boolean check) {
+        this.checkFeedShapes = check;
     }
 
     // ---------------------------------------------------------------- running
@@ -165,12 +176,47 @@ public final class SingaRep {
         for (ValueInfoProto declared : model.getGraph().getInputList()) {
             int p = feedPosition.get(declared.getName());
             if (in[p] != null || plan.constants[plan.inputSlots[p]] == null) {
-                FeedChecker.check(name, declared, in[p]);
+                FeedChecker.check(name, declared, in[p], checkFeedShapes);
             }
         }
+        Arena arena = newArena(tape);
         RunOptions options = new RunOptions(device, training, tape,
-                random != null ? random : new SplittableRandom(System.nanoTime()),
+                random != null ? random : new SplittableRandom(System.nanoTime()), arena,
                 RunOptions.deadlineAfter(timeLimitNanos));
+        try {
+            Value[] out = runPlan(in, lastLayers, options);
+            if (arena != null) {
+                for (Value v : out) {
+                    arena.escape(v);
+                }
+            }
+            return out;
+        } finally {
+            if (arena != null && tape == null) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * A run's memory: pooled and recycled as values die when nothing records; when a tape records,
+     * recycled only when the training step that owns the tape ends (the tape reads every value until
+     * backward is done). Without a step to tie it to, a recorded run uses fresh memory.
+     */
+    private static Arena newArena(Tape tape) {
+        if (tape == null) {
+            return new Arena(false);
+        }
+        Autograd.Session session = Autograd.current();
+        if (session == null || session.tape() != tape) {
+            return null;
+        }
+        Arena arena = new Arena(true);
+        session.onClose(arena::close);
+        return arena;
+    }
+
+    private Value[] runPlan(Value[] in, int lastLayers, RunOptions options) {
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
             Frame frame = new Frame(plan, options, null);
             plan.bindInputs(frame, on(in));
@@ -189,6 +235,48 @@ public final class SingaRep {
         p.bindInputs(frame, on(in));
         p.executeUntil(frame, slots);
         return p.collect(frame, slots);
+    }
+
+    /**
+     * The rank of every tensor value, from one run on sample feeds (zeros; symbolic dimensions 1), for
+     * rewrites that depend on ranks (opset conversion). Empty when the feeds cannot be made up.
+     */
+    public Map<String, Integer> probeRanks() {
+        List<Value> feeds = new ArrayList<>();
+        for (ValueInfoProto in : this.feeds) {
+            Tensor sample = SampleFeeds.zeros(in);
+            if (sample == null) {
+                return Map.of();
+            }
+            feeds.add(sample);
+        }
+        Value[] in = new Value[plan.inputNames.size()];
+        for (int i = 0; i < this.feeds.size(); i++) {
+            in[feedPosition.get(this.feeds.get(i).getName())] = feeds.get(i);
+        }
+        Plan p = unfused();
+        Frame frame = new Frame(p, new RunOptions(device, false, null, new SplittableRandom(0), null,
+                RunOptions.deadlineAfter(timeLimitNanos)), null);
+        Map<String, Integer> ranks = new java.util.HashMap<>();
+        try {
+            p.bindInputs(frame, on(in));
+            for (int s = 0; s < p.steps.length; s++) {
+                p.execute(frame, s, s + 1);
+                for (int slot : p.steps[s].out) {
+                    if (slot >= 0 && frame.slots[slot] instanceof Tensor t) {
+                        ranks.put(p.slotNames[slot], t.rank());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            return ranks;
+        }
+        for (int slot = 0; slot < p.slotNames.length; slot++) {
+            if (frame.slots[slot] instanceof Tensor t) {
+                ranks.putIfAbsent(p.slotNames[slot], t.rank());
+            }
+        }
+        return ranks;
     }
 
     /** The names of what {@link #run(List, int)} returns for a cut: the graph outputs or the last node's. */
@@ -239,7 +327,9 @@ public final class SingaRep {
     /**
      * The float initializers that feed a differentiable input of some operator, in file order: what
      * training updates. BatchNormalization's running statistics, shapes, indices and settings are
-     * not among them (their operators say those inputs take no gradient).
+     * not among them (their operators say those inputs take no gradient), nor are scalars: exporters
+     * write the constants of an expression (the 1e-5 of a decomposed LayerNorm, the sqrt(d) of
+     * attention) as rank-0 initializers, while weights have at least one dimension.
      */
     public List<String> trainableInitializers() {
         Set<String> feedsGradient = new HashSet<>();
@@ -249,7 +339,7 @@ public final class SingaRep {
             }
             for (int i = 0; i < step.in.length; i++) {
                 int slot = step.in[i];
-                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat()
+                if (slot >= 0 && plan.constants[slot] instanceof Tensor t && t.dtype().isFloat() && t.rank() > 0
                         && step.op.differentiableInput(i)) {
                     feedsGradient.add(plan.slotNames[slot]);
                 }

@@ -25,6 +25,7 @@ public final class Main {
         COMMANDS.put("run", new RunCommand());
         COMMANDS.put("conformance", new ConformanceCommand());
         COMMANDS.put("train-check", new TrainCheckCommand());
+        COMMANDS.put("export", new ExportCommand());
     }
 
     private Main() {

@@ -6,7 +6,9 @@ import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.ValueProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
+import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -111,6 +113,9 @@ public final class ConformanceRunner {
             ModelProto model = ModelIO.load(dir.resolve("model.onnx"));
             SingaRep rep = SingaBackend.prepare(model, device,
                     SingaBackend.PrepareOptions.DEFAULTS.named(name));
+            // As ONNX's own backend-test runner: the case's data defines the inputs, even where it
+            // contradicts the shapes the model declares (a few castlike cases do).
+            rep.setCheckFeedShapes(false);
             List<Path> sets;
             try (Stream<Path> s = Files.list(dir)) {
                 sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_") && Files.isDirectory(p))
@@ -141,7 +146,7 @@ public final class ConformanceRunner {
             if (!Files.exists(f)) {
                 break;
             }
-            feeds.add(ValueProtos.read(f, inputs.get(i).getType()));
+            feeds.add(asDeclared(ValueProtos.read(f, inputs.get(i).getType()), inputs.get(i)));
         }
         List<Value> actual = rep.runValues(feeds, -1, false, null, null);
         List<ValueInfoProto> outputs = rep.outputs();
@@ -150,13 +155,27 @@ public final class ConformanceRunner {
             if (!Files.exists(f)) {
                 continue;
             }
-            Value expected = ValueProtos.read(f, outputs.get(i).getType());
+            Value expected = asDeclared(ValueProtos.read(f, outputs.get(i).getType()), outputs.get(i));
             String d = ValueComparator.difference(actual.get(i), expected, toleranceFor(set));
             if (d != null) {
                 return "output '" + outputs.get(i).getName() + "': " + d;
             }
         }
         return null;
+    }
+
+    /**
+     * ONNX 1.12 wrote the bfloat16 test data of its Cast cases as uint16 tensors holding the bfloat16
+     * bits; a value file whose declared type is bfloat16 but holds uint16 is read as those bits.
+     */
+    static Value asDeclared(Value v, ValueInfoProto declared) {
+        if (v instanceof Tensor t && t.dtype() == DataType.UINT16 && declared.getType().hasTensorType()
+                && declared.getType().getTensorType().getElemType() == DataType.BFLOAT16.code()) {
+            Tensor bf = Tensor.zeros(DataType.BFLOAT16, t.shape());
+            bf.bytes().put(0, t.bytes(), 0, t.size() * 2);
+            return bf;
+        }
+        return v;
     }
 
     private Tolerance toleranceFor(Path set) {

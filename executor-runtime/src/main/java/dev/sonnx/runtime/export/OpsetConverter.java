@@ -31,6 +31,11 @@ final class OpsetConverter {
 
         /** Adds an initializer and returns its name. */
         String add(String suggestedName, Tensor value);
+
+        /** The rank of a value when known (from a sample run), else -1. */
+        default int rank(String name) {
+            return -1;
+        }
     }
 
     private OpsetConverter() {
@@ -53,7 +58,7 @@ final class OpsetConverter {
                 throw refuse(n, to, "Split without sizes needs num_outputs at opset 18");
             }
         } else if (SOFTMAX_FAMILY.contains(op)) {
-            n = softmaxAxis(n, from, to);
+            n = softmaxAxis(n, from, to, constants);
         } else if (op.equals("Dropout")) {
             n = dropout(n, from, to, constants);
         } else if (op.equals("BatchNormalization") && to < 14) {
@@ -121,15 +126,16 @@ final class OpsetConverter {
      * Opset 13 applies the Softmax family along one axis; before it, the input was flattened to 2-D at
      * the axis (default 1). The two agree when the axis is the last one, which is what exporters write.
      */
-    private static NodeProto softmaxAxis(NodeProto n, int from, int to) {
+    private static NodeProto softmaxAxis(NodeProto n, int from, int to, Constants constants) {
         boolean crossing = from < 13 && to >= 13 || from >= 13 && to < 13;
         if (!crossing) {
             return n;
         }
         long axis = intAttr(n, "axis", from < 13 ? 1 : -1);
-        if (axis != -1) {
-            throw refuse(n, to, "axis " + axis + " means different things before and after opset 13; only the"
-                    + " last axis (-1) converts");
+        int rank = constants.rank(n.getInput(0));
+        if (axis != -1 && !(rank > 0 && axis == rank - 1)) {
+            throw refuse(n, to, "axis " + axis + (rank > 0 ? " of a rank-" + rank + " input" : " (input rank unknown)")
+                    + " means different things before and after opset 13; only the last axis converts");
         }
         return n;
     }
@@ -200,8 +206,13 @@ final class OpsetConverter {
 
     /** The constants of a node list: initializers and Constant nodes' values, by output name. */
     static Constants constantsOf(Map<String, TensorProto> initializers, List<NodeProto> nodes,
-                                 List<TensorProto> added) {
+                                 List<TensorProto> added, Map<String, Integer> ranks) {
         return new Constants() {
+            @Override
+            public int rank(String name) {
+                return ranks.getOrDefault(name, -1);
+            }
+
             @Override
             public Tensor constant(String name) {
                 TensorProto t = initializers.get(name);

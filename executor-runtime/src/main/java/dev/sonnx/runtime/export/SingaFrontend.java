@@ -71,13 +71,14 @@ public final class SingaFrontend {
         for (Parameter p : model.buffers()) {
             names.putIfAbsent(p.value(), p.name());
         }
-        Exporter e = new Exporter(opset, names, model.onnxModel());
+        Exporter e = new Exporter(opset, names, model.onnxModel(), new HashSet<>(rep.inputNames()));
         List<Tape.Entry> layerEntries = new ArrayList<>();
         for (int i = 0; i < tape.size(); i++) {
             if (!trace.isGraphEntry(i)) {
                 layerEntries.add(tape.entries().get(i));
             }
         }
+        e.ranks.putAll(rep.probeRanks());
         e.addEntries(layerEntries, outputs);
         for (Tensor t : outputs) {
             String graphName = trace.graphValues().get(t);
@@ -87,6 +88,19 @@ public final class SingaFrontend {
         }
         e.addGraphNodes(rep);
         return e.build(outputs);
+    }
+
+    /**
+     * Exports a prepared model as it stands (its current initializer values), all its outputs, at
+     * {@code opset}: what {@code sonnx export} writes. Needs no sample input.
+     */
+    public static ModelProto toOnnx(SingaRep rep, int opset) {
+        checkOpset(opset);
+        Exporter e = new Exporter(opset, new IdentityHashMap<>(), rep.model(), new HashSet<>(rep.inputNames()));
+        e.neededFromGraph.addAll(rep.outputNames());
+        e.ranks.putAll(rep.probeRanks());
+        e.addGraphNodes(rep);
+        return e.buildNamed(rep.model().getGraph().getOutputList());
     }
 
     /**
@@ -106,7 +120,11 @@ public final class SingaFrontend {
         for (int i = 0; i < inputs.size(); i++) {
             all.putIfAbsent(inputs.get(i), "input" + (inputs.size() == 1 ? "" : "_" + i));
         }
-        Exporter e = new Exporter(opset, all, null);
+        Set<String> feedNames = new HashSet<>();
+        for (Tensor t : inputs) {
+            feedNames.add(all.get(t));
+        }
+        Exporter e = new Exporter(opset, all, null, feedNames);
         e.addEntries(tape.entries(), outputs);
         e.addFeeds(inputs);
         return e.build(outputs);
@@ -156,11 +174,17 @@ public final class SingaFrontend {
         private final Set<String> usedNames = new HashSet<>();
         /** Names the added nodes read that the imported graph must provide. */
         private final Set<String> neededFromGraph = new HashSet<>();
+        /** Names of the graph inputs (never initializers) and of values added nodes produce. */
+        private final Set<String> feedNames;
+        private final Set<String> produced = new HashSet<>();
+        /** Ranks of graph values seen in a sample run (conversions that depend on them). */
+        private final Map<String, Integer> ranks = new HashMap<>();
 
-        Exporter(int opset, Map<Tensor, String> names, ModelProto source) {
+        Exporter(int opset, Map<Tensor, String> names, ModelProto source, Set<String> feedNames) {
             this.opset = opset;
             this.names = names;
             this.source = source;
+            this.feedNames = feedNames;
             usedNames.addAll(names.values());
         }
 
@@ -214,6 +238,9 @@ public final class SingaFrontend {
                     initializers.put(name, TensorProtos.fromTensor(t, name));
                 } else if (isGraphName(name)) {
                     neededFromGraph.add(name);
+                } else if (!feedNames.contains(name) && !initializers.containsKey(name) && !produced.contains(name)) {
+                    // a named parameter or buffer of a layer: its current value becomes an initializer
+                    initializers.put(name, TensorProtos.fromTensor(t, name));
                 }
                 b.addInput(name);
             }
@@ -222,6 +249,7 @@ public final class SingaFrontend {
                 if (out[o] instanceof Tensor t) {
                     String name = unique(nodeName + "_out" + o);
                     names.put(t, name);
+                    produced.add(name);
                     b.addOutput(name);
                 } else {
                     b.addOutput("");
@@ -294,7 +322,7 @@ public final class SingaFrontend {
             }
             List<NodeProto> converted = new ArrayList<>();
             OpsetConverter.Constants graphConstants = OpsetConverter.constantsOf(initializers, graphNodes,
-                    converterConstants);
+                    converterConstants, ranks);
             for (NodeProto n : graphNodes) {
                 converted.add(OpsetConverter.convert(n, from, opset, graphConstants));
             }
@@ -323,7 +351,7 @@ public final class SingaFrontend {
         }
 
         private OpsetConverter.Constants constants() {
-            return OpsetConverter.constantsOf(initializers, nodes, converterConstants);
+            return OpsetConverter.constantsOf(initializers, nodes, converterConstants, ranks);
         }
 
         ModelProto build(List<Tensor> outputs) {
@@ -355,6 +383,12 @@ public final class SingaFrontend {
                 m.setDocString(source.getDocString());
             }
             return m.build();
+        }
+
+        /** The model with graph outputs given by their declarations. */
+        ModelProto buildNamed(List<ValueInfoProto> outputs) {
+            ModelProto m = build(List.of());
+            return m.toBuilder().setGraph(m.getGraph().toBuilder().addAllOutput(outputs)).build();
         }
 
         private String unique(String base) {

@@ -43,6 +43,8 @@ public class SonnxModel {
     private List<String> graphParameters = List.of();
     /** While an export traces a forward pass: the graph values it returned, and where graph runs sit on the tape. */
     private ExportTrace trace;
+    /** The inputs {@link #compile} saw: export traces the forward pass on them. */
+    private List<Tensor> sampleInputs = List.of();
 
     public SonnxModel(ModelProto onnx) {
         this(onnx, CpuDevice.get());
@@ -64,6 +66,7 @@ public class SonnxModel {
                 .variables(isTrain ? SingaRep.floatInitializers(onnx) : Set.of());
         singaRep = SingaBackend.prepare(onnx, device, options);
         graphParameters = isTrain ? singaRep.trainableInitializers() : List.of();
+        sampleInputs = List.copyOf(inputs);
         this.training = isTrain;
         nameLayers();
         try (Autograd.Session s = Autograd.noRecording(false, device)) {
@@ -250,6 +253,25 @@ public class SonnxModel {
 
     private void nameLayers() {
         layers().forEach((name, layer) -> layer.setName(name));
+    }
+
+    /**
+     * This model as ONNX at {@code opset} (imported nodes kept, layers appended, current weights),
+     * traced on the inputs {@link #compile} was given.
+     */
+    public ModelProto exportOnnx(int opset) {
+        requireCompiled();
+        return dev.sonnx.runtime.export.SingaFrontend.toOnnx(this, sampleInputs, opset);
+    }
+
+    /** Writes {@link #exportOnnx} to {@code file} atomically (temporary name, then rename). */
+    public void save(java.nio.file.Path file, int opset) {
+        dev.sonnx.runtime.onnx.ModelIO.save(exportOnnx(opset), file);
+    }
+
+    /** {@link #save(java.nio.file.Path, int)} at the default export opset (11). */
+    public void save(java.nio.file.Path file) {
+        save(file, dev.sonnx.runtime.export.SingaFrontend.DEFAULT_OPSET);
     }
 
     /** Starts or ends (null) recording what an export needs from forward passes. */

@@ -1,26 +1,42 @@
 package dev.sonnx.runtime.opt;
 
 import dev.sonnx.nccl.Communicator;
-import dev.sonnx.nccl.ElementType;
+import dev.sonnx.nccl.Fp16AllReduce;
+import dev.sonnx.nccl.FusedBuckets;
 import dev.sonnx.nccl.LocalCommunicator;
+import dev.sonnx.nccl.PartialUpdateSchedule;
 import dev.sonnx.nccl.ReduceOp;
+import dev.sonnx.nccl.SparseExchange;
 import dev.sonnx.runtime.SonnxException;
-import dev.sonnx.runtime.tensor.Half;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Data-parallel training, SINGA's {@code opt.DistOpt}: wraps an optimizer and a {@link Communicator}
  * and exchanges gradients (or, for partial updates, parameters) between ranks before each update.
+ * Gradients smaller than the threshold are fused into buckets so one collective serves many of them;
+ * buckets, staging buffers and residuals are planned at the first step and reused after it.
  */
 public final class DistOpt extends Optimizer {
     private final Optimizer inner;
     private final Communicator comm;
-    private int partition;
+    private final int threshold;
+    private float fp16ClipBound = Fp16AllReduce.NO_CLIPPING;
+
+    private int[] plannedSizes;
+    private FusedBuckets buckets;
+    private Fp16AllReduce fp16;
+    private PartialUpdateSchedule partial;
+    private SparseExchange[] sparse;
+    private ByteBuffer[] residuals;
+    private long partialSteps;
 
     /** One rank (a {@link LocalCommunicator}): the five options run, exchanging with nobody. */
     public DistOpt(Optimizer inner) {
@@ -28,9 +44,15 @@ public final class DistOpt extends Optimizer {
     }
 
     public DistOpt(Optimizer inner, Communicator comm) {
+        this(inner, comm, FusedBuckets.SINGA_THRESHOLD);
+    }
+
+    /** {@code threshold}: gradients with fewer elements are fused into shared buckets. */
+    public DistOpt(Optimizer inner, Communicator comm, int threshold) {
         super(step -> inner.learningRate());
         this.inner = inner;
         this.comm = comm;
+        this.threshold = threshold;
     }
 
     public Communicator communicator() {
@@ -45,8 +67,13 @@ public final class DistOpt extends Optimizer {
         return comm.worldSize();
     }
 
+    /** Clips gradients to [-bound, bound] before their float16 transport (SINGA's clipping option). */
+    public void setFp16Clipping(float bound) {
+        this.fp16ClipBound = bound;
+    }
+
     @Override
-    public void setParameters(java.util.function.Supplier<List<Parameter>> source) {
+    public void setParameters(Supplier<List<Parameter>> source) {
         super.setParameters(source);
         inner.setParameters(source);
     }
@@ -54,6 +81,11 @@ public final class DistOpt extends Optimizer {
     @Override
     public void update(Parameter p, Tensor grad) {
         inner.update(p, grad);
+    }
+
+    @Override
+    public double learningRate() {
+        return inner.learningRate();
     }
 
     @Override
@@ -70,6 +102,13 @@ public final class DistOpt extends Optimizer {
     public void setStep(int step) {
         super.setStep(step);
         inner.setStep(step);
+        partialSteps = step;
+    }
+
+    @Override
+    public void endStep() {
+        super.endStep();
+        inner.endStep();
     }
 
     /** Runs the update that {@code distOption} names ({@code fp32} works with any optimizer). */
@@ -93,62 +132,113 @@ public final class DistOpt extends Optimizer {
         }
     }
 
-    /** Averages float32 gradients across ranks, then updates. */
+    /** Averages float32 gradients across ranks (fused buckets), then updates. */
     @Override
     public void backwardAndUpdate(Tensor loss) {
-        Map<Parameter, Tensor> grads = backward(loss);
-        for (Map.Entry<Parameter, Tensor> e : grads.entrySet()) {
-            Tensor g = e.getValue();
-            comm.allReduce(g.bytes(), g.size(), ElementType.FLOAT32, ReduceOp.AVERAGE);
-            inner.update(e.getKey(), g);
-        }
-        endStep();
+        Step s = new Step(backward(loss));
+        plan(s.sizes);
+        buckets.allReduce(comm, s.buffers, ReduceOp.AVERAGE);
+        s.update();
     }
 
-    /** Averages gradients sent as float16, then updates. */
+    /** Averages gradients carried as float16 (half the bytes), then updates. */
     public void backwardAndUpdateHalf(Tensor loss) {
-        Map<Parameter, Tensor> grads = backward(loss);
-        for (Map.Entry<Parameter, Tensor> e : grads.entrySet()) {
-            Tensor g = e.getValue();
-            ByteBuffer half = ByteBuffer.allocateDirect(g.size() * 2).order(ByteOrder.LITTLE_ENDIAN);
-            var f = g.floats();
-            for (int i = 0; i < g.size(); i++) {
-                half.putShort(i * 2, Half.fromFloat(f.get(i)));
-            }
-            comm.allReduce(half, g.size(), ElementType.FLOAT16, ReduceOp.AVERAGE);
-            for (int i = 0; i < g.size(); i++) {
-                f.put(i, Half.toFloat(half.getShort(i * 2)));
-            }
-            inner.update(e.getKey(), g);
-        }
-        endStep();
+        Step s = new Step(backward(loss));
+        plan(s.sizes);
+        buckets.reduceAll(s.buffers, (bucket, fp32, count) ->
+                fp16.allReduce(comm, fp32, count, ReduceOp.AVERAGE, fp16ClipBound));
+        s.update();
     }
 
-    /** Updates locally, then averages one partition of the parameters across ranks (round robin). */
+    /**
+     * Updates every parameter locally, then averages one partition of the parameters across ranks,
+     * the next one at the next step (SINGA's asynchronous partial update).
+     */
     public void backwardAndPartialUpdate(Tensor loss) {
-        Map<Parameter, Tensor> grads = backward(loss);
-        grads.forEach(inner::update);
-        List<Parameter> params = new ArrayList<>(grads.keySet());
-        if (!params.isEmpty()) {
-            int parts = Math.min(comm.worldSize(), params.size());
-            int p = partition % parts;
-            for (int i = p; i < params.size(); i += parts) {
-                Tensor w = params.get(i).value();
-                comm.allReduce(w.bytes(), w.size(), ElementType.FLOAT32, ReduceOp.AVERAGE);
-            }
-            partition++;
+        Step s = new Step(backward(loss));
+        plan(s.sizes);
+        s.update();
+        ByteBuffer[] weights = new ByteBuffer[s.params.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = s.params.get(i).value().bytes();
         }
-        endStep();
+        partial.averageStep(partialSteps++, comm, weights);
     }
 
-    /** Sends only selected gradient elements (top-K fraction or above a threshold), keeping the rest. */
+    /**
+     * Sends only selected gradient elements, as (index, value) pairs: the fraction {@code spars} of
+     * largest magnitude ({@code topK}) or those with |g| >= {@code spars}; with {@code corr} what is not
+     * sent accumulates locally and joins later steps. Updates with the average over ranks.
+     */
     public void backwardAndSparseUpdate(Tensor loss, float spars, boolean topK, boolean corr) {
-        throw new SonnxException("sparse updates arrive with the collectives codecs");
+        if (topK && !(spars > 0 && spars <= 1)) {
+            throw new SonnxException("sparseTopK needs spars in (0, 1], got " + spars);
+        }
+        if (!topK && !(spars >= 0)) {
+            throw new SonnxException("sparseThreshold needs spars >= 0, got " + spars);
+        }
+        Step s = new Step(backward(loss));
+        plan(s.sizes);
+        float scale = 1f / comm.worldSize();
+        buckets.reduceAll(s.buffers, (bucket, fp32, count) -> {
+            sparse[bucket].exchange(comm, fp32, count, topK, spars, corr, residuals[bucket], fp32);
+            if (scale != 1f) {
+                for (int i = 0; i < count; i++) {
+                    fp32.putFloat(i * 4, fp32.getFloat(i * 4) * scale);
+                }
+            }
+        });
+        s.update();
     }
 
-    @Override
-    public void endStep() {
-        super.endStep();
-        inner.endStep();
+    /** The gradients of one step in parameter order, with their native buffers. */
+    private final class Step {
+        final List<Parameter> params;
+        final List<Tensor> grads;
+        final ByteBuffer[] buffers;
+        final int[] sizes;
+
+        Step(Map<Parameter, Tensor> byParam) {
+            params = new ArrayList<>(byParam.keySet());
+            grads = new ArrayList<>(byParam.values());
+            buffers = new ByteBuffer[grads.size()];
+            sizes = new int[grads.size()];
+            for (int i = 0; i < buffers.length; i++) {
+                Tensor g = grads.get(i);
+                buffers[i] = g.bytes();
+                sizes[i] = g.size();
+            }
+        }
+
+        void update() {
+            for (int i = 0; i < params.size(); i++) {
+                inner.update(params.get(i), grads.get(i));
+            }
+            endStep();
+        }
+    }
+
+    /** Plans buckets and staging for these gradient sizes, once (again only if the sizes change). */
+    private void plan(int[] sizes) {
+        if (Arrays.equals(sizes, plannedSizes)) {
+            return;
+        }
+        Arena.detached(() -> {
+            buckets = FusedBuckets.plan(sizes, threshold);
+            int largest = 0;
+            for (int b = 0; b < buckets.bucketCount(); b++) {
+                largest = Math.max(largest, buckets.elements(b));
+            }
+            fp16 = new Fp16AllReduce(largest);
+            partial = PartialUpdateSchedule.plan(sizes, threshold);
+            sparse = new SparseExchange[buckets.bucketCount()];
+            residuals = new ByteBuffer[buckets.bucketCount()];
+            for (int b = 0; b < sparse.length; b++) {
+                sparse[b] = new SparseExchange();
+                residuals[b] = ByteBuffer.allocateDirect(buckets.elements(b) * 4).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            return null;
+        });
+        plannedSizes = sizes.clone();
     }
 }

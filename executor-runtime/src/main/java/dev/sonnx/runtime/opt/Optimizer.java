@@ -57,7 +57,11 @@ public abstract class Optimizer {
         this.step = step;
     }
 
-    /** Gradients of {@code loss} for each trainable parameter, from the current thread's tape. */
+    /**
+     * Gradients of {@code loss} for each trainable parameter it depends on, from the current thread's
+     * tape. Parameters the loss does not reach (a classifier cut away for transfer learning) take no
+     * update at all, as in PyTorch, so weight decay and momentum leave them alone.
+     */
     public Map<Parameter, Tensor> backward(Tensor loss) {
         Tape tape = Autograd.tape();
         if (tape == null) {
@@ -75,7 +79,9 @@ public abstract class Optimizer {
         Map<Parameter, Tensor> r = new LinkedHashMap<>();
         for (Parameter p : trainable) {
             Tensor g = grads.get(p.value());
-            r.put(p, g != null ? g : Tensor.zeros(p.value().dtype(), p.value().shape()));
+            if (g != null) {
+                r.put(p, g);
+            }
         }
         return r;
     }

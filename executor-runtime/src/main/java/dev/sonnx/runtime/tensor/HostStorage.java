@@ -13,16 +13,66 @@ public final class HostStorage implements Storage {
 
     private final ByteBuffer buffer;
     private final String[] strings;
+    /** For pooled storage: the whole block, the arena that lent it, slot references and its state. */
+    private final ByteBuffer block;
+    private final Arena arena;
+    private int refs;
+    private boolean escaped;
+    private boolean recycled;
 
-    private HostStorage(ByteBuffer buffer, String[] strings) {
+    private HostStorage(ByteBuffer buffer, String[] strings, ByteBuffer block, Arena arena) {
         this.buffer = buffer;
         this.strings = strings;
+        this.block = block;
+        this.arena = arena;
     }
 
-    /** Zero-filled native memory of {@code bytes} bytes. */
+    private HostStorage(ByteBuffer buffer, String[] strings) {
+        this(buffer, strings, null, null);
+    }
+
+    /** Storage over a pool block, zero-filled, lent by {@code arena}. */
+    static HostStorage pooled(ByteBuffer block, int bytes, Arena arena) {
+        ByteBuffer view = block.duplicate().clear().limit(bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes > 0) {
+            org.bytedeco.javacpp.Pointer.memset(new org.bytedeco.javacpp.Pointer(view), 0, bytes);
+        }
+        return new HostStorage(view, null, block, arena);
+    }
+
+    Arena arena() {
+        return arena;
+    }
+
+    synchronized void retain() {
+        refs++;
+    }
+
+    synchronized int releaseRef() {
+        return --refs;
+    }
+
+    synchronized void escape() {
+        escaped = true;
+    }
+
+    /** Gives the block back to the pool once (never when escaped). */
+    synchronized void recycle() {
+        if (block == null || escaped || recycled) {
+            return;
+        }
+        recycled = true;
+        BufferPool.HOST.give(block);
+    }
+
+    /** Zero-filled native memory of {@code bytes} bytes (from the current run's arena, if any). */
     public static HostStorage allocate(long bytes) {
         MemoryLimit.check(bytes);
         int n = (int) bytes;
+        Arena arena = Arena.current();
+        if (arena != null) {
+            return arena.allocate(n);
+        }
         ByteBuffer b = n == 0 ? ByteBuffer.allocateDirect(0)
                 : ByteBuffer.allocateDirect(roundUp(n) + ALIGNMENT).alignedSlice(ALIGNMENT).limit(n).slice();
         return new HostStorage(b.order(ByteOrder.LITTLE_ENDIAN), null);

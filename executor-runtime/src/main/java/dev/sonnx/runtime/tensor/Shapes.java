@@ -136,4 +136,27 @@ public final class Shapes {
         }
         return sb.toString();
     }
+
+    /**
+     * For every point of the index space {@code dims}, in row-major order, the sum of its indices times
+     * {@code strides}: where that point lies in a strided (possibly broadcast, stride 0) view.
+     */
+    public static int[] offsets(int[] dims, int[] strides) {
+        int count = size(dims);
+        int[] r = new int[count];
+        int[] idx = new int[dims.length];
+        int off = 0;
+        for (int i = 0; i < count; i++) {
+            r[i] = off;
+            for (int d = dims.length - 1; d >= 0; d--) {
+                off += strides[d];
+                if (++idx[d] < dims[d]) {
+                    break;
+                }
+                off -= strides[d] * dims[d];
+                idx[d] = 0;
+            }
+        }
+        return r;
+    }
 }

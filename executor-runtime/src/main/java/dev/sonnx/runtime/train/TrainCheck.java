@@ -9,7 +9,22 @@ import dev.sonnx.runtime.opt.DistOption;
 import dev.sonnx.runtime.opt.Optimizer;
 import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.nccl.Communicator;
+import dev.sonnx.nccl.ElementType;
+import dev.sonnx.nccl.InProcessRendezvous;
+import dev.sonnx.nccl.ReduceOp;
+import dev.sonnx.nccl.TcpCommunicator;
+import dev.sonnx.nccl.TcpOptions;
+import dev.sonnx.runtime.SonnxException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.List;
 
 /**
@@ -39,6 +54,75 @@ public final class TrainCheck {
         }
         Tensor logits = model.predict(ref.x()).get(0);
         return report(ref, losses, logits, out);
+    }
+
+    /**
+     * Trains with {@code ranks} data-parallel ranks (threads joined by the TCP ring over loopback), each
+     * on an equal slice of the batch; the loss of a step is the average of the ranks' losses, which for
+     * equal slices is the loss of the whole batch. Final logits come from rank 0's model.
+     */
+    public static Result runRanks(TrainReference ref, int ranks, String distOption, float spars, PrintStream out) {
+        if (ranks == 1) {
+            return run(ref, distOption, spars, out);
+        }
+        int n = ref.x().dim(0);
+        if (n % ranks != 0) {
+            throw new IllegalArgumentException("the batch of " + n + " rows does not split into " + ranks
+                    + " equal slices");
+        }
+        InProcessRendezvous rendezvous = new InProcessRendezvous(ranks, Duration.ofSeconds(60));
+        double[][] losses = new double[ranks][ref.steps()];
+        Tensor[] logits = new Tensor[1];
+        ExecutorService pool = Executors.newFixedThreadPool(ranks);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int r = 0; r < ranks; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> {
+                    try (Communicator comm = TcpCommunicator.create(rank, ranks, rendezvous.forRank(rank),
+                            TcpOptions.defaults().withBindHost("127.0.0.1").withAdvertisedHost("127.0.0.1"))) {
+                        Tensor x = rows(ref.x(), rank * n / ranks, n / ranks);
+                        Tensor y = rows(ref.y(), rank * n / ranks, n / ranks);
+                        SonnxModel model = new SonnxModel(ref.model(), CpuDevice.get());
+                        model.compile(List.of(x), true, true, false);
+                        model.setOptimizer(new DistOpt(new SGD(ref.lr(), ref.momentum(), ref.weightDecay()), comm));
+                        ByteBuffer lossBuffer = ByteBuffer.allocateDirect(4).order(ByteOrder.LITTLE_ENDIAN);
+                        for (int i = 0; i < ref.steps(); i++) {
+                            Tensor loss = model.trainOneBatch(x, y, distOption, spars)[1];
+                            lossBuffer.putFloat(0, loss.getFloat(0));
+                            comm.allReduce(lossBuffer, 1, ElementType.FLOAT32, ReduceOp.AVERAGE);
+                            losses[rank][i] = lossBuffer.getFloat(0);
+                        }
+                        if (rank == 0) {
+                            logits[0] = model.predict(ref.x()).get(0);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            throw new SonnxException("a rank failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SonnxException("interrupted", e);
+        } finally {
+            pool.shutdownNow();
+        }
+        return report(ref, losses[0], logits[0], out);
+    }
+
+    /** Rows {@code [from, from + count)} of a tensor, as a copy. */
+    static Tensor rows(Tensor t, int from, int count) {
+        int[] shape = t.shape().clone();
+        int per = t.size() / shape[0];
+        shape[0] = count;
+        Tensor r = Tensor.zeros(t.dtype(), shape);
+        int w = t.dtype().byteSize();
+        r.bytes().put(0, t.bytes(), from * per * w, count * per * w);
+        return r;
     }
 
     /** Prints one line per step and for the final logits, then {@code N passed, M failed}. */

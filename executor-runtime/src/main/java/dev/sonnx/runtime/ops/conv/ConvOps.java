@@ -2,9 +2,32 @@ package dev.sonnx.runtime.ops.conv;
 
 import dev.sonnx.runtime.ops.OpRegistry;
 
-/** Operators of this family: convolution, transposed convolution and pooling. */
+/**
+ * Operators of this family: convolution, transposed convolution and pooling. Entries sit at the
+ * versions whose semantics changed; later type-only revisions (e.g. opset 22's bfloat16) share them.
+ */
 public final class ConvOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
+        // Conv-11 and ConvTranspose-11 only reworded the auto_pad/pads rules.
+        r.add("Conv", 1, (n, b) -> new Conv(n));
+        r.add("ConvTranspose", 1, (n, b) -> new ConvTranspose(n));
+
+        for (int v : new int[] {1, 8, 10, 12}) {
+            r.add("MaxPool", v, (n, b) -> new MaxPool(n, v));
+        }
+        for (int v : new int[] {1, 7, 10, 19}) {
+            r.add("AveragePool", v, (n, b) -> new AveragePool(n, v));
+        }
+        for (int v : new int[] {1, 2, 18}) {
+            r.add("LpPool", v, (n, b) -> new LpPool(n, v));
+        }
+        r.add("GlobalAveragePool", 1, (n, b) -> new GlobalPool(n, GlobalPool.Kind.AVERAGE, 1));
+        r.add("GlobalMaxPool", 1, (n, b) -> new GlobalPool(n, GlobalPool.Kind.MAX, 1));
+        for (int v : new int[] {1, 2}) {
+            r.add("GlobalLpPool", v, (n, b) -> new GlobalPool(n, GlobalPool.Kind.LP, v));
+        }
+        r.add("MaxUnpool", 9, (n, b) -> new MaxUnpool(n));
+        r.add("Col2Im", 18, (n, b) -> new Col2Im(n));
     }
 }

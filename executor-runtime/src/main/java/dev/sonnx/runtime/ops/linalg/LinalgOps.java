@@ -2,9 +2,22 @@ package dev.sonnx.runtime.ops.linalg;
 
 import dev.sonnx.runtime.ops.OpRegistry;
 
-/** Operators of this family: matrix products: Gemm, MatMul, Einsum and kin. */
+/**
+ * Operators of this family: matrix products: Gemm, MatMul, Einsum and kin. Versions are registered
+ * where the semantics changed; type-only revisions (MatMul-9/13, Gemm-9/13, QLinearMatMul-21) share
+ * the entry before them, which accepts the later types.
+ */
 public final class LinalgOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
+        // Gemm-1/6: the broadcast attribute; Gemm-7: unidirectional broadcasting of C; Gemm-11: C optional.
+        r.add("Gemm", 1, (n, b) -> new Gemm(n, 1));
+        r.add("Gemm", 7, (n, b) -> new Gemm(n, 7));
+        r.add("Gemm", 11, (n, b) -> new Gemm(n, 11));
+        r.add("MatMul", 1, (n, b) -> new MatMul(n));
+        r.add("MatMulInteger", 10, (n, b) -> new MatMulInteger(n));
+        r.add("QLinearMatMul", 10, (n, b) -> new QLinearMatMul(n));
+        r.add("Einsum", 12, (n, b) -> new Einsum(n));
+        r.add("Det", 11, (n, b) -> new Det(n));
     }
 }

@@ -13,9 +13,10 @@ import dev.sonnx.runtime.tensor.Value;
 import java.util.Set;
 
 /**
- * An elementwise function of two tensors with numpy broadcasting: arithmetic (output of the inputs'
- * type) or comparison and logic (output bool). Its partial derivatives, where it has them, sit
- * beside it; backward sums them back over broadcast dimensions.
+ * An elementwise function of two tensors of one type with numpy broadcasting (or, before opset 7,
+ * the limited broadcasting of {@link LegacyBroadcast}): arithmetic (output of the inputs' type) or
+ * comparison and logic (output bool). Its partial derivatives, where it has them, sit beside it;
+ * backward sums them back over broadcast dimensions.
  */
 final class BinaryOp extends Operator {
 
@@ -24,72 +25,150 @@ final class BinaryOp extends Operator {
         double da(double a, double b, double y);
 
         double db(double a, double b, double y);
+
+        /** Constant partials (Add, Sub): the gradients are gy scaled, with no elementwise pass. */
+        static Partials linear(double ca, double cb) {
+            return new Linear(ca, cb);
+        }
     }
 
-    private final Set<DataType> allowed;
-    private final BinaryFn fn;
-    private final boolean boolOutput;
-    private final Partials partials;
+    record Linear(double ca, double cb) implements Partials {
+        @Override
+        public double da(double a, double b, double y) {
+            return ca;
+        }
 
-    BinaryOp(Node node, Set<DataType> allowed, BinaryFn fn, boolean boolOutput, Partials partials) {
+        @Override
+        public double db(double a, double b, double y) {
+            return cb;
+        }
+    }
+
+    /** y = a * b, where ga = gy * b and gb = gy * a run through the operator's own (fast) product. */
+    enum Product implements Partials {
+        INSTANCE;
+
+        @Override
+        public double da(double a, double b, double y) {
+            return b;
+        }
+
+        @Override
+        public double db(double a, double b, double y) {
+            return a;
+        }
+    }
+
+    /**
+     * What one operator computes: the types it accepts (and a hint for the error when a type is
+     * refused), the function, whether it answers bool, and its partials (null: not differentiable).
+     */
+    record Spec(Set<DataType> allowed, String typeHint, BinaryFn fn, boolean boolOutput, Partials partials) {
+        static Spec arithmetic(Set<DataType> allowed, BinaryFn fn, Partials partials) {
+            return new Spec(allowed, null, fn, false, partials);
+        }
+
+        static Spec predicate(Set<DataType> allowed, BinaryFn fn) {
+            return new Spec(allowed, null, fn, true, null);
+        }
+    }
+
+    private final Spec spec;
+    private final LegacyBroadcast legacy;
+
+    /** {@code legacyBroadcast}: the operator's version predates numpy broadcasting (opset < 7). */
+    BinaryOp(Node node, Spec spec, boolean legacyBroadcast) {
         super(node);
-        this.allowed = allowed;
-        this.fn = fn;
-        this.boolOutput = boolOutput;
-        this.partials = partials;
+        this.spec = spec;
+        this.legacy = legacyBroadcast ? new LegacyBroadcast(node) : null;
     }
 
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor a = required(inputs, 0);
         Tensor b = required(inputs, 1);
+        if (!spec.allowed().contains(a.dtype())) {
+            throw new IllegalArgumentException("input A has type " + a.dtype().onnxName()
+                    + ", which this operator does not accept" + (spec.typeHint() == null ? "" : ": " + spec.typeHint()));
+        }
         DataType t = TypeCheck.same(a, b);
-        TypeCheck.require(a, allowed, "input A");
-        return outputs(Elementwise.binary(a, b, boolOutput ? DataType.BOOL : t, fn, ctx.device()));
+        if (legacy != null) {
+            b = legacy.align(a, b);
+        }
+        return outputs(Elementwise.binary(a, b, spec.boolOutput() ? DataType.BOOL : t, spec.fn(), ctx.device()));
     }
 
     @Override
     public boolean differentiable() {
-        return partials != null;
+        return spec.partials() != null;
     }
 
     @Override
     public Tensor[] backward(BackwardContext g) {
         Tensor gy = g.gradOutput(0);
         Tensor[] r = new Tensor[2];
-        if (gy == null) {
+        Tensor a = g.input(0);
+        if (gy == null || !a.dtype().isFloat()) {
             return r;
         }
-        Tensor a = g.input(0);
         Tensor b = g.input(1);
+        Tensor bAligned = legacy != null ? legacy.align(a, b) : b;
+        Partials p = spec.partials();
+        if (p instanceof Linear l) {
+            if (g.needsGrad(0)) {
+                r[0] = sumTo(l.ca() == 1 ? gy : Elementwise.scale(gy, l.ca(), g.device()), a, g);
+            }
+            if (g.needsGrad(1)) {
+                r[1] = sumTo(l.cb() == 1 ? gy : Elementwise.scale(gy, l.cb(), g.device()), bAligned, g)
+                        .reshape(b.shape());
+                if (r[0] != null && r[1].storage() == r[0].storage()) {
+                    r[1] = r[1].copy(); // each input gets its own tensor, free to accumulate into
+                }
+            }
+            return r;
+        }
+        if (p instanceof Product) {
+            if (g.needsGrad(0)) {
+                r[0] = sumTo(Elementwise.binary(gy, bAligned, gy.dtype(), spec.fn(), g.device()), a, g);
+            }
+            if (g.needsGrad(1)) {
+                r[1] = sumTo(Elementwise.binary(gy, a, gy.dtype(), spec.fn(), g.device()), bAligned, g)
+                        .reshape(b.shape());
+            }
+            return r;
+        }
         Tensor y = g.output(0);
-        Broadcast bc = Broadcast.to(y.shape(), a.shape(), b.shape());
+        Broadcast bc = Broadcast.to(y.shape(), a.shape(), bAligned.shape());
         int sa = bc.rowStride(0);
         int sb = bc.rowStride(1);
         Tensor ga = g.needsGrad(0) ? Tensor.zeros(y.dtype(), y.shape()) : null;
         Tensor gb = g.needsGrad(1) ? Tensor.zeros(y.dtype(), y.shape()) : null;
-        bc.forEachRow(g.device(), 8, (oo, off, len) -> {
+        Spans.forEach(bc, 2, g.device(), 8, (oo, off, len) -> {
             int ia = off[0];
             int ib = off[1];
             for (int j = 0; j < len; j++, ia += sa, ib += sb) {
                 double av = a.getDouble(ia);
-                double bv = b.getDouble(ib);
+                double bv = bAligned.getDouble(ib);
                 double yv = y.getDouble(oo + j);
                 double gv = gy.getDouble(oo + j);
                 if (ga != null) {
-                    ga.setDouble(oo + j, gv * partials.da(av, bv, yv));
+                    ga.setDouble(oo + j, gv * p.da(av, bv, yv));
                 }
                 if (gb != null) {
-                    gb.setDouble(oo + j, gv * partials.db(av, bv, yv));
+                    gb.setDouble(oo + j, gv * p.db(av, bv, yv));
                 }
             }
         });
         if (ga != null) {
-            r[0] = SumTo.sumTo(ga, a.shape(), g.device());
+            r[0] = sumTo(ga, a, g);
         }
         if (gb != null) {
-            r[1] = SumTo.sumTo(gb, b.shape(), g.device());
+            r[1] = sumTo(gb, bAligned, g).reshape(b.shape());
         }
         return r;
+    }
+
+    private static Tensor sumTo(Tensor grad, Tensor input, BackwardContext g) {
+        return SumTo.sumTo(grad, input.shape(), g.device());
     }
 }

@@ -9,8 +9,6 @@ import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Set;
-import java.util.function.DoubleUnaryOperator;
-import java.util.function.LongUnaryOperator;
 
 /**
  * An elementwise function of one tensor, y = f(x), with its derivative dy/dx written beside it
@@ -25,24 +23,31 @@ final class UnaryOp extends Operator {
     }
 
     private final Set<DataType> allowed;
-    private final DoubleUnaryOperator fn;
-    private final LongUnaryOperator integerFn;
+    private final UnaryFn fn;
     private final Derivative derivative;
+    private final boolean relu;
 
-    UnaryOp(Node node, Set<DataType> allowed, DoubleUnaryOperator fn, LongUnaryOperator integerFn,
-            Derivative derivative) {
+    UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative) {
+        this(node, allowed, fn, derivative, false);
+    }
+
+    /** {@code relu}: float32 forward and backward use the hand-written loops of {@link FloatLoops}. */
+    UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative, boolean relu) {
         super(node);
         this.allowed = allowed;
         this.fn = fn;
-        this.integerFn = integerFn;
         this.derivative = derivative;
+        this.relu = relu;
     }
 
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input X");
-        return outputs(Elementwise.unary(x, x.dtype(), fn, integerFn, ctx.device()));
+        if (relu && x.dtype() == DataType.FLOAT) {
+            return outputs(FloatLoops.relu(x, ctx.device()));
+        }
+        return outputs(Elementwise.unary(x, x.dtype(), fn, ctx.device()));
     }
 
     @Override
@@ -58,6 +63,12 @@ final class UnaryOp extends Operator {
         }
         Tensor x = g.input(0);
         Tensor y = g.output(0);
+        if (!x.dtype().isFloat()) {
+            return new Tensor[1];
+        }
+        if (relu && x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
+            return new Tensor[] {FloatLoops.reluBackward(x, gy, g.device())};
+        }
         Tensor gx = Tensor.zeros(x.dtype(), x.shape());
         g.device().parallelFor(x.size(), 8, (s, e) -> {
             for (int i = s; i < e; i++) {

@@ -1,0 +1,237 @@
+package dev.sonnx.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.sonnx.runtime.backend.Profiler;
+import dev.sonnx.runtime.backend.SampleFeeds;
+import dev.sonnx.runtime.backend.SingaBackend;
+import dev.sonnx.runtime.backend.SingaRep;
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.model.SonnxModel;
+import dev.sonnx.runtime.onnx.ModelIO;
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.opt.SGD;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code sonnx bench}: median latency of a model in sonnx and, with {@code --compare}, in ONNX Runtime
+ * on the same inputs in the same process; with {@code --train}, the median SGD step time of sonnx.
+ * The last line is {@code ratio sonnx/ort: X.XX} when comparing.
+ */
+public final class BenchMain {
+    private BenchMain() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> opts = parse(argv);
+        Path modelFile = Path.of(required(opts, "model"));
+        int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
+        int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
+        int runs = Integer.parseInt(opts.getOrDefault("runs", "20"));
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
+        boolean train = opts.containsKey("train");
+        boolean compare = opts.containsKey("compare");
+        String only = opts.getOrDefault("only", "");
+        CpuDevice.setDefaultThreads(threads);
+        int t = CpuDevice.get().threads();
+
+        ModelProto model = ModelIO.load(modelFile);
+        SingaRep probe = SingaBackend.prepare(model, CpuDevice.get());
+        List<Tensor> inputs = inputs(modelFile, probe, batch);
+        System.out.printf(Locale.ROOT, "model %s, batch %d, %d threads, inputs %s%n", modelFile, batch, t,
+                inputs.stream().map(Tensor::describe).toList());
+
+        double ours = Double.NaN;
+        if (!only.equals("ort")) {
+            ours = train ? trainStep(model, inputs, warmup, runs) : inference(probe, inputs, warmup, runs);
+            System.out.printf(Locale.ROOT, "sonnx %s: median %.2f ms over %d runs%n", train ? "train step" : "inference",
+                    ours, runs);
+            if (Boolean.getBoolean("sonnx.profile")) {
+                System.out.print(Profiler.report());
+            }
+        }
+        if ((compare || only.equals("ort")) && !train) {
+            double ort = ortInference(model, probe.inputNames(), inputs, t, warmup, runs);
+            System.out.printf(Locale.ROOT, "onnxruntime inference: median %.2f ms over %d runs%n", ort, runs);
+            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
+            if (!only.equals("ort")) {
+                System.out.printf(Locale.ROOT, "ratio sonnx/ort: %.2f%n", ours / ort);
+            }
+        } else {
+            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
+        }
+    }
+
+    /** The model's test_data_set_0 inputs (tiled to the batch) when present, else made-up ones. */
+    static List<Tensor> inputs(Path modelFile, SingaRep rep, int batch) throws IOException {
+        Path set = modelFile.toAbsolutePath().getParent().resolve("test_data_set_0");
+        List<Tensor> r = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(1);
+        for (int i = 0; i < rep.inputs().size(); i++) {
+            Path f = set.resolve("input_" + i + ".pb");
+            Tensor one;
+            if (Files.exists(f)) {
+                one = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(f)));
+            } else {
+                one = SampleFeeds.zeros(rep.inputs().get(i));
+                if (one != null && one.dtype() == DataType.FLOAT) {
+                    for (int k = 0; k < one.size(); k++) {
+                        one.setFloat(k, (float) random.nextGaussian());
+                    }
+                }
+            }
+            if (one == null) {
+                throw new IllegalArgumentException("cannot make an input for " + rep.inputs().get(i).getName());
+            }
+            r.add(batch == 1 ? one : tile(one, batch));
+        }
+        return r;
+    }
+
+    private static Tensor tile(Tensor one, int batch) {
+        int[] shape = one.shape().clone();
+        int per = one.size() / shape[0] * one.dtype().byteSize();
+        int rows = shape[0];
+        shape[0] = rows * batch;
+        Tensor t = Tensor.zeros(one.dtype(), shape);
+        for (int b = 0; b < batch; b++) {
+            t.bytes().put(b * per * rows, one.bytes(), 0, per * rows);
+        }
+        return t;
+    }
+
+    private static double inference(SingaRep rep, List<Tensor> inputs, int warmup, int runs) {
+        double[] times = new double[runs];
+        for (int i = 0; i < warmup + runs; i++) {
+            if (i == warmup) {
+                Profiler.reset();
+            }
+            long t0 = System.nanoTime();
+            rep.run(inputs);
+            if (i >= warmup) {
+                times[i - warmup] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        return median(times);
+    }
+
+    /** One SGD step on the first input with random labels for the first output's classes. */
+    private static double trainStep(ModelProto model, List<Tensor> inputs, int warmup, int runs) {
+        SonnxModel m = new SonnxModel(model, CpuDevice.get());
+        m.compile(inputs, true, true, false);
+        m.setOptimizer(new SGD(0.001, 0.9, 1e-4));
+        Tensor out = m.predict(inputs.toArray(new Tensor[0])).get(0);
+        int n = out.dim(0);
+        int classes = out.size() / n;
+        long[] labels = new long[n];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < n; i++) {
+            labels[i] = r.nextInt(classes);
+        }
+        Tensor y = Tensor.of(labels, n);
+        double[] times = new double[runs];
+        for (int i = 0; i < warmup + runs; i++) {
+            long t0 = System.nanoTime();
+            m.trainOneBatch(inputs.get(0), y, "fp32", 0);
+            if (i >= warmup) {
+                times[i - warmup] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        return median(times);
+    }
+
+    private static double ortInference(ModelProto model, List<String> names, List<Tensor> inputs, int threads,
+                                       int warmup, int runs) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            try (OrtSession s = env.createSession(model.toByteArray(), o)) {
+                Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+                for (int i = 0; i < inputs.size(); i++) {
+                    Tensor t = inputs.get(i);
+                    long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
+                    feeds.put(names.get(i), switch (t.dtype()) {
+                        case FLOAT -> OnnxTensor.createTensor(env, t.floats(), shape);
+                        case INT64 -> OnnxTensor.createTensor(env, t.longs(), shape);
+                        case INT32 -> OnnxTensor.createTensor(env, t.ints(), shape);
+                        default -> throw new IllegalArgumentException("input type " + t.dtype());
+                    });
+                }
+                double[] times = new double[runs];
+                for (int i = 0; i < warmup + runs; i++) {
+                    long t0 = System.nanoTime();
+                    try (OrtSession.Result ignored = s.run(feeds)) {
+                        if (i >= warmup) {
+                            times[i - warmup] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    }
+                }
+                feeds.values().forEach(OnnxTensor::close);
+                return median(times);
+            }
+        }
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static Map<String, String> parse(String[] argv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument '" + a + "'\nusage: sonnx bench --model M"
+                        + " [--batch B] [--threads T] [--runs N] [--warmup W] [--train] [--compare] [--only sonnx|ort]");
+            }
+            String key = a.substring(2);
+            if (key.equals("train") || key.equals("compare")) {
+                m.put(key, "true");
+            } else if (i + 1 < argv.length) {
+                m.put(key, argv[++i]);
+            } else {
+                throw new IllegalArgumentException("option --" + key + " needs a value");
+            }
+        }
+        return m;
+    }
+
+    private static String required(Map<String, String> opts, String key) {
+        String v = opts.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("option --" + key + " is required");
+        }
+        return v;
+    }
+}

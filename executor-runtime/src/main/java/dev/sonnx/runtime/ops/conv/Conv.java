@@ -1,0 +1,178 @@
+package dev.sonnx.runtime.ops.conv;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.nio.Buffer;
+
+/**
+ * Conv (1, 11): Y = W * X + B over one or more spatial dimensions, with groups, strides, dilations,
+ * explicit or automatic padding. Float32 (and the 16-bit floats, computed in float32) runs through
+ * oneDNN where it is available and accepts the geometry; otherwise 1-D/2-D depthwise convolutions
+ * take a direct kernel ({@link DepthwiseConv}), and everything else, float64 included, im2col + GEMM
+ * ({@link ConvGemm}).
+ */
+final class Conv extends Operator {
+    private final SpatialAttributes spatial;
+    private final int group;
+    private final boolean hasBias;
+    private final ShapeCache<Plan> plans = new ShapeCache<>();
+
+    /** What one (X shape, W shape) pair resolves to. */
+    private static final class Plan {
+        final Window window;
+        final int[] outShape;
+        /** The direct kernel for float32 depthwise convolutions, else null. */
+        final DepthwiseConv depthwise;
+        /** The oneDNN primitive for other float32 convolutions, or null where oneDNN is unavailable or refuses the shape. */
+        final DnnlConvolution dnnl;
+
+        Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
+            this.window = window;
+            this.outShape = outShape;
+            this.depthwise = depthwise;
+            this.dnnl = dnnl;
+        }
+    }
+
+    Conv(Node node) {
+        super(node);
+        this.spatial = new SpatialAttributes(node.attributes(), true, false);
+        this.group = node.attributes().getInt("group", 1);
+        if (group < 1) {
+            throw new IllegalArgumentException("attribute 'group' is " + group + ", expected >= 1");
+        }
+        this.hasBias = node.hasInput(2);
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        Tensor w = required(inputs, 1);
+        Tensor b = tensor(inputs, 2);
+        checkInputs(x, w, b);
+        Plan plan = plan(x, w, ctx.device());
+        boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
+        if (plan.depthwise != null || dnnl) {
+            Tensor xf = WorkingType.widen(x);
+            Tensor wf = WorkingType.widen(w);
+            Tensor bf = WorkingType.widen(b);
+            Tensor y = Tensor.zeros(DataType.FLOAT, plan.outShape);
+            if (plan.depthwise != null) {
+                plan.depthwise.forward(xf.floats(), wf.floats(), bf == null ? null : bf.floats(), y.floats(),
+                        ctx.device());
+            } else {
+                plan.dnnl.forward(xf, wf, bf, y);
+            }
+            return outputs(WorkingType.narrow(y, x.dtype()));
+        }
+        return outputs(WorkingType.narrow(generic(plan, x, w, b, ctx.device()), x.dtype()));
+    }
+
+    /** im2col + GEMM in the working precision (float32 or float64). */
+    private Tensor generic(Plan plan, Tensor x, Tensor w, Tensor b, Device device) {
+        DataType work = WorkingType.of(x.dtype());
+        Arith arith = Arith.of(work);
+        Tensor xw = WorkingType.widen(x);
+        Tensor ww = WorkingType.widen(w);
+        Tensor bw = WorkingType.widen(b);
+        Tensor y = Tensor.zeros(work, plan.outShape);
+        int n = x.shape()[0];
+        int m = w.shape()[0];
+        Buffer yb = arith.view(y);
+        if (bw != null) {
+            Buffer bias = arith.view(bw);
+            int p = plan.window.positionCount;
+            for (int i = 0; i < n; i++) {
+                arith.fillRows(bias, 0, m, p, yb, i * m * p);
+            }
+        }
+        gemm(plan, arith, x, w).imageToPositions(arith.view(xw), arith.view(ww), yb, bw != null, device);
+        return y;
+    }
+
+    private ConvGemm gemm(Plan plan, Arith arith, Tensor x, Tensor w) {
+        return new ConvGemm(arith, plan.window, x.shape()[0], group, w.shape()[1], w.shape()[0] / group);
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor[] grads = new Tensor[3];
+        Tensor gy = g.gradOutput(0);
+        if (gy == null) {
+            return grads;
+        }
+        Tensor x = g.input(0);
+        Tensor w = g.input(1);
+        Tensor b = g.input(2);
+        Plan plan = plan(x, w, g.device());
+        DataType work = WorkingType.of(x.dtype());
+        Arith arith = Arith.of(work);
+        ConvGemm gemm = gemm(plan, arith, x, w);
+        Buffer gyb = arith.view(WorkingType.widen(gy));
+        if (g.needsGrad(0)) {
+            Tensor gx = Tensor.zeros(work, x.shape());
+            gemm.positionsToImage(gyb, arith.view(WorkingType.widen(w)), arith.view(gx), g.device());
+            grads[0] = WorkingType.narrow(gx, x.dtype());
+        }
+        if (g.needsGrad(1)) {
+            Tensor gw = Tensor.zeros(work, w.shape());
+            gemm.weightGradient(gyb, arith.view(WorkingType.widen(x)), arith.view(gw), g.device());
+            grads[1] = WorkingType.narrow(gw, w.dtype());
+        }
+        if (b != null && g.needsGrad(2)) {
+            grads[2] = WorkingType.narrow(biasGradient(arith, work, gyb, x.shape()[0], w.shape()[0],
+                    plan.window.positionCount), b.dtype());
+        }
+        return grads;
+    }
+
+    /** dB[m] = sum of dY over the batch and the spatial positions. */
+    static Tensor biasGradient(Arith arith, DataType work, Buffer gy, int batch, int channels, int positions) {
+        Tensor gb = Tensor.zeros(work, channels);
+        Buffer gbb = arith.view(gb);
+        for (int n = 0; n < batch; n++) {
+            arith.sumRows(gy, n * channels * positions, channels, positions, gbb, 0);
+        }
+        return gb;
+    }
+
+    private void checkInputs(Tensor x, Tensor w, Tensor b) {
+        TypeCheck.require(x, TypeCheck.FLOATS, "input X");
+        TypeCheck.same(x, w, b);
+        ConvShapes.requireImage(x, "X");
+        ConvShapes.requireWeights(x, w, group, false);
+        ConvShapes.requireBias(b, w.shape()[0]);
+    }
+
+    private Plan plan(Tensor x, Tensor w, Device device) {
+        // float32 and the 16-bit floats (computed in float32) may take the float32 fast paths
+        boolean float32 = x.dtype() != DataType.DOUBLE && device.isHost();
+        return plans.get(s -> {
+            int[] xs = s[0];
+            int[] ws = s[1];
+            Window window = spatial.window(ConvShapes.spatial(xs), spatial.kernel(ConvShapes.spatial(ws)));
+            int[] out = ConvShapes.withBatchAndChannels(xs[0], ws[0], window.positions);
+            if (!float32) {
+                return new Plan(window, out, null, null);
+            }
+            DnnlConvolution dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides,
+                    window.dilations, window.padBegin, window.padEnd);
+            DepthwiseConv depthwise = dnnl == null && DepthwiseConv.applies(window, ws[1], group)
+                    ? new DepthwiseConv(window, xs[0], group, ws[0] / group) : null;
+            return new Plan(window, out, depthwise, dnnl);
+        }, x.shape(), w.shape(), new int[] {float32 ? 1 : 0});
+    }
+}

@@ -1,0 +1,48 @@
+package dev.sonnx.runtime.ops.conv;
+
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.Set;
+
+/**
+ * Shared plumbing of the windowed pools (MaxPool, AveragePool, LpPool): window attributes parsed at
+ * prepare, type checks, and the window resolved once per input shape. Each pool then works plane by
+ * plane ({@code N * C} planes of {@code imageSize} elements into planes of {@code positionCount}).
+ */
+abstract class WindowPool extends Operator {
+    private final Set<DataType> types;
+    protected final SpatialAttributes spatial;
+    private final ShapeCache<Window> windows = new ShapeCache<>();
+
+    WindowPool(Node node, Set<DataType> types, boolean dilations, boolean ceilMode) {
+        super(node);
+        this.types = types;
+        this.spatial = new SpatialAttributes(node.attributes(), dilations, ceilMode);
+        if (spatial.kernelShape() == null) {
+            throw new IllegalArgumentException("required attribute 'kernel_shape' is missing");
+        }
+    }
+
+    /** Checks X and returns its window. */
+    protected final Window window(Tensor x) {
+        TypeCheck.require(x, types, "input X");
+        ConvShapes.requireImage(x, "X");
+        return windows.get(s -> {
+            int[] image = ConvShapes.spatial(s[0]);
+            return spatial.window(image, spatial.requiredKernel(image.length));
+        }, x.shape());
+    }
+
+    /** {@code [N, C, positions...]}. */
+    protected static int[] outShape(Tensor x, Window w) {
+        return ConvShapes.withBatchAndChannels(x.shape()[0], x.shape()[1], w.positions);
+    }
+
+    /** N * C. */
+    protected static int planes(Tensor x) {
+        return x.shape()[0] * x.shape()[1];
+    }
+}

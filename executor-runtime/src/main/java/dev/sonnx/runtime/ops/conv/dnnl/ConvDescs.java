@@ -1,0 +1,83 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
+
+import org.bytedeco.dnnl.dnnl_memory_desc;
+
+/**
+ * The memory descriptors and geometry of a convolution in oneDNN terms: data in ONNX's plain layouts,
+ * weights both plain (as the tensor holds them) and "any" (for the primitive to choose), dilations
+ * counted as oneDNN does (gaps between taps), paddings as longs. The caller takes ownership of the
+ * descriptors.
+ */
+final class ConvDescs {
+    final dnnl_memory_desc src;
+    final dnnl_memory_desc weights;
+    final dnnl_memory_desc anyWeights;
+    final dnnl_memory_desc dst;
+    final long[] strides;
+    final long[] dilations;
+    final long[] padBegin;
+    final long[] padEnd;
+
+    private ConvDescs(dnnl_memory_desc src, dnnl_memory_desc weights, dnnl_memory_desc anyWeights,
+                      dnnl_memory_desc dst, long[] strides, long[] dilations, long[] padBegin, long[] padEnd) {
+        this.src = src;
+        this.weights = weights;
+        this.anyWeights = anyWeights;
+        this.dst = dst;
+        this.strides = strides;
+        this.dilations = dilations;
+        this.padBegin = padBegin;
+        this.padEnd = padEnd;
+    }
+
+    /**
+     * Null when oneDNN cannot express the geometry: oneDNN unavailable, 0 or more than 3 spatial
+     * dimensions, empty tensors, negative padding.
+     */
+    static ConvDescs of(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations,
+                        int[] padBegin, int[] padEnd) {
+        int r = xShape.length - 2;
+        if (!Dnnl.available() || r < 1 || r > 3) {
+            return null;
+        }
+        for (int[] s : new int[][] {xShape, wShape, yShape}) {
+            for (int v : s) {
+                if (v <= 0) {
+                    return null;
+                }
+            }
+        }
+        long[] st = new long[r];
+        long[] dil = new long[r];
+        long[] pb = new long[r];
+        long[] pe = new long[r];
+        for (int i = 0; i < r; i++) {
+            if (padBegin[i] < 0 || padEnd[i] < 0) {
+                return null;
+            }
+            st[i] = strides[i];
+            dil[i] = dilations[i] - 1;
+            pb[i] = padBegin[i];
+            pe[i] = padEnd[i];
+        }
+        // grouped weights [G*O, I, k...] are the same bytes as oneDNN's [G, O, I, k...]
+        int[] weights = wShape;
+        if (group > 1) {
+            weights = new int[wShape.length + 1];
+            weights[0] = group;
+            weights[1] = wShape[0] / group;
+            System.arraycopy(wShape, 1, weights, 2, wShape.length - 1);
+        }
+        return new ConvDescs(Dnnl.desc(xShape, Layouts.data(r)), Dnnl.desc(weights, Layouts.weights(r, group > 1)),
+                Dnnl.desc(weights, dnnl_format_tag_any), Dnnl.desc(yShape, Layouts.data(r)), st, dil, pb, pe);
+    }
+
+    void release() {
+        Dnnl.destroy(src);
+        Dnnl.destroy(weights);
+        Dnnl.destroy(anyWeights);
+        Dnnl.destroy(dst);
+    }
+}

@@ -1,0 +1,209 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The oneDNN CPU engine and the plumbing every primitive wrapper of this package needs: memory
+ * descriptors in plain layouts, one stream per calling thread (streams are not thread-safe), user
+ * scratchpads (so one primitive may run concurrently on several threads), and execution with
+ * memories wrapped around tensors' native buffers.
+ *
+ * <p>oneDNN is optional: when its native library cannot load, or {@code -Dsonnx.dnnl=false} is set,
+ * {@link #available()} is false and the operators use their generic kernels.
+ */
+public final class Dnnl {
+    private static final dnnl_engine ENGINE;
+    private static final Throwable UNAVAILABLE;
+
+    static {
+        dnnl_engine engine = null;
+        Throwable why = null;
+        if (!Boolean.parseBoolean(System.getProperty("sonnx.dnnl", "true"))) {
+            why = new IllegalStateException("disabled by -Dsonnx.dnnl=false");
+        } else {
+            try {
+                engine = new dnnl_engine();
+                check(dnnl_engine_create(engine, dnnl_cpu, 0), "engine creation");
+            } catch (Throwable t) {
+                engine = null;
+                why = t;
+            }
+        }
+        ENGINE = engine;
+        UNAVAILABLE = why;
+    }
+
+    private static final ThreadLocal<dnnl_stream> STREAMS = ThreadLocal.withInitial(() -> {
+        dnnl_stream s = new dnnl_stream();
+        check(dnnl_stream_create(s, ENGINE, dnnl_stream_default_flags), "stream creation");
+        return s;
+    });
+
+    /** Most arguments a primitive of this package takes (a backward pass: 4 tensors and a scratchpad). */
+    private static final int MAX_ARGS = 8;
+
+    /**
+     * Argument arrays reused per thread: allocating one per call goes through JavaCPP's native
+     * memory accounting, which reads the process's memory statistics.
+     */
+    private static final ThreadLocal<dnnl_exec_arg_t> ARGS = ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
+
+    private Dnnl() {
+    }
+
+    /** Whether the oneDNN CPU engine is usable in this process. */
+    public static boolean available() {
+        return ENGINE != null;
+    }
+
+    /** Why oneDNN is unavailable, or null. */
+    public static Throwable unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    static dnnl_engine engine() {
+        return ENGINE;
+    }
+
+    /** Fails with the oneDNN status code unless {@code status} is success. */
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
+        }
+    }
+
+    /** A float32 memory descriptor of {@code dims} in the plain layout {@code tag} (e.g. nchw). */
+    static dnnl_memory_desc desc(int[] dims, int tag) {
+        long[] d = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = dims[i];
+        }
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(md, d.length, d, dnnl_f32, tag), "memory descriptor creation");
+        return md;
+    }
+
+    /** A copy of the memory descriptor {@code pd} chose for {@code what} (a dnnl_query_*_md), owned by the caller. */
+    static dnnl_memory_desc queried(dnnl_primitive_desc pd, int what) {
+        dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, what, 0);
+        if (md == null || md.isNull()) {
+            throw new IllegalStateException("oneDNN primitive descriptor has no memory descriptor for query " + what);
+        }
+        return copy(md);
+    }
+
+    /** An owned copy of {@code md}. */
+    static dnnl_memory_desc copy(dnnl_memory_desc md) {
+        dnnl_memory_desc c = new dnnl_memory_desc();
+        check(dnnl_memory_desc_clone(c, md), "memory descriptor copy");
+        return c;
+    }
+
+    /** Destroys an owned descriptor (null is fine). */
+    static void destroy(dnnl_memory_desc md) {
+        if (md != null && !md.isNull()) {
+            dnnl_memory_desc_destroy(md);
+        }
+    }
+
+    static boolean sameLayout(dnnl_memory_desc a, dnnl_memory_desc b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    static long size(dnnl_memory_desc md) {
+        return dnnl_memory_desc_get_size(md);
+    }
+
+    /** A reorder between two layouts of the same data; takes ownership of both descriptors. */
+    static DnnlPrimitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
+        dnnl_primitive_attr attr = userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            check(dnnl_reorder_primitive_desc_create(pd, from, ENGINE, to, ENGINE, attr), "reorder creation");
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to});
+    }
+
+    /** Primitive attributes asking for a user-provided scratchpad. */
+    static dnnl_primitive_attr userScratchpad() {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        check(dnnl_primitive_attr_create(attr), "attribute creation");
+        check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+        return attr;
+    }
+
+    /** Scratchpad bytes a primitive descriptor created with {@link #userScratchpad} needs. */
+    static long scratchpadSize(dnnl_primitive_desc pd) {
+        dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        return md == null || md.isNull() ? 0 : dnnl_memory_desc_get_size(md);
+    }
+
+    /**
+     * Runs {@code primitive} on this thread's stream and waits: {@code args[i]} is the DNNL_ARG_* id of
+     * {@code descs[i]} over {@code data[i]} (a tensor's native pointer). The thread's scratchpad
+     * ({@link Scratch#SCRATCHPAD}, at least {@code scratchpadBytes}) goes under {@code scratchpadArg}.
+     */
+    static void execute(dnnl_primitive primitive, int[] args, dnnl_memory_desc[] descs, Pointer[] data,
+                        dnnl_memory_desc scratchpadDesc, long scratchpadBytes, int scratchpadArg) {
+        int n = args.length + (scratchpadBytes > 0 ? 1 : 0);
+        dnnl_memory[] memories = new dnnl_memory[n];
+        Pointer scratch = scratchpadBytes > 0 ? Scratch.get(Scratch.SCRATCHPAD, scratchpadBytes) : null;
+        if (n > MAX_ARGS) {
+            throw new IllegalArgumentException("oneDNN primitive with " + n + " arguments, at most " + MAX_ARGS);
+        }
+        dnnl_exec_arg_t exec = ARGS.get();
+        try {
+            for (int i = 0; i < n; i++) {
+                boolean isScratch = i == args.length;
+                memories[i] = new dnnl_memory();
+                check(dnnl_memory_create(memories[i], isScratch ? scratchpadDesc : descs[i], ENGINE,
+                        isScratch ? scratch : data[i]), "memory creation");
+                exec.position(i).arg(isScratch ? scratchpadArg : args[i]).memory(memories[i]);
+            }
+            exec.position(0);
+            check(dnnl_primitive_execute(primitive, STREAMS.get(), n, exec), "primitive execution");
+            check(dnnl_stream_wait(STREAMS.get()), "stream wait");
+        } finally {
+            for (dnnl_memory m : memories) {
+                if (m != null && !m.isNull()) {
+                    dnnl_memory_destroy(m);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_goidhw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_goiw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ncdhw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ncw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_oidhw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_oihw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_oiw;
+
+/** The oneDNN format tags of ONNX's row-major layouts, by spatial rank (1 to 3). */
+final class Layouts {
+    private Layouts() {
+    }
+
+    /** A vector (biases). */
+    static int vector() {
+        return dnnl_a;
+    }
+
+    /** N, C, spatial... */
+    static int data(int spatialRank) {
+        switch (spatialRank) {
+            case 1: return dnnl_ncw;
+            case 2: return dnnl_nchw;
+            case 3: return dnnl_ncdhw;
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank + " spatial dimensions");
+        }
+    }
+
+    /** O, I, spatial... (or G, O, I, spatial... for grouped convolutions: the same bytes as ONNX's [G*O, I, ...]). */
+    static int weights(int spatialRank, boolean grouped) {
+        switch (spatialRank) {
+            case 1: return grouped ? dnnl_goiw : dnnl_oiw;
+            case 2: return grouped ? dnnl_goihw : dnnl_oihw;
+            case 3: return grouped ? dnnl_goidhw : dnnl_oidhw;
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank + " spatial dimensions");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * Native scratch memory kept per thread and reused across calls: oneDNN scratchpads and reordered
+ * weights. Allocating them per call costs more than the convolutions of a small network (blocks
+ * above malloc's mmap threshold come back as fresh pages, faulted in on every call). Each thread
+ * keeps its largest block per slot; blocks are freed with their thread.
+ */
+final class Scratch {
+    /** The primitive's scratchpad. */
+    static final int SCRATCHPAD = 0;
+    /** Weights reordered into the primitive's layout. */
+    static final int WEIGHTS = 1;
+    /** A second operand of a backward primitive (weight gradients before their reorder). */
+    static final int EXTRA = 2;
+
+    private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[3]);
+
+    private Scratch() {
+    }
+
+    /** At least {@code bytes} bytes (contents unspecified), valid until this thread asks for the slot again. */
+    static Pointer get(int slot, long bytes) {
+        BytePointer[] slots = SLOTS.get();
+        BytePointer p = slots[slot];
+        if (p == null || p.capacity() < bytes) {
+            if (p != null) {
+                p.close();
+            }
+            p = new BytePointer(bytes);
+            if (p.isNull()) {
+                throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of oneDNN scratch memory");
+            }
+            slots[slot] = p;
+        }
+        return p;
+    }
+}

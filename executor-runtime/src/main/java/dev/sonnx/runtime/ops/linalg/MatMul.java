@@ -1,0 +1,107 @@
+package dev.sonnx.runtime.ops.linalg;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * MatMul (1, 9, 13): numpy.matmul. Floats go to BLAS on the operands' own buffers; a batch of A's
+ * over a shared 2-D B (the usual activations-times-weights) is a single product, other batches run
+ * product by product, in parallel when each is small. Integers are exact and wrap to their type.
+ */
+final class MatMul extends Operator {
+    static final Set<DataType> TYPES = TypeCheck.union(TypeCheck.FLOATS,
+            EnumSet.of(DataType.INT32, DataType.INT64, DataType.UINT32, DataType.UINT64));
+
+    MatMul(Node node) {
+        super(node);
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor a = required(inputs, 0);
+        Tensor b = required(inputs, 1);
+        TypeCheck.require(a, TYPES, "input A");
+        TypeCheck.same(a, b);
+        MatMulShape s = MatMulShape.of(a.shape(), b.shape());
+        if (a.dtype().isInteger()) {
+            return outputs(integerProduct(a, b, s, ctx.device()));
+        }
+        Tensor ca = MatrixKernels.toCompute(a);
+        Tensor cb = MatrixKernels.toCompute(b);
+        Tensor y = Tensor.zeros(ca.dtype(), s.outShape);
+        multiply(ca, cb, y, s, ctx.device());
+        return outputs(MatrixKernels.convert(y, a.dtype()));
+    }
+
+    /** y = a @ b on compute-type tensors. */
+    static void multiply(Tensor a, Tensor b, Tensor y, MatMulShape s, Device device) {
+        if (s.foldsIntoOneProduct()) {
+            MatrixKernels.gemm(false, false, s.batch * s.m, s.n, s.k, 1, a, 0, b, 0, 0, y, 0);
+        } else {
+            MatrixKernels.batched(device, false, false, s.m, s.n, s.k, 1, a, s.aOffsets, b, s.bOffsets, 0,
+                    y, s.outOffsets, true, s.batch);
+        }
+    }
+
+    private static Tensor integerProduct(Tensor a, Tensor b, MatMulShape s, Device device) {
+        long[] out = new long[s.batch * s.m * s.n];
+        MatrixKernels.longBatched(device, false, false, s.m, s.n, s.k, a.toLongArray(), s.aOffsets,
+                b.toLongArray(), s.bOffsets, out, s.outOffsets, s.batch);
+        return Tensor.fromLongs(a.dtype(), out, s.outShape);
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    /**
+     * dA = dY @ B^T and dB = A^T @ dY per output matrix, summed over the batch dimensions where an
+     * operand was broadcast; a vector operand's gradient is the vector.
+     */
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor[] r = new Tensor[2];
+        Tensor gy = g.gradOutput(0);
+        Tensor a = g.input(0);
+        Tensor b = g.input(1);
+        if (gy == null || !a.dtype().isFloat()) {
+            return r;
+        }
+        MatMulShape s = MatMulShape.of(a.shape(), b.shape());
+        Tensor cy = MatrixKernels.toCompute(gy);
+        Tensor ca = MatrixKernels.toCompute(a);
+        Tensor cb = MatrixKernels.toCompute(b);
+        Device device = g.device();
+        if (g.needsGrad(0)) {
+            Tensor ga = Tensor.zeros(cy.dtype(), a.shape());
+            if (s.foldsIntoOneProduct()) {
+                MatrixKernels.gemm(false, true, s.batch * s.m, s.k, s.n, 1, cy, 0, cb, 0, 0, ga, 0);
+            } else {
+                MatrixKernels.batched(device, false, true, s.m, s.k, s.n, 1, cy, s.outOffsets, cb, s.bOffsets, 1,
+                        ga, s.aOffsets, s.aCoversBatch(), s.batch);
+            }
+            r[0] = MatrixKernels.convert(ga, a.dtype());
+        }
+        if (g.needsGrad(1)) {
+            Tensor gb = Tensor.zeros(cy.dtype(), b.shape());
+            if (s.foldsIntoOneProduct()) {
+                MatrixKernels.gemm(true, false, s.k, s.n, s.batch * s.m, 1, ca, 0, cy, 0, 0, gb, 0);
+            } else {
+                MatrixKernels.batched(device, true, false, s.k, s.n, s.m, 1, ca, s.aOffsets, cy, s.outOffsets, 1,
+                        gb, s.bOffsets, s.bCoversBatch(), s.batch);
+            }
+            r[1] = MatrixKernels.convert(gb, b.dtype());
+        }
+        return r;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.sonnx.runtime.ops.nn;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.ops.reduce.AxisLayout;
+import dev.sonnx.runtime.ops.reduce.DoubleArrays;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.Set;
+
+/**
+ * Softmax and LogSoftmax. Opsets 1-12 coerce the input to 2-D at {@code axis} (default 1) and
+ * normalize each row of {@code shape[axis] * ... * shape[rank-1]} elements together; opset 13
+ * normalizes along the one axis {@code axis} (default -1).
+ */
+final class Softmax extends Operator {
+    private final boolean log;
+    private final boolean coerce2d;
+    private final Set<DataType> allowed;
+    private final int axis;
+
+    Softmax(Node node, boolean log, boolean coerce2d, Set<DataType> allowed) {
+        super(node);
+        this.log = log;
+        this.coerce2d = coerce2d;
+        this.allowed = allowed;
+        this.axis = node.attributes().getInt("axis", coerce2d ? 1 : -1);
+    }
+
+    /** The layout to normalize along: the 2-D coercion, or one axis. */
+    static AxisLayout layout(Tensor x, int axis, boolean coerce2d, String op) {
+        int rank = x.rank();
+        if (rank == 0) {
+            return new AxisLayout(1, 1, 1);
+        }
+        if (axis < -rank || axis >= rank) {
+            throw new IllegalArgumentException(op + ": attribute 'axis' = " + axis
+                    + " is out of range for input of rank " + rank);
+        }
+        int a = axis < 0 ? axis + rank : axis;
+        return coerce2d ? AxisLayout.coerced2d(x.shape(), a) : AxisLayout.around(x.shape(), a);
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        TypeCheck.require(x, allowed, "input 'input'");
+        AxisLayout l = layout(x, axis, coerce2d, node.opType());
+        if (ctx.recording()) {
+            ctx.saveForBackward(l);
+        }
+        if (x.dtype() == DataType.FLOAT) {
+            Tensor y = Tensor.zeros(DataType.FLOAT, x.shape());
+            SoftmaxKernel.run(x.floats(), y.floats(), l, log, ctx.device());
+            return outputs(y);
+        }
+        double[] y = new double[x.size()];
+        SoftmaxKernel.run(DoubleArrays.of(x), y, l, log, ctx.device());
+        return outputs(DoubleArrays.toTensor(y, x.dtype(), x.shape()));
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor gy = g.gradOutput(0);
+        if (gy == null || !g.needsGrad(0)) {
+            return new Tensor[1];
+        }
+        Tensor y = g.output(0);
+        double[] gx = SoftmaxKernel.backward(DoubleArrays.of(y), DoubleArrays.of(gy), (AxisLayout) g.saved(), log,
+                g.device());
+        return new Tensor[] {DoubleArrays.toTensor(gx, y.dtype(), y.shape())};
+    }
+}

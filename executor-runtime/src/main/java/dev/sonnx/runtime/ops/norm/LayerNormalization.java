@@ -1,0 +1,169 @@
+package dev.sonnx.runtime.ops.norm;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.kernel.SumTo;
+import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.Arrays;
+
+/**
+ * LayerNormalization (17): each row X[i0..i(axis-1), :] standardized over the dimensions from
+ * {@code axis} on, then Y = xhat * Scale + B with Scale and B broadcast to those dimensions. The
+ * optional outputs Mean and InvStdDev have X's leading dimensions (then 1s) and the
+ * {@code stash_type} type (float32 or bfloat16); statistics are computed in double.
+ */
+final class LayerNormalization extends Operator {
+    private final int axis;
+    private final double epsilon;
+    private final DataType stashType;
+
+    LayerNormalization(Node node) {
+        super(node);
+        var at = node.attributes();
+        this.axis = at.getInt("axis", -1);
+        this.epsilon = at.getFloat("epsilon", 1e-5f);
+        long stash = at.getLong("stash_type", 1);
+        if (stash != DataType.FLOAT.code() && stash != DataType.BFLOAT16.code()) {
+            throw new IllegalArgumentException("attribute 'stash_type' is " + stash
+                    + "; expected 1 (float) or 16 (bfloat16)");
+        }
+        this.stashType = DataType.fromCode((int) stash);
+    }
+
+    /** Saved for backward. */
+    private record Saved(RowNorm kernel, RowNorm.Stats stats, double[] scale) {
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        Tensor x = required(inputs, 0);
+        Tensor scale = required(inputs, 1);
+        Tensor bias = tensor(inputs, 2);
+        TypeCheck.require(x, TypeCheck.FLOATS, "input X");
+        int a = normalizedAxis(x);
+        int rows = Shapes.product(x.shape(), 0, a);
+        int length = Shapes.product(x.shape(), a, x.rank());
+        int[] inner = Arrays.copyOfRange(x.shape(), a, x.rank());
+        double[] s = expand(scale, inner, "input Scale");
+        double[] b = bias == null ? null : expand(bias, inner, "input B");
+        RowNorm kernel = new RowNorm(rows, length, epsilon, 1, 0, 1);
+        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        RowNorm.Stats st = kernel.forward(x, y, s, b, ctx.device());
+        if (ctx.recording()) {
+            ctx.saveForBackward(new Saved(kernel, st, s));
+        }
+        Value[] out = new Value[Math.max(1, node.outputCount())];
+        out[0] = y;
+        int[] statShape = x.shape().clone();
+        Arrays.fill(statShape, a, statShape.length, 1);
+        if (node.hasOutput(1)) {
+            Tensor mean = Tensor.zeros(stashType, statShape);
+            Rows.write(mean, 0, st.mean(), 0, rows);
+            out[1] = mean;
+        }
+        if (node.hasOutput(2)) {
+            Tensor invStd = Tensor.zeros(stashType, statShape);
+            Rows.write(invStd, 0, st.invStd(), 0, rows);
+            out[2] = invStd;
+        }
+        return out;
+    }
+
+    private int normalizedAxis(Tensor x) {
+        int r = x.rank();
+        if (axis < -r || axis >= r) {
+            throw new IllegalArgumentException("attribute 'axis' = " + axis + " is out of range for input X of rank " + r);
+        }
+        return axis < 0 ? axis + r : axis;
+    }
+
+    /** {@code p} broadcast (unidirectionally) to {@code inner}, as a dense array. */
+    private static double[] expand(Tensor p, int[] inner, String name) {
+        int[] ps = p.shape();
+        int lead = Math.max(0, ps.length - inner.length);
+        int[] trimmed = Arrays.copyOfRange(ps, lead, ps.length);
+        int off = inner.length - trimmed.length;
+        boolean fits = true;
+        for (int i = 0; i < ps.length; i++) {
+            fits &= i < lead ? ps[i] == 1 : ps[i] == 1 || ps[i] == inner[off + i - lead];
+        }
+        if (!fits) {
+            throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
+                    + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
+        }
+        int[] st = Shapes.broadcastStrides(trimmed, inner);
+        double[] src = Rows.all(p);
+        if (Shapes.equal(trimmed, inner)) {
+            return src;
+        }
+        int[] at = Shapes.offsets(inner, st);
+        double[] r = new double[at.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = src[at[i]];
+        }
+        return r;
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor[] r = new Tensor[3];
+        Tensor x = g.input(0);
+        Tensor scale = g.input(1);
+        Tensor bias = g.input(2);
+        Tensor gy = g.gradOutput(0);
+        Tensor gMean = g.gradOutput(1);
+        Tensor gInv = g.gradOutput(2);
+        if (gy == null && gMean == null && gInv == null) {
+            return r;
+        }
+        Saved saved = (Saved) g.saved();
+        int a = normalizedAxis(x);
+        int[] inner = Arrays.copyOfRange(x.shape(), a, x.rank());
+        RowNorm kernel;
+        RowNorm.Stats st;
+        double[] s;
+        if (saved != null) {
+            kernel = saved.kernel;
+            st = saved.stats;
+            s = saved.scale;
+        } else {
+            s = expand(scale, inner, "input Scale");
+            kernel = new RowNorm(Shapes.product(x.shape(), 0, a), Shapes.size(inner), epsilon, 1, 0, 1);
+            st = kernel.forward(x, Tensor.zeros(x.dtype(), x.shape()), s, null, g.device());
+        }
+        boolean wantParams = g.needsGrad(1) || (bias != null && g.needsGrad(2));
+        RowNorm.Grads gr = kernel.backward(x, gy, st, s, s.length, gMean == null ? null : Rows.all(gMean),
+                gInv == null ? null : Rows.all(gInv), g.needsGrad(0), wantParams, g.device());
+        r[0] = gr.dx();
+        if (wantParams) {
+            if (g.needsGrad(1)) {
+                r[1] = reduceTo(gr.dScale(), inner, scale, g);
+            }
+            if (bias != null && g.needsGrad(2)) {
+                r[2] = reduceTo(gr.dBias(), inner, bias, g);
+            }
+        }
+        return r;
+    }
+
+    /** A gradient over the normalized shape summed down to a (broadcast) parameter's shape. */
+    private static Tensor reduceTo(double[] grad, int[] inner, Tensor param, BackwardContext g) {
+        Tensor full = Tensor.zeros(DataType.DOUBLE, inner);
+        full.doubles().put(0, grad);
+        int[] ps = param.shape();
+        int lead = Math.max(0, ps.length - inner.length);
+        Tensor summed = SumTo.sumTo(full, Arrays.copyOfRange(ps, lead, ps.length), g.device());
+        return Rows.tensor(param, Rows.all(summed), ps);
+    }
+}

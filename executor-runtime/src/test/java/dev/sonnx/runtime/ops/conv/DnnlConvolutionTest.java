@@ -1,0 +1,83 @@
+package dev.sonnx.runtime.ops.conv;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The oneDNN float32 path against the generic im2col + GEMM kernel on the same inputs. */
+class DnnlConvolutionTest {
+
+    private static Tensor random(long seed, int... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, (float) r.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    @Test
+    void oneDnnLoadsHere() {
+        assertTrue(Dnnl.available(), () -> "oneDNN did not load: " + Dnnl.unavailableReason());
+    }
+
+    @Test
+    void matchesTheGenericKernelOnRandomGeometries() {
+        SplittableRandom r = new SplittableRandom(51);
+        for (int i = 0; i < 60; i++) {
+            ConvTest.Case k = ConvTest.randomCase(r);
+            int[][] pads = k.effectivePads();
+            Window w = new Window(k.image(), k.kernel(), k.strides(), k.dilations(), pads[0], pads[1], k.outSpatial());
+            int[] yShape = ConvTest.concat(k.n(), k.m(), w.positions());
+            DnnlConvolution dnnl = DnnlConvolution.create(k.xShape(), k.wShape(), yShape, k.group(), k.bias(),
+                    w.strides(), w.dilations(), w.padBegin(), w.padEnd());
+            assertNotNull(dnnl, "oneDNN refused " + k);
+            Tensor x = random(600 + i, k.xShape());
+            Tensor wt = random(700 + i, k.wShape());
+            Tensor b = k.bias() ? random(800 + i, k.m()) : null;
+            Tensor viaDnnl = Tensor.zeros(DataType.FLOAT, yShape);
+            dnnl.forward(x, wt, b, viaDnnl);
+            Tensor generic = Tensor.zeros(DataType.FLOAT, yShape);
+            if (b != null) {
+                int p = w.positionCount();
+                for (int n = 0; n < k.n(); n++) {
+                    Arith.F32.fillRows(b.floats(), 0, k.m(), p, generic.floats(), n * k.m() * p);
+                }
+            }
+            new ConvGemm(Arith.F32, w, k.n(), k.group(), k.c() / k.group(), k.m() / k.group())
+                    .imageToPositions(x.floats(), wt.floats(), generic.floats(), b != null, CpuDevice.get());
+            ConvTest.assertClose(generic.toDoubleArray(), viaDnnl, 1e-5, 1e-5, k.toString());
+        }
+    }
+
+    @Test
+    void negativePaddingFallsBackToTheGenericKernel() {
+        assertNull(DnnlConvolution.create(new int[] {1, 1, 6}, new int[] {1, 1, 2}, new int[] {1, 1, 4}, 1, false,
+                new int[] {1}, new int[] {1}, new int[] {-1}, new int[] {0}));
+        // and the operator still computes it: x = 1..6, w = [1, 1], pads [-1, 0] skip x[0]
+        Tensor y = dev.sonnx.runtime.testing.OpTester.of("Conv", 11).inputs(2).attrInts("pads", -1, 0)
+                .run(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 1, 1, 6), Tensor.of(new float[] {1, 1}, 1, 1, 2))[0];
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {5, 7, 9, 11}, y.toFloatArray());
+    }
+
+    @Test
+    void emptyTensorsAreLeftToTheGenericKernel() {
+        assertNull(DnnlConvolution.create(new int[] {0, 1, 6}, new int[] {1, 1, 2}, new int[] {0, 1, 5}, 1, false,
+                new int[] {1}, new int[] {1}, new int[] {0}, new int[] {0}));
+    }
+
+    @Test
+    void fourSpatialDimensionsAreLeftToTheGenericKernel() {
+        assertNull(DnnlConvolution.create(new int[] {1, 1, 2, 2, 2, 2}, new int[] {1, 1, 1, 1, 1, 1},
+                new int[] {1, 1, 2, 2, 2, 2}, 1, false, new int[] {1, 1, 1, 1}, new int[] {1, 1, 1, 1},
+                new int[4], new int[4]));
+    }
+}

@@ -1,0 +1,119 @@
+package dev.sonnx.runtime.ops.math;
+
+import static dev.sonnx.runtime.ops.math.MathTesting.assertDoubles;
+import static dev.sonnx.runtime.ops.math.MathTesting.assertLongs;
+import static dev.sonnx.runtime.ops.math.MathTesting.assertShape;
+import static dev.sonnx.runtime.ops.math.MathTesting.run;
+import static dev.sonnx.runtime.ops.math.MathTesting.typed;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.OpTester;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Clip in its attribute and input forms, and Where on every kind of element. */
+class ClipWhereTest {
+
+    @Test
+    void clipWithAttributes() {
+        Tensor x = Tensor.of(new float[] {-3, -1, 0, 1, 3, Float.NaN}, 6);
+        Tensor y = OpTester.of("Clip", 6).inputs(1).attr("min", -1.5f).attr("max", 2f).run(x)[0];
+        assertDoubles(y, DataType.FLOAT, 0, -1.5, -1, 0, 1, 2, Double.NaN);
+        // an absent bound does not clip
+        Tensor z = OpTester.of("Clip", 6).inputs(1).attr("max", 0f).run(Tensor.of(new double[] {-1e300, 5}, 2))[0];
+        assertDoubles(z, DataType.DOUBLE, 0, -1e300, 0);
+    }
+
+    @Test
+    void clipWithOptionalInputs() {
+        Tensor x = Tensor.of(new float[] {-3, -1, 0, 1, 3}, 5);
+        assertDoubles(run("Clip", 13, x, Tensor.scalar(-2f), Tensor.scalar(0.5f)), DataType.FLOAT, 0, -2, -1, 0, 0.5, 0.5);
+        Tensor onlyMax = OpTester.of("Clip", 13).inputs("x", "", "max").run(x, null, Tensor.scalar(0f))[0];
+        assertDoubles(onlyMax, DataType.FLOAT, 0, -3, -1, 0, 0, 0);
+        Tensor onlyMin = OpTester.of("Clip", 13).inputs(2).run(x, Tensor.scalar(0f))[0];
+        assertDoubles(onlyMin, DataType.FLOAT, 0, 0, 0, 0, 1, 3);
+        Tensor none = OpTester.of("Clip", 13).inputs(1).run(x)[0];
+        assertDoubles(none, DataType.FLOAT, 0, -3, -1, 0, 1, 3);
+        // min > max: everything becomes max
+        assertDoubles(run("Clip", 13, x, Tensor.scalar(2f), Tensor.scalar(1f)), DataType.FLOAT, 0, 1, 1, 1, 1, 1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64",
+            "FLOAT16", "BFLOAT16", "DOUBLE"})
+    void clipOnOtherTypes(DataType t) {
+        Tensor x = typed(t, new long[] {0, 5, 10, 100}, 4);
+        Tensor y = run("Clip", 13, x, typed(t, new long[] {4}), typed(t, new long[] {50}));
+        if (t.isFloat()) {
+            assertDoubles(y, t, 0, 4, 5, 10, 50);
+        } else {
+            assertLongs(y, t, 4, 5, 10, 50);
+        }
+    }
+
+    @Test
+    void clipComparesUnsigned64AsUnsigned() {
+        Tensor x = typed(DataType.UINT64, new long[] {-1L, 3}, 2);
+        Tensor y = run("Clip", 13, x, typed(DataType.UINT64, new long[] {5}), typed(DataType.UINT64, new long[] {1L << 62}));
+        assertLongs(y, DataType.UINT64, 1L << 62, 5);
+    }
+
+    @Test
+    void clipBoundsMustBeScalarsOfXsType() {
+        Tensor x = Tensor.of(new float[] {1}, 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> run("Clip", 13, x, Tensor.of(new float[] {0, 1}, 2)));
+        assertTrue(e.getMessage().contains("scalar"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> run("Clip", 13, x, Tensor.scalar(0L)));
+        assertTrue(e2.getMessage().contains("int64"), e2.getMessage());
+        // a one-element tensor, as some exporters write, is accepted
+        assertDoubles(run("Clip", 13, x, Tensor.of(new float[] {2}, 1)), DataType.FLOAT, 0, 2);
+    }
+
+    // ------------------------------------------------------------------ Where
+
+    @Test
+    void whereBroadcastsThreeInputs() {
+        Tensor c = Tensor.of(new boolean[] {true, false}, 2, 1);
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3);
+        Tensor y = Tensor.scalar(-1f);
+        Tensor out = run("Where", 16, c, x, y);
+        assertShape(out, DataType.FLOAT, 2, 3);
+        assertDoubles(out, DataType.FLOAT, 0, 1, 2, 3, -1, -1, -1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"INT8", "UINT8", "BOOL", "INT16", "FLOAT16", "BFLOAT16", "INT32",
+            "UINT32", "FLOAT", "INT64", "UINT64", "DOUBLE"})
+    void whereCopiesEveryWidth(DataType t) {
+        Tensor c = Tensor.of(new boolean[] {true, false, false, true}, 4);
+        Tensor x = typed(t, new long[] {1, 1, 1, 1}, 4);
+        Tensor y = typed(t, new long[] {0, 0, 0, 0}, 4);
+        Tensor out = run("Where", 16, c, x, y);
+        assertShape(out, t, 4);
+        assertLongs(out, t, 1, 0, 0, 1);
+    }
+
+    @Test
+    void whereOnStringsAndLongs() {
+        Tensor c = Tensor.of(new boolean[] {true, false}, 2);
+        Tensor out = run("Where", 16, c, Tensor.of(new String[] {"a", "b"}, 2), Tensor.of(new String[] {"c"}, 1));
+        assertArrayEquals(new String[] {"a", "c"}, out.strings());
+        Tensor l = run("Where", 16, c, Tensor.of(new long[] {Long.MAX_VALUE, 1}, 2), Tensor.of(new long[] {Long.MIN_VALUE, 2}, 2));
+        assertLongs(l, DataType.INT64, Long.MAX_VALUE, 2);
+    }
+
+    @Test
+    void whereChecksTypes() {
+        Tensor c = Tensor.of(new boolean[] {true}, 1);
+        assertThrows(IllegalArgumentException.class,
+                () -> run("Where", 16, c, Tensor.of(new float[] {1}, 1), Tensor.of(new double[] {1}, 1)));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> run("Where", 16, Tensor.of(new int[] {1}, 1), Tensor.of(new float[] {1}, 1), Tensor.of(new float[] {1}, 1)));
+        assertTrue(e.getMessage().contains("condition"), e.getMessage());
+    }
+}
