@@ -136,7 +136,7 @@ final class PlanCompiler {
                 }
                 continue;
             }
-            SubgraphCollector build = new SubgraphCollector();
+            SubgraphCollector build = new SubgraphCollector(in);
             Operator op;
             try {
                 op = factory.create(node, build);
@@ -363,6 +363,19 @@ final class PlanCompiler {
     /** The build context a node's operator sees; it compiles bodies and notes the outer names they read. */
     private final class SubgraphCollector implements BuildContext {
         final Set<String> outerNames = new LinkedHashSet<>();
+        private final int[] inputSlots;
+
+        SubgraphCollector(int[] inputSlots) {
+            this.inputSlots = inputSlots;
+        }
+
+        @Override
+        public Tensor constantInput(int index) {
+            if (!env.variables.isEmpty() || index >= inputSlots.length || inputSlots[index] < 0) {
+                return null;
+            }
+            return constants.get(inputSlots[index]) instanceof Tensor t ? t : null;
+        }
 
         @Override
         public Device device() {

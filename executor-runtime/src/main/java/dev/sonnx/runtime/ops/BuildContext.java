@@ -12,6 +12,16 @@ public interface BuildContext {
     int opsetVersion(String domain);
 
     /**
+     * The value of input {@code index} of the node being built when it is a constant that no run will
+     * change (an initializer or folded constant of an inference model), else null. Operators use it to
+     * prepare their weights once (pack, reorder, transpose) instead of at every run. Never null-check
+     * a training model's weights through it: they change at every step, so they are not constant.
+     */
+    default dev.sonnx.runtime.tensor.Tensor constantInput(int index) {
+        return null;
+    }
+
+    /**
      * Compiles a graph attribute (If/Loop/Scan body) with the names of the enclosing scopes visible
      * to it, once, at prepare.
      */

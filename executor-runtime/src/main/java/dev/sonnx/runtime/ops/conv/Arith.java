@@ -41,7 +41,8 @@ abstract class Arith {
     abstract void gather(Buffer src, int srcOff, int imageSize, int[] table, int c0, int c1, Buffer dst, int dstOff);
 
     /** col2im of channels {@code [c0, c1)}: the adjoint of {@link #gather}, accumulating into {@code dst}. */
-    abstract void scatterAdd(Buffer src, int srcOff, int[] table, int c0, int c1, Buffer dst, int dstOff, int imageSize);
+    abstract void scatterAdd(Buffer src, int srcOff, int[] table, int c0, int c1, Buffer dst, int dstOff,
+                             int imageSize);
 
     /** C = A * B + beta * C, row-major, with optional transposes (as {@link Blas#sgemm}). */
     abstract void gemm(boolean transA, boolean transB, int m, int n, int k, Buffer a, int aOff, int lda,

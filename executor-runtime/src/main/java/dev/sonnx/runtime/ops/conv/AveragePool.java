@@ -3,7 +3,9 @@ package dev.sonnx.runtime.ops.conv;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Arrays;
@@ -12,7 +14,8 @@ import java.util.Arrays;
  * AveragePool (1, 7, 10, 19): the mean over each window. Padding counts toward the divisor only with
  * {@code count_include_pad=1} (version 7 on), and then only the taps that fall inside the padded
  * extent (a ceil_mode window that runs past the end padding is not charged for the overhang).
- * Version 10 adds {@code ceil_mode}, 19 {@code dilations}.
+ * Version 10 adds {@code ceil_mode}, 19 {@code dilations}. Float32 goes through oneDNN where its
+ * divisor agrees.
  */
 final class AveragePool extends WindowPool {
     private final boolean countIncludePad;
@@ -31,8 +34,13 @@ final class AveragePool extends WindowPool {
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         Window w = window(x);
-        double[] div = divisors(x, w);
         Tensor y = Tensor.zeros(x.dtype(), outShape(x, w));
+        DnnlPooling dnnl = averagePrimitive(x, w, ctx.device());
+        if (dnnl != null) {
+            dnnl.forward(x, y);
+            return outputs(y);
+        }
+        double[] div = divisors(x, w);
         int imageSize = w.imageSize;
         int positions = w.positionCount;
         int[] table = w.table();
@@ -103,6 +111,18 @@ final class AveragePool extends WindowPool {
             }
         });
         return new Tensor[] {gx};
+    }
+
+    /**
+     * oneDNN's primitive, except where its divisor would differ: counting padding, oneDNN charges
+     * the full kernel, also for a ceil-mode window overhanging the padded image.
+     */
+    private DnnlPooling averagePrimitive(Tensor x, Window w, Device device) {
+        if (countIncludePad && !Arrays.equals(w.padEndCoveringPositions(), w.padEnd)) {
+            return null;
+        }
+        return primitive(x, w, countIncludePad ? DnnlPooling.Kind.AVERAGE_INCLUDING_PADDING
+                : DnnlPooling.Kind.AVERAGE_EXCLUDING_PADDING, device);
     }
 
     private double[] divisors(Tensor x, Window w) {

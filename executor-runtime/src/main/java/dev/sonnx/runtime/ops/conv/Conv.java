@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -29,9 +30,9 @@ final class Conv extends Operator {
     private static final class Plan {
         final Window window;
         final int[] outShape;
-        /** The direct kernel for float32 depthwise convolutions, else null. */
+        /** The direct kernel for float32 depthwise convolutions without oneDNN, else null. */
         final DepthwiseConv depthwise;
-        /** The oneDNN primitive for other float32 convolutions, or null where oneDNN is unavailable or refuses the shape. */
+        /** The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape. */
         final DnnlConvolution dnnl;
 
         Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
@@ -50,6 +51,8 @@ final class Conv extends Operator {
             throw new IllegalArgumentException("attribute 'group' is " + group + ", expected >= 1");
         }
         this.hasBias = node.hasInput(2);
+        // load oneDNN (seconds, once per process) at prepare rather than inside the first run
+        Dnnl.available();
     }
 
     @Override
@@ -107,6 +110,10 @@ final class Conv extends Operator {
         return true;
     }
 
+    /**
+     * dX = the transposed convolution of dY with W, dW = dY correlated with X, dB = dY summed over
+     * the batch and the positions; through oneDNN where the forward used it, else im2col + GEMM.
+     */
     @Override
     public Tensor[] backward(BackwardContext g) {
         Tensor[] grads = new Tensor[3];
@@ -120,20 +127,26 @@ final class Conv extends Operator {
         Plan plan = plan(x, w, g.device());
         DataType work = WorkingType.of(x.dtype());
         Arith arith = Arith.of(work);
+        Tensor gyw = WorkingType.widen(gy);
+        Tensor xw = WorkingType.widen(x);
+        Tensor ww = WorkingType.widen(w);
         ConvGemm gemm = gemm(plan, arith, x, w);
-        Buffer gyb = arith.view(WorkingType.widen(gy));
         if (g.needsGrad(0)) {
             Tensor gx = Tensor.zeros(work, x.shape());
-            gemm.positionsToImage(gyb, arith.view(WorkingType.widen(w)), arith.view(gx), g.device());
+            if (plan.dnnl == null || !plan.dnnl.backwardData(gyw, ww, gx)) {
+                gemm.positionsToImage(arith.view(gyw), arith.view(ww), arith.view(gx), g.device());
+            }
             grads[0] = WorkingType.narrow(gx, x.dtype());
         }
         if (g.needsGrad(1)) {
             Tensor gw = Tensor.zeros(work, w.shape());
-            gemm.weightGradient(gyb, arith.view(WorkingType.widen(x)), arith.view(gw), g.device());
+            if (plan.dnnl == null || !plan.dnnl.backwardWeights(xw, gyw, gw)) {
+                gemm.weightGradient(arith.view(gyw), arith.view(xw), arith.view(gw), g.device());
+            }
             grads[1] = WorkingType.narrow(gw, w.dtype());
         }
         if (b != null && g.needsGrad(2)) {
-            grads[2] = WorkingType.narrow(biasGradient(arith, work, gyb, x.shape()[0], w.shape()[0],
+            grads[2] = WorkingType.narrow(biasGradient(arith, work, arith.view(gyw), x.shape()[0], w.shape()[0],
                     plan.window.positionCount), b.dtype());
         }
         return grads;

@@ -40,6 +40,10 @@ final class ConvGemm {
         this.cp = positionChannelsPerGroup;
         this.colRows = ci * window.kernelSize;
         this.cols = window.positionCount;
+        if ((long) ci * window.kernelSize * window.positionCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("an im2col matrix of " + ci + " channels x " + window.kernelSize
+                    + " taps x " + window.positionCount + " positions exceeds 2^31-1 elements");
+        }
     }
 
     private int imageOffset(int task) {

@@ -12,7 +12,8 @@ import java.util.Arrays;
 
 /**
  * GlobalAveragePool, GlobalMaxPool (1) and GlobalLpPool (1, 2): one value per (image, channel)
- * plane, over all spatial dimensions; Y is {@code [N, C, 1, ...]} with X's rank.
+ * plane, over all spatial dimensions; Y is {@code [N, C, 1, ...]} with X's rank. GlobalMaxPool
+ * ignores NaN as MaxPool does.
  */
 final class GlobalPool extends Operator {
     enum Kind { AVERAGE, MAX, LP }
@@ -39,12 +40,13 @@ final class GlobalPool extends Operator {
         Tensor y = Tensor.zeros(x.dtype(), outShape);
         int size = planeSize(x);
         int planes = x.shape()[0] * x.shape()[1];
+        double lowest = MaxPool.lowest(x.dtype());
         ctx.device().parallelFor(planes, size, (s, e) -> {
             double[] in = new double[size];
             double[] out = new double[1];
             for (int plane = s; plane < e; plane++) {
                 Planes.load(x, plane * size, size, in);
-                out[0] = reduce(in, size);
+                out[0] = reduce(in, size, lowest);
                 Planes.store(out, 1, y, plane);
             }
         });
@@ -55,7 +57,7 @@ final class GlobalPool extends Operator {
         return Shapes.product(x.shape(), 2, x.rank());
     }
 
-    private double reduce(double[] v, int n) {
+    private double reduce(double[] v, int n, double lowest) {
         switch (kind) {
             case AVERAGE: {
                 double s = 0;
@@ -65,13 +67,11 @@ final class GlobalPool extends Operator {
                 return s / n;
             }
             case MAX: {
-                double m = Double.NEGATIVE_INFINITY;
+                // NaN ignored, as MaxPool does
+                double m = lowest;
                 for (int i = 0; i < n; i++) {
-                    if (v[i] > m || v[i] != v[i]) {
+                    if (v[i] > m) {
                         m = v[i];
-                        if (m != m) {
-                            break;
-                        }
                     }
                 }
                 return m;
@@ -124,7 +124,7 @@ final class GlobalPool extends Operator {
                     Planes.load(y, plane, 1, out);
                     if (kind == Kind.MAX) {
                         for (int i = 0; i < size; i++) {
-                            if (in[i] == out[0] || (in[i] != in[i] && out[0] != out[0])) {
+                            if (in[i] == out[0]) {
                                 dx[i] = d;
                                 break;
                             }

@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.conv;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
@@ -14,14 +15,17 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * MaxPool (1, 8, 10, 12): the maximum over each window, ignoring padding; NaN propagates. From
+ * MaxPool (1, 8, 10, 12): the maximum over each window, ignoring padding. NaN is ignored too, as
+ * onnxruntime and oneDNN do; a window with nothing else gives the type's lowest value. From
  * version 8 an optional Indices output gives each maximum's flat position in X (spatial part in
  * row-major order, or column-major with {@code storage_order=1}); 10 adds {@code ceil_mode} and
- * {@code dilations}; 12 accepts int8 and uint8.
+ * {@code dilations}; 12 accepts int8 and uint8. Float32 inference without Indices goes through
+ * oneDNN.
  */
 final class MaxPool extends WindowPool {
     static final Set<DataType> FLOAT_TYPES = TypeCheck.FLOATS;
-    static final Set<DataType> WITH_BYTES = TypeCheck.union(TypeCheck.FLOATS, EnumSet.of(DataType.INT8, DataType.UINT8));
+    static final Set<DataType> WITH_BYTES = TypeCheck.union(TypeCheck.FLOATS,
+            EnumSet.of(DataType.INT8, DataType.UINT8));
 
     private final boolean indices;
     private final boolean columnMajor;
@@ -45,6 +49,12 @@ final class MaxPool extends WindowPool {
         Window w = window(x);
         int[] out = outShape(x, w);
         Tensor y = Tensor.zeros(x.dtype(), out);
+        // oneDNN gives no argmax in ONNX's terms: the Indices output and backward need the generic kernel
+        DnnlPooling dnnl = indices || ctx.recording() ? null : primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
+        if (dnnl != null) {
+            dnnl.forward(x, y);
+            return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
+        }
         boolean keepArgmax = indices || ctx.recording();
         int[] argmax = keepArgmax ? new int[planes(x) * w.positionCount] : null;
         pool(x, w, y, argmax, ctx.device());
@@ -56,11 +66,12 @@ final class MaxPool extends WindowPool {
         if (ctx.recording()) {
             ctx.saveForBackward(argmax);
         }
-        return outputs(y, idx);
+        return node.outputCount() > 1 ? outputs(y, idx) : outputs(y);
     }
 
     /** Y = max over each window; {@code argmax} (when non-null) gets each maximum's offset in its plane. */
     private static void pool(Tensor x, Window w, Tensor y, int[] argmax, Device device) {
+        double lowest = lowest(x.dtype());
         int imageSize = w.imageSize;
         int positions = w.positionCount;
         int[] table = w.table();
@@ -71,7 +82,7 @@ final class MaxPool extends WindowPool {
             int[] at = new int[positions];
             for (int plane = s; plane < e; plane++) {
                 Planes.load(x, plane * imageSize, imageSize, in);
-                java.util.Arrays.fill(best, Double.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(best, lowest);
                 java.util.Arrays.fill(at, -1);
                 for (int k = 0; k < taps; k++) {
                     int base = k * positions;
@@ -81,10 +92,11 @@ final class MaxPool extends WindowPool {
                             continue;
                         }
                         double v = in[i];
-                        double b = best[p];
-                        // the first tap always wins; then larger values, and NaN over any number
-                        if (at[p] < 0 || v > b || (v != v && b == b)) {
+                        // the first tap in the image is the argmax until a larger value (never NaN) comes
+                        if (v > best[p]) {
                             best[p] = v;
+                            at[p] = i;
+                        } else if (at[p] < 0) {
                             at[p] = i;
                         }
                     }
@@ -95,6 +107,18 @@ final class MaxPool extends WindowPool {
                 }
             }
         });
+    }
+
+    /** The smallest finite value of a MaxPool type: the result of a window holding no number. */
+    static double lowest(DataType type) {
+        switch (type) {
+            case DOUBLE: return -Double.MAX_VALUE;
+            case FLOAT16: return -65504;
+            case BFLOAT16: return -0x1.fep127;
+            case INT8: return Byte.MIN_VALUE;
+            case UINT8: return 0;
+            default: return -Float.MAX_VALUE;
+        }
     }
 
     /** Indices output: flat offsets into X, the spatial part in the requested storage order. */

@@ -108,7 +108,8 @@ final class MaxUnpool extends Operator {
         }
         for (int v : out) {
             if (v < 0) {
-                throw new IllegalArgumentException("input output_shape " + Arrays.toString(out) + " has a negative size");
+                throw new IllegalArgumentException("input output_shape " + Arrays.toString(out)
+                        + " has a negative size");
             }
         }
         return out;

@@ -92,6 +92,18 @@ public final class Window {
         return padEnd.clone();
     }
 
+    /**
+     * End paddings that make floor((image + begin + end - extent) / stride) + 1 give exactly the
+     * window positions: the given end padding plus whatever a ceil-mode last window overhangs it.
+     */
+    public int[] padEndCoveringPositions() {
+        int[] r = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            r[d] = Math.max(padEnd[d], (positions[d] - 1) * strides[d] + extent(d) - image[d] - padBegin[d]);
+        }
+        return r;
+    }
+
     /** The effective (dilated) kernel extent along dimension {@code d}. */
     int extent(int d) {
         return (kernel[d] - 1) * dilations[d] + 1;

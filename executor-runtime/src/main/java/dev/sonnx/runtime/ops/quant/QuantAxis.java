@@ -39,7 +39,10 @@ final class QuantAxis {
      */
     static QuantAxis of(int[] shape, Tensor scale, Tensor zeroPoint, int axis, boolean perAxisAllowed, int blockSize,
                         String scaleName, String zeroPointName) {
-        if (zeroPoint != null && !Arrays.equals(zeroPoint.shape(), scale.shape())) {
+        boolean bothScalar = zeroPoint != null && zeroPoint.size() == 1 && zeroPoint.rank() <= 1
+                && scale.size() == 1 && scale.rank() <= 1;
+        // a scalar and a one-element vector are the same per-tensor parameter (exporters mix them)
+        if (zeroPoint != null && !bothScalar && !Arrays.equals(zeroPoint.shape(), scale.shape())) {
             throw new IllegalArgumentException("input " + zeroPointName + " has shape "
                     + Arrays.toString(zeroPoint.shape()) + ", expected the shape of " + scaleName + " "
                     + Arrays.toString(scale.shape()));

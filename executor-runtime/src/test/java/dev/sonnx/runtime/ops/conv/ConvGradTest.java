@@ -34,8 +34,8 @@ class ConvGradTest {
     @Test
     void conv3d() {
         GradCheck.of(OpTester.of("Conv", 11).inputs(3).attrInts("pads", 1, 0, 1, 0, 1, 1).build())
-                .check(new Tensor[] {GradCheck.random(9, -1, 1, 1, 2, 3, 3, 4), GradCheck.random(10, -1, 1, 2, 2, 2, 2, 2),
-                    GradCheck.random(11, -1, 1, 2)}, 0, 1, 2);
+                .check(new Tensor[] {GradCheck.random(9, -1, 1, 1, 2, 3, 3, 4),
+                    GradCheck.random(10, -1, 1, 2, 2, 2, 2, 2), GradCheck.random(11, -1, 1, 2)}, 0, 1, 2);
     }
 
     @Test
@@ -64,7 +64,7 @@ class ConvGradTest {
     void convTranspose3dSameLower() {
         GradCheck.of(OpTester.of("ConvTranspose", 11).inputs(2).attr("auto_pad", "SAME_LOWER")
                 .attrInts("strides", 1, 2, 1).build())
-                .check(new Tensor[] {GradCheck.random(21, -1, 1, 1, 2, 2, 2, 3), GradCheck.random(22, -1, 1, 2, 2, 2, 3, 2)},
-                        0, 1);
+                .check(new Tensor[] {GradCheck.random(21, -1, 1, 1, 2, 2, 2, 3),
+                    GradCheck.random(22, -1, 1, 2, 2, 2, 3, 2)}, 0, 1);
     }
 }

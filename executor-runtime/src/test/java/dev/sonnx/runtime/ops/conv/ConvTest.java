@@ -163,7 +163,8 @@ class ConvTest {
         double[] w = new double[9];
         Arrays.fill(w, 1);
         Tensor y = OpTester.of("Conv", 11).inputs(2).attrInts("kernel_shape", 3, 3)
-                .run(Tensor.fromDoubles(DataType.FLOAT, x, 1, 1, 5, 5), Tensor.fromDoubles(DataType.FLOAT, w, 1, 1, 3, 3))[0];
+                .run(Tensor.fromDoubles(DataType.FLOAT, x, 1, 1, 5, 5),
+                        Tensor.fromDoubles(DataType.FLOAT, w, 1, 1, 3, 3))[0];
         assertArrayEquals(new int[] {1, 1, 3, 3}, y.shape());
         for (int i = 0; i < 3; i++) {
             for (int j = 0; j < 3; j++) {
@@ -235,7 +236,8 @@ class ConvTest {
     void kernelShapeAttributeMustMatchWeights() {
         Operator op = OpTester.of("Conv", 11).inputs(2).attrInts("kernel_shape", 2, 2).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> op.forward(new Tensor[] {
-            Tensor.zeros(DataType.FLOAT, 1, 1, 4, 4), Tensor.zeros(DataType.FLOAT, 1, 1, 3, 3)}, new TestContext(false)));
+            Tensor.zeros(DataType.FLOAT, 1, 1, 4, 4), Tensor.zeros(DataType.FLOAT, 1, 1, 3, 3)},
+                new TestContext(false)));
         assertTrue(e.getMessage().contains("kernel_shape"), e.getMessage());
     }
 

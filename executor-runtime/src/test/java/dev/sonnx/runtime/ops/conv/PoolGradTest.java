@@ -15,7 +15,8 @@ class PoolGradTest {
     @Test
     void maxPool2dOverlappingWindowsWithPadsAndDilations() {
         GradCheck.of(OpTester.of("MaxPool", 12).inputs(1).attrInts("kernel_shape", 3, 2).attrInts("strides", 1, 2)
-                .attrInts("pads", 1, 0, 1, 1).attrInts("dilations", 1, 2).build()).check(new Tensor[] {x(1, 2, 2, 5, 6)}, 0);
+                .attrInts("pads", 1, 0, 1, 1).attrInts("dilations", 1, 2).build())
+                .check(new Tensor[] {x(1, 2, 2, 5, 6)}, 0);
     }
 
     @Test
@@ -39,8 +40,9 @@ class PoolGradTest {
 
     @Test
     void averagePoolIncludingPadding() {
-        GradCheck.of(OpTester.of("AveragePool", 11).inputs(1).attrInts("kernel_shape", 2, 3).attrInts("pads", 1, 2, 1, 0)
-                .attr("count_include_pad", 1).build()).check(new Tensor[] {x(5, 2, 1, 4, 5)}, 0);
+        GradCheck.of(OpTester.of("AveragePool", 11).inputs(1).attrInts("kernel_shape", 2, 3)
+                .attrInts("pads", 1, 2, 1, 0).attr("count_include_pad", 1).build())
+                .check(new Tensor[] {x(5, 2, 1, 4, 5)}, 0);
     }
 
     @Test
@@ -55,7 +57,8 @@ class PoolGradTest {
     void globalPools() {
         GradCheck.of(OpTester.of("GlobalAveragePool", 1).inputs(1).build()).check(new Tensor[] {x(10, 2, 3, 4, 5)}, 0);
         GradCheck.of(OpTester.of("GlobalMaxPool", 1).inputs(1).build()).check(new Tensor[] {x(11, 2, 3, 4, 5)}, 0);
-        GradCheck.of(OpTester.of("GlobalLpPool", 2).inputs(1).attr("p", 3).build()).check(new Tensor[] {x(12, 2, 3, 6)}, 0);
+        GradCheck.of(OpTester.of("GlobalLpPool", 2).inputs(1).attr("p", 3).build())
+                .check(new Tensor[] {x(12, 2, 3, 6)}, 0);
         GradCheck.of(OpTester.of("GlobalLpPool", 2).inputs(1).build()).check(new Tensor[] {x(13, 1, 2, 3, 2, 2)}, 0);
     }
 
@@ -69,6 +72,7 @@ class PoolGradTest {
     @Test
     void col2im() {
         GradCheck.of(OpTester.of("Col2Im", 18).inputs(3).attrInts("strides", 2, 1).attrInts("pads", 1, 0, 0, 1).build())
-                .check(new Tensor[] {x(15, 2, 8, 8), Tensor.of(new long[] {4, 4}, 2), Tensor.of(new long[] {2, 2}, 2)}, 0);
+                .check(new Tensor[] {x(15, 2, 8, 8), Tensor.of(new long[] {4, 4}, 2),
+                    Tensor.of(new long[] {2, 2}, 2)}, 0);
     }
 }

@@ -62,7 +62,8 @@ class DequantizeLinearTest {
         assertArrayEquals(new float[] {32767, -32768}, y.toFloatArray());
         Operator v13 = OpTester.of("DequantizeLinear", 13).inputs(2).build();
         assertThrows(IllegalArgumentException.class, () -> v13.forward(new Tensor[] {
-            Tensor.fromLongs(DataType.UINT16, new long[] {1}, 1), Tensor.scalar(DataType.FLOAT, 1)}, new TestContext(false)));
+            Tensor.fromLongs(DataType.UINT16, new long[] {1}, 1), Tensor.scalar(DataType.FLOAT, 1)},
+                new TestContext(false)));
     }
 
     @Test

@@ -26,7 +26,8 @@ class DynamicQuantizeLinearTest {
         assertEquals(scale, out[1].getFloat(0));
         assertEquals(zp, out[2].getLong(0));
         for (int i = 0; i < x.length; i++) {
-            assertEquals((long) Math.max(0, Math.min(255, Math.rint(x[i] / scale) + zp)), out[0].getLong(i), "x=" + x[i]);
+            long expected = (long) Math.max(0, Math.min(255, Math.rint(x[i] / scale) + zp));
+            assertEquals(expected, out[0].getLong(i), "x=" + x[i]);
         }
     }
 

@@ -77,7 +77,8 @@ class QuantizeLinearTest {
         Tensor y = OpTester.of("QuantizeLinear", 21).inputs(2).attr("axis", 1).attr("block_size", 2).run(x, scale)[0];
         assertArrayEquals(new long[] {2, 4, 3, 4, 1, 2, 3, 4}, y.toLongArray());
         Operator bad = OpTester.of("QuantizeLinear", 21).inputs(2).attr("axis", 1).attr("block_size", 1).build();
-        assertThrows(IllegalArgumentException.class, () -> bad.forward(new Tensor[] {x, scale}, new TestContext(false)));
+        assertThrows(IllegalArgumentException.class,
+                () -> bad.forward(new Tensor[] {x, scale}, new TestContext(false)));
     }
 
     @Test
@@ -111,6 +112,12 @@ class QuantizeLinearTest {
                 new Tensor[] {Tensor.of(new float[] {1}, 1), scalar(DataType.FLOAT, 1),
                     Tensor.zeros(DataType.FLOAT8E4M3FN)}, new TestContext(false)));
         assertTrue(e.getMessage().contains("float8"), e.getMessage());
+    }
+
+    @Test
+    void scalarAndOneElementParametersMix() {
+        Tensor y = run(13, Tensor.of(new float[] {3, -3}, 2), Tensor.of(new float[] {2}, 1), scalar(DataType.INT8, 1));
+        assertArrayEquals(new long[] {3, -1}, y.toLongArray());
     }
 
     @Test

@@ -118,7 +118,8 @@ class QuantizedConvTest {
     void zeroPointTypesMustMatchTheirData() {
         Operator op = OpTester.of("ConvInteger", 10).inputs(3).build();
         assertThrows(IllegalArgumentException.class, () -> op.forward(new Tensor[] {
-            Tensor.fromLongs(DataType.UINT8, new long[] {1, 2}, 1, 1, 2), Tensor.fromLongs(DataType.UINT8, new long[] {1}, 1, 1, 1),
+            Tensor.fromLongs(DataType.UINT8, new long[] {1, 2}, 1, 1, 2),
+            Tensor.fromLongs(DataType.UINT8, new long[] {1}, 1, 1, 1),
             Tensor.scalar(DataType.INT8, 0)}, new TestContext(false)));
     }
 }

@@ -79,7 +79,8 @@ public final class Dnnl {
      * Argument arrays reused per thread: allocating one per call goes through JavaCPP's native
      * memory accounting, which reads the process's memory statistics.
      */
-    private static final ThreadLocal<dnnl_exec_arg_t> ARGS = ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
+    private static final ThreadLocal<dnnl_exec_arg_t> ARGS =
+            ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
 
     private Dnnl() {
     }

@@ -25,12 +25,18 @@ import org.bytedeco.javacpp.Pointer;
  * copy is not kept. Built once per input shape by the Conv operator and shared by concurrent runs.
  */
 public final class DnnlConvolution {
+    private final ConvGeometry geometry;
     private final DnnlPrimitive forward;
     /** Plain OI[D]HW to the primitive's weight layout; null when they coincide. */
     private final DnnlPrimitive weightsReorder;
     private final long weightsBytes;
+    /** Built on the first backward call; {@link #NO_BACKWARD} when oneDNN refused it. */
+    private volatile Object backward;
+    private static final Object NO_BACKWARD = new Object();
 
-    private DnnlConvolution(DnnlPrimitive forward, DnnlPrimitive weightsReorder, long weightsBytes) {
+    private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive weightsReorder,
+                            long weightsBytes) {
+        this.geometry = geometry;
         this.forward = forward;
         this.weightsReorder = weightsReorder;
         this.weightsBytes = weightsBytes;
@@ -72,9 +78,11 @@ public final class DnnlConvolution {
         }
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
-        DnnlPrimitive fwd = new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+        DnnlPrimitive fwd = new DnnlPrimitive(pd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst});
-        return new DnnlConvolution(fwd, reorder, bytes);
+        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        return new DnnlConvolution(geometry, fwd, reorder, bytes);
     }
 
     /** Y = conv(X, W) + B into {@code y} (float32 host tensors of the planned shapes; B may be null). */
@@ -87,5 +95,43 @@ public final class DnnlConvolution {
         Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
         weightsReorder.execute(w.pointer(), weights);
         forward.execute(x.pointer(), weights, bias, y.pointer());
+    }
+
+    /**
+     * dX = the gradient of the convolution with respect to X, from dY and W, into {@code gx}; false
+     * (nothing written) when oneDNN has no backward primitive for this geometry.
+     */
+    public boolean backwardData(Tensor gy, Tensor w, Tensor gx) {
+        DnnlConvolutionBackward b = backward();
+        if (b == null) {
+            return false;
+        }
+        b.data(gy, w, gx);
+        return true;
+    }
+
+    /** dW from X and dY into {@code gw} (OI[D]HW); false (nothing written) without a backward primitive. */
+    public boolean backwardWeights(Tensor x, Tensor gy, Tensor gw) {
+        DnnlConvolutionBackward b = backward();
+        if (b == null) {
+            return false;
+        }
+        b.weights(x, gy, gw);
+        return true;
+    }
+
+    private DnnlConvolutionBackward backward() {
+        Object b = backward;
+        if (b == null) {
+            synchronized (this) {
+                b = backward;
+                if (b == null) {
+                    DnnlConvolutionBackward created = DnnlConvolutionBackward.create(geometry);
+                    b = created == null ? NO_BACKWARD : created;
+                    backward = b;
+                }
+            }
+        }
+        return b == NO_BACKWARD ? null : (DnnlConvolutionBackward) b;
     }
 }

@@ -27,7 +27,8 @@ final class Layouts {
             case 1: return dnnl_ncw;
             case 2: return dnnl_nchw;
             case 3: return dnnl_ncdhw;
-            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank + " spatial dimensions");
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank
+                    + " spatial dimensions");
         }
     }
 
@@ -37,7 +38,8 @@ final class Layouts {
             case 1: return grouped ? dnnl_goiw : dnnl_oiw;
             case 2: return grouped ? dnnl_goihw : dnnl_oihw;
             case 3: return grouped ? dnnl_goidhw : dnnl_oidhw;
-            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank + " spatial dimensions");
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank
+                    + " spatial dimensions");
         }
     }
 }

@@ -1,0 +1,99 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_avg_exclude_padding;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_avg_include_padding;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_max;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import dev.sonnx.runtime.tensor.Tensor;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+
+/**
+ * A float32 oneDNN pooling forward (inference) for one shape, over NC[D]HW tensors. Built once per
+ * input shape by MaxPool and AveragePool and shared by concurrent runs; they keep their own kernels
+ * for the Indices output, for backward and for other types.
+ */
+public final class DnnlPooling {
+    /** The pooling function. */
+    public enum Kind {
+        MAX,
+        /** The mean over the taps inside the image. */
+        AVERAGE_EXCLUDING_PADDING,
+        /** The sum over the window divided by its full tap count (padding counted). */
+        AVERAGE_INCLUDING_PADDING
+    }
+
+    private final DnnlPrimitive forward;
+
+    private DnnlPooling(DnnlPrimitive forward) {
+        this.forward = forward;
+    }
+
+    /**
+     * The primitive pooling X {@code xShape} into Y {@code yShape}, or null when oneDNN is unavailable
+     * or cannot express the geometry. {@code padEnd} may exceed the attribute's end padding by a
+     * ceil-mode overhang (the extent the last window runs past the padded image), which oneDNN treats
+     * as padding: ignored by MAX and AVERAGE_EXCLUDING_PADDING, which is why the caller must not ask
+     * for AVERAGE_INCLUDING_PADDING with an overhang.
+     */
+    public static DnnlPooling create(Kind kind, int[] xShape, int[] yShape, int[] kernel, int[] strides,
+                                     int[] dilations, int[] padBegin, int[] padEnd) {
+        int r = xShape.length - 2;
+        if (!Dnnl.available() || r < 1 || r > 3) {
+            return null;
+        }
+        for (int[] s : new int[][] {xShape, yShape}) {
+            for (int v : s) {
+                if (v <= 0) {
+                    return null;
+                }
+            }
+        }
+        long[] k = new long[r];
+        long[] st = new long[r];
+        long[] dil = new long[r];
+        long[] pb = new long[r];
+        long[] pe = new long[r];
+        for (int i = 0; i < r; i++) {
+            if (padBegin[i] < 0 || padEnd[i] < 0) {
+                return null;
+            }
+            k[i] = kernel[i];
+            st[i] = strides[i];
+            dil[i] = dilations[i] - 1;
+            pb[i] = padBegin[i];
+            pe[i] = padEnd[i];
+        }
+        int alg = kind == Kind.MAX ? dnnl_pooling_max
+                : kind == Kind.AVERAGE_EXCLUDING_PADDING ? dnnl_pooling_avg_exclude_padding
+                : dnnl_pooling_avg_include_padding;
+        dnnl_memory_desc src = Dnnl.desc(xShape, Layouts.data(r));
+        dnnl_memory_desc dst = Dnnl.desc(yShape, Layouts.data(r));
+        dnnl_primitive_attr attr = Dnnl.userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            if (dnnl_pooling_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference, alg, src, dst, st,
+                    k, dil, pb, pe, attr) != dnnl_success) {
+                Dnnl.destroy(src);
+                Dnnl.destroy(dst);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        return new DnnlPooling(new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
+                new dnnl_memory_desc[] {src, dst}));
+    }
+
+    /** Y = pool(X) into {@code y} (float32 host tensors of the planned shapes). */
+    public void forward(Tensor x, Tensor y) {
+        forward.execute(x.pointer(), y.pointer());
+    }
+}
