@@ -197,6 +197,31 @@ class HostileModelTest {
         refused(model(big, 13), "hostile.onnx", "'noise'", "2^31-1");
     }
 
+    @Test
+    void constantOfShapeOfATrillionElementsIsRefusedAtPrepareNamingTheNode() {
+        // the shape is constant, so prepare folds the node and meets the size there
+        GraphProto g = graph("g", List.of(named(node("ConstantOfShape", List.of("shape"), List.of("c")), "fill"),
+                node("Add", List.of("x", "c"), List.of("y"))),
+                List.of(tensor("x", DataType.FLOAT, 1)), List.of(Models.value("y", Models.anyShape(DataType.FLOAT))),
+                "shape", Tensor.of(new long[] {1_000_000, 1_000_000}, 2));
+        refused(model(g, 13), "hostile.onnx", "'fill'", "(ConstantOfShape)", "2^31-1");
+
+        // within int range but beyond the configured limit, fed at run: the limit's error names node and output
+        GraphProto fed = graph("g", List.of(named(node("ConstantOfShape", List.of("shape"), List.of("c")), "fill")),
+                List.of(tensor("shape", DataType.INT64, 2)), List.of(Models.value("c", Models.anyShape(DataType.FLOAT))));
+        SingaRep rep = SingaBackend.prepare(model(fed, 13), CpuDevice.get());
+        long saved = MemoryLimit.get();
+        MemoryLimit.set(1 << 20);
+        try {
+            refused(() -> rep.run(List.of(Tensor.of(new long[] {10_000, 10_000}, 2))), "'fill'", "output 'c'",
+                    "400000000 bytes", "limit");
+            refused(() -> rep.run(List.of(Tensor.of(new long[] {-1, 4}, 2))), "'fill'");
+        } finally {
+            MemoryLimit.set(saved);
+        }
+        assertEquals(12, rep.run(List.of(Tensor.of(new long[] {3, 4}, 2))).get(0).size());
+    }
+
     // ---------------------------------------------------------------- depth and size of the graph
 
     /**
