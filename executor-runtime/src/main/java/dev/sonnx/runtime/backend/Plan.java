@@ -28,6 +28,14 @@ final class Plan implements Subgraph {
             this.in = in;
             this.out = out;
         }
+
+        /** Refuses what a kernel returned when it has fewer values than the node has outputs. */
+        void requireOutputs(Value[] produced, String label) {
+            if (produced == null || produced.length < out.length) {
+                throw new SonnxException(label + ": " + op.node().label() + " produced "
+                        + (produced == null ? 0 : produced.length) + " outputs, the node declares " + out.length);
+            }
+        }
     }
 
     final String label;
@@ -122,10 +130,7 @@ final class Plan implements Subgraph {
                 }
             }
             Value[] out = frame.runOp(step.op, in);
-            if (out == null || out.length < step.out.length) {
-                throw new SonnxException(label + ": " + step.op.node().label() + " produced "
-                        + (out == null ? 0 : out.length) + " outputs, the node declares " + step.out.length);
-            }
+            step.requireOutputs(out, label);
             Arena arena = frame.options.arena;
             for (int o = 0; o < step.out.length; o++) {
                 if (step.out[o] >= 0) {

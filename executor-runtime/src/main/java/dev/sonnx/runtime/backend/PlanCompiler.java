@@ -316,6 +316,7 @@ final class PlanCompiler {
             }
             throw error(e.getMessage());
         }
+        step.requireOutputs(out, label);
         for (int o = 0; o < step.out.length; o++) {
             if (step.out[o] >= 0) {
                 constants.set(step.out[o], out[o]);

@@ -1,16 +1,15 @@
 package dev.sonnx.runtime.fuzz;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.backend.SampleFeeds;
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.OnnxFormatException;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
-import dev.sonnx.runtime.onnx.proto.Onnx.TensorShapeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TypeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
-import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.MemoryLimit;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -124,33 +123,15 @@ public final class ModelFuzzing {
         List<Value> feeds = new ArrayList<>(inputs.size());
         for (ValueInfoProto in : inputs) {
             TypeProto type = in.getType();
-            if (!type.hasTensorType() || !type.getTensorType().hasShape()) {
+            if (!type.hasTensorType() || type.getTensorType().getShape().getDimList().stream()
+                    .anyMatch(d -> !d.hasDimValue())) {
+                return null; // symbolic dims: not static
+            }
+            Tensor zeros = SampleFeeds.zeros(in);
+            if (zeros == null || zeros.size() > MAX_FEED_ELEMENTS) {
                 return null;
             }
-            DataType dtype;
-            try {
-                dtype = DataType.fromCode(type.getTensorType().getElemType());
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-            TensorShapeProto shape = type.getTensorType().getShape();
-            int[] dims = new int[shape.getDimCount()];
-            long elements = 1;
-            for (int i = 0; i < dims.length; i++) {
-                TensorShapeProto.Dimension d = shape.getDim(i);
-                if (!d.hasDimValue() || d.getDimValue() < 0 || d.getDimValue() > MAX_FEED_ELEMENTS) {
-                    return null;
-                }
-                dims[i] = (int) d.getDimValue();
-                elements *= dims[i];
-                if (elements > MAX_FEED_ELEMENTS) {
-                    return null;
-                }
-            }
-            if (dtype.byteSize() == 0 && dtype != DataType.STRING) {
-                return null;
-            }
-            feeds.add(Tensor.zeros(dtype, dims));
+            feeds.add(zeros);
         }
         return feeds;
     }
