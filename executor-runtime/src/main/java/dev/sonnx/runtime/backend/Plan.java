@@ -88,14 +88,22 @@ final class Plan implements Subgraph {
         return collect(frame, outputSlots);
     }
 
-    /** Fills the slots of the graph inputs; the caller has checked count and types. */
+    /**
+     * Fills the slots of the graph inputs (and of values read from enclosing graphs); the caller has
+     * checked count and types. Each binding holds a reference, as step outputs do, so that a body
+     * dropping its input never recycles memory its caller still holds.
+     */
     void bindInputs(Frame frame, Value[] inputs) {
         if (inputs.length > inputSlots.length) {
             throw new SonnxException(label + " takes " + inputSlots.length + " inputs, got " + inputs.length);
         }
+        Arena arena = frame.options.arena;
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] != null) {
                 frame.slots[inputSlots[i]] = inputs[i];
+                if (arena != null) {
+                    arena.retain(inputs[i]);
+                }
             }
         }
         for (int i = 0; i < outerSlots.length; i++) {
@@ -104,6 +112,9 @@ final class Plan implements Subgraph {
                 throw new SonnxException(label + ": value '" + outerNames[i] + "' of an enclosing graph has no value");
             }
             frame.slots[outerSlots[i]] = v;
+            if (arena != null) {
+                arena.retain(v);
+            }
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.sonnx.runtime.backend;
 
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.model;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.model;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,13 +13,13 @@ import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TypeProto;
-import dev.sonnx.runtime.ops.control.Models;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.MapValue;
 import dev.sonnx.runtime.tensor.OptionalValue;
 import dev.sonnx.runtime.tensor.SequenceValue;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import dev.sonnx.runtime.testing.Models;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -46,7 +46,7 @@ class FeedCheckerTest {
     /** y = x + w, x float[2, N], w an initializer that a caller may override by name. */
     private static SingaRep addModel() {
         GraphProto g = graph("g", List.of(node("Add", List.of("x", "w"), List.of("y"))),
-                List.of(dev.sonnx.runtime.testing.Models.tensorInfo("x", DataType.FLOAT, 2, -1),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, 2, -1),
                         tensor("w", DataType.FLOAT, 3)),
                 List.of(Models.value("y", Models.anyShape(DataType.FLOAT))), "w", Tensor.of(new float[] {1, 2, 3}, 3));
         return prepare(g, 13);

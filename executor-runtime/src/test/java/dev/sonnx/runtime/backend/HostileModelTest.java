@@ -1,10 +1,10 @@
 package dev.sonnx.runtime.backend;
 
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.ints;
-import static dev.sonnx.runtime.ops.control.Models.model;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.ints;
+import static dev.sonnx.runtime.testing.Models.model;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -22,10 +22,10 @@ import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.OperatorSetIdProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.SparseTensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
-import dev.sonnx.runtime.ops.control.Models;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.MemoryLimit;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.sonnx.runtime.backend;
 
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.model;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.string;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.model;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.string;
+import static dev.sonnx.runtime.testing.Models.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,14 +18,14 @@ import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.control.ControlOps;
-import dev.sonnx.runtime.ops.control.Models;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import dev.sonnx.runtime.testing.Models;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * A kernel that fails, whatever way it fails, surfaces as a {@link SonnxException} naming the node

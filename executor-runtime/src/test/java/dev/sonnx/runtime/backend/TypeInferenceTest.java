@@ -1,11 +1,11 @@
 package dev.sonnx.runtime.backend;
 
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.integer;
-import static dev.sonnx.runtime.ops.control.Models.ints;
-import static dev.sonnx.runtime.ops.control.Models.model;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.integer;
+import static dev.sonnx.runtime.testing.Models.ints;
+import static dev.sonnx.runtime.testing.Models.model;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.tensor;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,9 +18,9 @@ import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
-import dev.sonnx.runtime.ops.control.Models;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
 import dev.sonnx.runtime.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
