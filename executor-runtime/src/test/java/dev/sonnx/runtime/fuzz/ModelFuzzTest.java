@@ -27,9 +27,12 @@ class ModelFuzzTest {
         ModelFuzzing.exercise(data);
     }
 
-    /** Seed models mutated structurally (see {@link ModelMutator}): prepare's checks and the kernels. */
+    /**
+     * Seed models mutated structurally (see {@link ModelMutator}), run on fuzzer-chosen values:
+     * prepare's checks and the kernels.
+     */
     @FuzzTest(maxDuration = "5m")
     void mutatedModels(FuzzedDataProvider data) {
-        ModelFuzzing.exercise(ModelMutator.mutate(data));
+        ModelFuzzing.exercise(ModelMutator.mutate(data), t -> ModelMutator.fill(t, data));
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
 
 /**
  * What the fuzzer drives: bytes parsed as a model, prepared, and run on zero-filled inputs when every
@@ -56,7 +57,16 @@ public final class ModelFuzzing {
         OUTCOMES.incrementAndGet(o.ordinal());
     }
 
+    /** Parses, prepares and runs {@code data} on zero-filled inputs. */
     public static void exercise(byte[] data) {
+        exercise(data, t -> { });
+    }
+
+    /**
+     * Parses, prepares and runs {@code data}; each input tensor starts zero-filled and {@code fill}
+     * may write values into it.
+     */
+    public static void exercise(byte[] data, Consumer<Tensor> fill) {
         long savedLimit = MemoryLimit.get();
         MemoryLimit.set(MEMORY_LIMIT);
         try {
@@ -86,6 +96,7 @@ public final class ModelFuzzing {
                 count(Outcome.PREPARED_NOT_RUN);
                 return;
             }
+            feeds.forEach(v -> fill.accept((Tensor) v));
             try {
                 rep.runValues(feeds, -1, false, null, new SplittableRandom(0));
                 count(Outcome.RAN);

@@ -12,6 +12,8 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorShapeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TypeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -116,6 +118,29 @@ final class ModelMutator {
             }
             case 14 -> g.removeNode(k);
             default -> g.addNode(n.build().toBuilder().setName("copy" + d.consumeInt(0, 9)));
+        }
+    }
+
+    /** Element values worth trying: edges of ranges, signs, NaN and infinities. */
+    private static final double[] VALUES = {0, 1, -1, 2, 3, -2, 0.5, -0.0, 7, 1e30, -1e30, Double.NaN,
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Integer.MAX_VALUE, Long.MIN_VALUE, 1 << 20};
+    private static final String[] STRINGS = {"", "a", "abc", "A b", "\u0000", "\u00e9t\u00e9", "1.5"};
+
+    /** Writes fuzzer-chosen values into a (zero-filled) feed, as far as the input lasts. */
+    static void fill(Tensor t, FuzzedDataProvider d) {
+        for (int i = 0; i < t.size() && d.remainingBytes() > 0; i++) {
+            if (t.dtype() == DataType.STRING) {
+                t.setString(i, d.pickValue(STRINGS));
+            } else if (t.dtype() == DataType.BOOL) {
+                t.setBool(i, d.consumeBoolean());
+            } else if (t.dtype().isFloat()) {
+                t.setDouble(i, d.pickValue(VALUES));
+            } else if (t.dtype().isInteger()) {
+                double v = d.pickValue(VALUES);
+                t.setLong(i, Double.isNaN(v) ? 0 : (long) v);
+            } else {
+                return; // complex and float8 feeds stay zero
+            }
         }
     }
 
