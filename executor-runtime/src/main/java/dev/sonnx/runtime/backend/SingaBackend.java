@@ -66,7 +66,12 @@ public final class SingaBackend {
 
     /** Settings of {@link #prepare}. */
     public static final class PrepareOptions {
-        public static final PrepareOptions DEFAULTS = new PrepareOptions(null, true, Set.of(), null, 0);
+        /**
+         * The settings prepare uses unless told otherwise; the run time limit comes from the system
+         * property {@code sonnx.maxRunMillis} (default 0: none), so that a cluster can bound every run.
+         */
+        public static final PrepareOptions DEFAULTS = new PrepareOptions(null, true, Set.of(), null,
+                timeLimitFromProperty());
 
         final String name;
         final boolean foldConstants;
@@ -81,6 +86,12 @@ public final class SingaBackend {
             this.variables = variables;
             this.registry = registry != null ? registry : OpRegistry.standard();
             this.timeLimitNanos = timeLimitNanos;
+        }
+
+        /** {@code sonnx.maxRunMillis} in nanoseconds; 0 when unset, not positive or not a number. */
+        static long timeLimitFromProperty() {
+            long millis = Long.getLong("sonnx.maxRunMillis", 0);
+            return millis <= 0 ? 0 : Math.min(millis, Long.MAX_VALUE / 1_000_000L) * 1_000_000L;
         }
 
         /** How error messages name the model (its file, usually). */
@@ -105,8 +116,9 @@ public final class SingaBackend {
 
         /**
          * The longest a run (and each node folded at prepare) may take; checked between steps, so a run
-         * ends with an error at the step after the limit. Zero (the default) means no limit; a run
-         * also stops when its thread is interrupted.
+         * ends with an error at the step after the limit. Zero means no limit (the default, unless the
+         * system property {@code sonnx.maxRunMillis} sets one); a run also stops when its thread is
+         * interrupted.
          */
         public PrepareOptions timeLimit(Duration limit) {
             if (limit.isNegative()) {

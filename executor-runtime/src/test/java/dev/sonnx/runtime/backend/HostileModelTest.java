@@ -349,6 +349,27 @@ class HostileModelTest {
     }
 
     @Test
+    void aClusterCanBoundEveryRunWithASystemProperty() {
+        String saved = System.getProperty("sonnx.maxRunMillis");
+        try {
+            System.setProperty("sonnx.maxRunMillis", "1500");
+            assertEquals(1_500_000_000L, SingaBackend.PrepareOptions.timeLimitFromProperty());
+            for (String off : List.of("0", "-5", "soon")) {
+                System.setProperty("sonnx.maxRunMillis", off);
+                assertEquals(0, SingaBackend.PrepareOptions.timeLimitFromProperty(), off);
+            }
+            System.setProperty("sonnx.maxRunMillis", Long.toString(Long.MAX_VALUE));
+            assertTrue(SingaBackend.PrepareOptions.timeLimitFromProperty() > 0, "no overflow");
+        } finally {
+            if (saved == null) {
+                System.clearProperty("sonnx.maxRunMillis");
+            } else {
+                System.setProperty("sonnx.maxRunMillis", saved);
+            }
+        }
+    }
+
+    @Test
     void aConstantLoopTooSlowToFoldIsLeftToTheRun() {
         // every input is constant, so prepare would fold the Loop: it must not hang there
         GraphProto body = graph("body", List.of(node("And", List.of("c", "c"), List.of("c_out"))),
