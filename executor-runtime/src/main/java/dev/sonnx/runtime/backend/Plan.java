@@ -81,7 +81,7 @@ final class Plan implements Subgraph {
     public Value[] run(Value[] inputs, OpContext ctx) {
         Frame parent = (Frame) ctx;
         // A body with no steps still counts: an empty Loop body iterated 2^63 times must stop too.
-        parent.options.checkContinue(label);
+        parent.options.checkContinue(label, null);
         Frame frame = new Frame(this, parent.options, parent);
         bindInputs(frame, inputs);
         execute(frame, steps.length);
@@ -128,7 +128,7 @@ final class Plan implements Subgraph {
         Value[] slots = frame.slots;
         for (int s = from; s < to; s++) {
             Step step = steps[s];
-            frame.options.checkContinue(label + ": " + step.op.node().label());
+            frame.options.checkContinue(label, step.op);
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {
                 int slot = step.in[i];

@@ -208,7 +208,8 @@ class HostileModelTest {
 
         // within int range but beyond the configured limit, fed at run: the limit's error names node and output
         GraphProto fed = graph("g", List.of(named(node("ConstantOfShape", List.of("shape"), List.of("c")), "fill")),
-                List.of(tensor("shape", DataType.INT64, 2)), List.of(Models.value("c", Models.anyShape(DataType.FLOAT))));
+                List.of(tensor("shape", DataType.INT64, 2)),
+                List.of(Models.value("c", Models.anyShape(DataType.FLOAT))));
         SingaRep rep = SingaBackend.prepare(model(fed, 13), CpuDevice.get());
         long saved = MemoryLimit.get();
         MemoryLimit.set(1 << 20);

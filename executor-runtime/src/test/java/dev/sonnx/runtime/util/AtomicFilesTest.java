@@ -52,7 +52,8 @@ class AtomicFilesTest {
         Path target = dir.resolve("model.onnx");
         for (Throwable failure : List.of(new IOException("disk full"), new IllegalStateException("bug"),
                 new OutOfMemoryError("simulated"))) {
-            Throwable thrown = assertThrows(Throwable.class, () -> AtomicFiles.write(target, failingAfterHalf(failure)));
+            Throwable thrown = assertThrows(Throwable.class,
+                    () -> AtomicFiles.write(target, failingAfterHalf(failure)));
             assertEquals(failure, thrown);
             assertEquals(List.of(), names(), "after " + failure);
         }
@@ -120,9 +121,9 @@ class AtomicFilesTest {
     void noOtherCodeInTheModuleWritesFilesDirectly() throws IOException {
         Path sources = Path.of("src/main/java");
         assertTrue(Files.isDirectory(sources), "run from the module folder: " + sources.toAbsolutePath());
-        Pattern direct = Pattern.compile("(?<![A-Za-z])Files\\.(write|writeString|newOutputStream|newBufferedWriter|copy|"
-                + "createTempFile)\\(|new (FileOutputStream|FileWriter|PrintWriter\\(new File|RandomAccessFile)\\b|"
-                + "StandardOpenOption\\.(WRITE|APPEND|CREATE)");
+        Pattern direct = Pattern.compile("(?<![A-Za-z])Files\\.(write|writeString|newOutputStream|newBufferedWriter"
+                + "|copy|createTempFile)\\(|new (FileOutputStream|FileWriter|PrintWriter\\(new File|RandomAccessFile)\\b"
+                + "|StandardOpenOption\\.(WRITE|APPEND|CREATE)");
         List<String> offenders = new ArrayList<>();
         try (Stream<Path> files = Files.walk(sources)) {
             files.filter(p -> p.toString().endsWith(".java") && !p.endsWith("AtomicFiles.java")).forEach(p -> {
