@@ -37,7 +37,7 @@ public final class ModelFuzzing {
     private static final long MAX_FEED_ELEMENTS = 1 << 12;
 
     /** Where inputs ended (printed after a fuzzing run, see {@link ModelFuzzTest}). */
-    enum Outcome { REFUSED_AT_LOAD, KNOWN_OPERATOR_ISSUE, REFUSED_AT_PREPARE, PREPARED_NOT_RUN, REFUSED_AT_RUN, RAN }
+    enum Outcome { REFUSED_AT_LOAD, REFUSED_AT_PREPARE, PREPARED_NOT_RUN, REFUSED_AT_RUN, RAN }
 
     private static final AtomicLongArray OUTCOMES = new AtomicLongArray(Outcome.values().length);
 
@@ -77,10 +77,6 @@ public final class ModelFuzzing {
                 requireDocumented(e);
                 count(Outcome.REFUSED_AT_LOAD);
                 return;
-            }
-            if (KnownOperatorIssues.find(model) != null) {
-                count(Outcome.KNOWN_OPERATOR_ISSUE);
-                return; // folding at prepare would run the operator too
             }
             SingaRep rep;
             try {
