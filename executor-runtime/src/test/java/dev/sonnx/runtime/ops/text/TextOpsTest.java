@@ -12,11 +12,11 @@ import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.DataType;
-import java.time.Duration;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.OpTester;
 import dev.sonnx.runtime.testing.TestContext;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class TextOpsTest {
