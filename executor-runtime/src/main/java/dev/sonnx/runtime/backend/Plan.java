@@ -28,6 +28,14 @@ final class Plan implements Subgraph {
             this.in = in;
             this.out = out;
         }
+
+        /** Refuses what a kernel returned when it has fewer values than the node has outputs. */
+        void requireOutputs(Value[] produced, String label) {
+            if (produced == null || produced.length < out.length) {
+                throw new SonnxException(label + ": " + op.node().label() + " produced "
+                        + (produced == null ? 0 : produced.length) + " outputs, the node declares " + out.length);
+            }
+        }
     }
 
     final String label;
@@ -72,6 +80,8 @@ final class Plan implements Subgraph {
     @Override
     public Value[] run(Value[] inputs, OpContext ctx) {
         Frame parent = (Frame) ctx;
+        // A body with no steps still counts: an empty Loop body iterated 2^63 times must stop too.
+        parent.options.checkContinue(label, null);
         Frame frame = new Frame(this, parent.options, parent);
         bindInputs(frame, inputs);
         execute(frame, steps.length);
@@ -118,6 +128,7 @@ final class Plan implements Subgraph {
         Value[] slots = frame.slots;
         for (int s = from; s < to; s++) {
             Step step = steps[s];
+            frame.options.checkContinue(label, step.op);
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {
                 int slot = step.in[i];
@@ -130,10 +141,7 @@ final class Plan implements Subgraph {
                 }
             }
             Value[] out = frame.runOp(step.op, in);
-            if (out.length < step.out.length) {
-                throw new SonnxException(label + ": " + step.op.node().label() + " produced " + out.length
-                        + " outputs, the node declares " + step.out.length);
-            }
+            step.requireOutputs(out, label);
             Arena arena = frame.options.arena;
             for (int o = 0; o < step.out.length; o++) {
                 if (step.out[o] >= 0) {

@@ -1,9 +1,9 @@
 package dev.sonnx.runtime.testing;
 
-import com.google.protobuf.ByteString;
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.onnx.Attrs;
 import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
@@ -16,7 +16,6 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -106,33 +105,27 @@ public final class Models {
     }
 
     public static AttributeProto graph(String name, GraphProto g) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.GRAPH).setG(g).build();
+        return Attrs.of(name, g);
     }
 
     public static AttributeProto integer(String name, long v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+        return Attrs.of(name, v);
     }
 
     public static AttributeProto floating(String name, float v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
+        return Attrs.of(name, v);
     }
 
     public static AttributeProto ints(String name, long... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a.build();
+        return Attrs.ints(name, v);
     }
 
     public static AttributeProto string(String name, String v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(ByteString.copyFrom(v, StandardCharsets.UTF_8)).build();
+        return Attrs.of(name, v);
     }
 
     public static AttributeProto type(String name, TypeProto t) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.TYPE_PROTO).setTp(t)
-                .build();
+        return Attrs.of(name, t);
     }
 
     // ------------------------------------------------------------------ graphs and models
