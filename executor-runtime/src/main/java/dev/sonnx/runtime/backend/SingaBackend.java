@@ -1,6 +1,6 @@
 package dev.sonnx.runtime.backend;
 
-import dev.sonnx.runtime.backend.passes.ConvBatchNormFolding;
+import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
@@ -35,11 +35,11 @@ public final class SingaBackend {
                 : model.getGraph().getName().isEmpty() ? "(unnamed)" : "'" + model.getGraph().getName() + "'";
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
-        PlanCompiler.Env env = new PlanCompiler.Env(name, OpRegistry.standard(), opsets, device,
-                options.foldConstants, options.variables);
-        // Inference only: training updates Conv and BatchNormalization parameters separately.
+        // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && options.variables.isEmpty();
-        ModelProto optimized = fuse ? ConvBatchNormFolding.apply(inlined) : inlined;
+        ModelProto optimized = fuse ? InferencePasses.apply(inlined) : inlined;
+        PlanCompiler.Env env = new PlanCompiler.Env(name, OpRegistry.standard(),
+                opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables);
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
         java.util.function.Supplier<Plan> unfused = optimized == inlined ? () -> plan
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();

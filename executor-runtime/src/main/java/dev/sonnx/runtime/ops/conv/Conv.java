@@ -1,11 +1,13 @@
 package dev.sonnx.runtime.ops.conv;
 
 import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
@@ -19,11 +21,20 @@ import java.nio.Buffer;
  * oneDNN where it is available and accepts the geometry; otherwise 1-D/2-D depthwise convolutions
  * take a direct kernel ({@link DepthwiseConv}), and everything else, float64 included, im2col + GEMM
  * ({@link ConvGemm}).
+ *
+ * <p>The same class runs {@link FusedConv}: Y = act(W * X + B + Z), with the epilogue inside the
+ * oneDNN primitive as post-ops where possible, else applied after the convolution.
  */
 final class Conv extends Operator {
     private final SpatialAttributes spatial;
     private final int group;
     private final boolean hasBias;
+    private final ConvEpilogue epilogue;
+    /**
+     * W when it is a constant of an inference model (null otherwise): each oneDNN plan reorders it into
+     * its layout once instead of at every call.
+     */
+    private final Tensor constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
 
     /** What one (X shape, W shape) pair resolves to. */
@@ -32,8 +43,13 @@ final class Conv extends Operator {
         final int[] outShape;
         /** The direct kernel for float32 depthwise convolutions without oneDNN, else null. */
         final DepthwiseConv depthwise;
-        /** The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape. */
+        /**
+         * The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape.
+         * It applies the whole epilogue when its post-ops are not empty, none of it otherwise.
+         */
         final DnnlConvolution dnnl;
+        /** {@link #constantWeights} in {@link #dnnl}'s layout, made on first use. */
+        private volatile Tensor prepared;
 
         Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
             this.window = window;
@@ -41,10 +57,36 @@ final class Conv extends Operator {
             this.depthwise = depthwise;
             this.dnnl = dnnl;
         }
+
+        Tensor prepared(Tensor w) {
+            Tensor p = prepared;
+            if (p == null) {
+                synchronized (this) {
+                    p = prepared;
+                    if (p == null) {
+                        p = dnnl.prepareWeights(w);
+                        prepared = p;
+                    }
+                }
+            }
+            return p;
+        }
     }
 
-    Conv(Node node) {
+    /** The plain Conv operator. */
+    Conv(Node node, BuildContext build) {
+        this(node, build, ConvEpilogue.NONE);
+    }
+
+    /** A convolution followed by {@code epilogue} (FusedConv: the residual Z is input 3). */
+    Conv(Node node, BuildContext build, ConvEpilogue epilogue) {
         super(node);
+        this.epilogue = epilogue;
+        if (epilogue.residual() && !node.hasInput(3)) {
+            throw new IllegalArgumentException("input 3 (Z, the residual) is missing");
+        }
+        Tensor w = build == null ? null : build.constantInput(1);
+        this.constantWeights = w != null && w.dtype() == DataType.FLOAT ? w : null;
         this.spatial = new SpatialAttributes(node.attributes(), true, false);
         this.group = node.attributes().getInt("group", 1);
         if (group < 1) {
@@ -60,23 +102,41 @@ final class Conv extends Operator {
         Tensor x = required(inputs, 0);
         Tensor w = required(inputs, 1);
         Tensor b = tensor(inputs, 2);
+        Tensor z = epilogue.residual() ? required(inputs, 3) : null;
         checkInputs(x, w, b);
-        Plan plan = plan(x, w, ctx.device());
+        if (z != null && z.dtype() != x.dtype()) {
+            throw new IllegalArgumentException("input Z has type " + z.dtype().onnxName() + ", X has "
+                    + x.dtype().onnxName());
+        }
+        Plan plan = plan(x, w, z, ctx.device());
         boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
         if (plan.depthwise != null || dnnl) {
             Tensor xf = WorkingType.widen(x);
             Tensor wf = WorkingType.widen(w);
             Tensor bf = WorkingType.widen(b);
+            Tensor zf = WorkingType.widen(z);
             Tensor y = Tensor.zeros(DataType.FLOAT, plan.outShape);
             if (plan.depthwise != null) {
                 plan.depthwise.forward(xf.floats(), wf.floats(), bf == null ? null : bf.floats(), y.floats(),
                         ctx.device());
+                y = epilogue.apply(y, zf, ctx.device());
             } else {
-                plan.dnnl.forward(xf, wf, bf, y);
+                boolean inside = !plan.dnnl.postOps().isNone();
+                Tensor zIn = inside && epilogue.residual() ? zf : null;
+                if (wf == constantWeights) {
+                    plan.dnnl.forwardPrepared(xf, plan.prepared(wf), bf, zIn, y);
+                } else {
+                    plan.dnnl.forward(xf, wf, bf, zIn, y);
+                }
+                if (!inside) {
+                    y = epilogue.apply(y, zf, ctx.device());
+                }
             }
             return outputs(WorkingType.narrow(y, x.dtype()));
         }
-        return outputs(WorkingType.narrow(generic(plan, x, w, b, ctx.device()), x.dtype()));
+        Tensor y = generic(plan, x, w, b, ctx.device());
+        y = epilogue.apply(y, WorkingType.widen(z), ctx.device());
+        return outputs(WorkingType.narrow(y, x.dtype()));
     }
 
     /** im2col + GEMM in the working precision (float32 or float64). */
@@ -105,9 +165,10 @@ final class Conv extends Operator {
         return new ConvGemm(arith, plan.window, x.shape()[0], group, w.shape()[1], w.shape()[0] / group);
     }
 
+    /** Fused convolutions exist only in inference plans (recorded runs use the unfused plan). */
     @Override
     public boolean differentiable() {
-        return true;
+        return epilogue.isNone();
     }
 
     /**
@@ -171,6 +232,10 @@ final class Conv extends Operator {
     }
 
     private Plan plan(Tensor x, Tensor w, Device device) {
+        return plan(x, w, null, device);
+    }
+
+    private Plan plan(Tensor x, Tensor w, Tensor z, Device device) {
         // float32 and the 16-bit floats (computed in float32) may take the float32 fast paths
         boolean float32 = x.dtype() != DataType.DOUBLE && device.isHost();
         return plans.get(s -> {
@@ -181,11 +246,21 @@ final class Conv extends Operator {
             if (!float32) {
                 return new Plan(window, out, null, null);
             }
-            DnnlConvolution dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides,
-                    window.dilations, window.padBegin, window.padEnd);
+            DnnlConvolution dnnl = null;
+            // oneDNN adds a residual of the result's own shape; a broadcast one is added afterwards
+            boolean denseResidual = s[3] == null || java.util.Arrays.equals(s[3], out);
+            PostOps post = epilogue.isNone() || !denseResidual ? null : epilogue.postOps(epilogue.residual());
+            if (post != null) {
+                dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides, window.dilations,
+                        window.padBegin, window.padEnd, post);
+            }
+            if (dnnl == null) {
+                dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides, window.dilations,
+                        window.padBegin, window.padEnd);
+            }
             DepthwiseConv depthwise = dnnl == null && DepthwiseConv.applies(window, ws[1], group)
                     ? new DepthwiseConv(window, xs[0], group, ws[0] / group) : null;
             return new Plan(window, out, depthwise, dnnl);
-        }, x.shape(), w.shape(), new int[] {float32 ? 1 : 0});
+        }, x.shape(), w.shape(), new int[] {float32 ? 1 : 0}, z == null ? null : z.shape());
     }
 }

@@ -10,7 +10,8 @@ public final class ConvOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
         // Conv-11 and ConvTranspose-11 only reworded the auto_pad/pads rules.
-        r.add("Conv", 1, (n, b) -> new Conv(n));
+        r.add("Conv", 1, Conv::new);
+        r.add(FusedConv.DOMAIN, FusedConv.OP_TYPE, FusedConv.VERSION, FusedConv::create);
         r.add("ConvTranspose", 1, (n, b) -> new ConvTranspose(n));
 
         for (int v : new int[] {1, 8, 10, 12}) {
