@@ -175,12 +175,18 @@ final class FloatLoops {
             case GELU_TANH -> device.parallelFor(x.size(), 25, (s, e) -> {
                 for (int i = s; i < e; i++) {
                     double v = in.get(i);
-                    double t = FloatMath.tanh(ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v));
-                    o.put(i, (float) (0.5 * v * (1 + t)));
+                    // (1 + tanh u) / 2 = 1 / (1 + e^{-2u}): no cancellation for large negative u
+                    double u = ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v);
+                    o.put(i, (float) (v / (1 + Math.exp(-2 * u))));
                 }
             });
         }
         return out;
+    }
+
+    /** y = max(x, 0) on float32, NaN kept (as the general path's Math.max does). */
+    static Tensor relu(Tensor x, Device device) {
+        return unary(Unary.RELU, x, device);
     }
 
     /** gx = gy where x > 0, else 0 (float32). */

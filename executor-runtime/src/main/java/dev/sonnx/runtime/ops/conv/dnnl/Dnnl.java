@@ -5,6 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
@@ -119,6 +120,11 @@ public final class Dnnl {
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, d.length, d, dnnl_f32, tag), "memory descriptor creation");
         return md;
+    }
+
+    /** A float32 descriptor of {@code dims} whose layout the primitive chooses. */
+    static dnnl_memory_desc anyDesc(int[] dims) {
+        return desc(dims, dnnl_format_tag_any);
     }
 
     /** A copy of the memory descriptor {@code pd} chose for {@code what} (a dnnl_query_*_md), owned by the caller. */

@@ -3,6 +3,8 @@ package dev.sonnx.runtime.ops.conv.dnnl;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_binary_add;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_clip_v2;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_erf;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_tanh;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardswish;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
@@ -37,7 +39,11 @@ public final class PostOps {
         /** max(0, min(1, alpha * x + beta)). */
         HARD_SIGMOID,
         /** x * max(0, min(1, alpha * x + beta)). */
-        HARD_SWISH
+        HARD_SWISH,
+        /** x * Phi(x). */
+        GELU_ERF,
+        /** GELU's tanh approximation. */
+        GELU_TANH
     }
 
     public static final PostOps NONE = new PostOps(false, Eltwise.NONE, 0, 0);
@@ -96,6 +102,8 @@ public final class PostOps {
                     case CLIP -> dnnl_eltwise_clip_v2;
                     case HARD_SIGMOID -> dnnl_eltwise_hardsigmoid;
                     case HARD_SWISH -> dnnl_eltwise_hardswish;
+                    case GELU_ERF -> dnnl_eltwise_gelu_erf;
+                    case GELU_TANH -> dnnl_eltwise_gelu_tanh;
                     case NONE -> throw new AssertionError();
                 };
                 status = dnnl_post_ops_append_eltwise(ops, alg, alpha, beta);
