@@ -89,6 +89,26 @@ final class GraphIndex {
         return r == null || r.size() != 1 ? null : r.get(0);
     }
 
+    /** The initializer named {@code value} when no feed can replace it, else null. */
+    TensorProto constantInitializer(String value) {
+        return graphInputs.contains(value) ? null : initializers.get(value);
+    }
+
+    /** How many times nodes, nested bodies and graph outputs read {@code value}. */
+    int reads(String value) {
+        return reads.getOrDefault(value, 0) + (graphOutputs.contains(value) ? 1 : 0);
+    }
+
+    /** Every name the graph defines or reads (to make fresh names). */
+    Set<String> names() {
+        Set<String> all = new HashSet<>(initializers.keySet());
+        all.addAll(graphInputs);
+        all.addAll(graphOutputs);
+        all.addAll(producer.keySet());
+        all.addAll(reads.keySet());
+        return all;
+    }
+
     /** Whether {@code value} is an initializer of type {@code type} that no feed can replace. */
     boolean isConstantInitializer(String value, DataType type) {
         TensorProto t = initializers.get(value);

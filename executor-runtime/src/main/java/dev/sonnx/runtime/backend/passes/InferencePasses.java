@@ -14,6 +14,7 @@ public final class InferencePasses {
     public static ModelProto apply(ModelProto model) {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = ConvActivationFusion.apply(m);
+        m = ChannelsLastRegions.apply(m);
         return m;
     }
 }

@@ -12,7 +12,8 @@ import dev.sonnx.runtime.ops.Operator;
  *   convolution's result as the Add it replaces.</li>
  *   <li>Attributes: Conv's (auto_pad, dilations, group, kernel_shape, pads, strides);
  *   {@code activation}: "" (none), "Relu", "Clip", "LeakyRelu", "HardSigmoid" or "HardSwish";
- *   {@code activation_params}: Clip's min and max, LeakyRelu's alpha, HardSigmoid's alpha and beta.</li>
+ *   {@code activation_params}: Clip's min and max, LeakyRelu's alpha, HardSigmoid's alpha and beta;
+ *   {@code channels_last}: 1 when X, Z and Y are stored [N, spatial..., C] ({@link ChannelsLast}).</li>
  * </ul>
  * Never in a model file: the inference passes of {@code backend.passes} write it at prepare.
  */
@@ -23,6 +24,7 @@ public final class FusedConv {
     public static final int VERSION = 1;
     public static final String ACTIVATION = "activation";
     public static final String ACTIVATION_PARAMS = "activation_params";
+    public static final String CHANNELS_LAST = "channels_last";
 
     private FusedConv() {
     }
@@ -30,6 +32,10 @@ public final class FusedConv {
     static Operator create(Node node, BuildContext build) {
         FusedActivation act = FusedActivation.of(node.attributes().getString(ACTIVATION, ""),
                 node.attributes().getFloats(ACTIVATION_PARAMS, new float[0]));
-        return new Conv(node, build, new ConvEpilogue(act, node.hasInput(3)));
+        long cl = node.attributes().getLong(CHANNELS_LAST, 0);
+        if (cl != 0 && cl != 1) {
+            throw new IllegalArgumentException("attribute '" + CHANNELS_LAST + "' is " + cl + ", expected 0 or 1");
+        }
+        return new Conv(node, build, new ConvEpilogue(act, node.hasInput(3)), cl == 1);
     }
 }

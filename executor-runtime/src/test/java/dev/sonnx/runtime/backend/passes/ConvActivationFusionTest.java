@@ -101,7 +101,7 @@ class ConvActivationFusionTest {
     void convReluBecomesOneFusedConvWithTheSameOutputs() {
         ModelProto m = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("Relu", "r", new String[] {"t"}, new String[] {"y"}))).build(), 13);
-        ModelProto rewritten = InferencePasses.apply(m);
+        ModelProto rewritten = ConvActivationFusion.apply(m);
         assertEquals(List.of(FusedConv.OP_TYPE), opTypes(rewritten));
         NodeProto f = rewritten.getGraph().getNode(0);
         assertEquals(FusedConv.DOMAIN, f.getDomain());
@@ -119,7 +119,7 @@ class ConvActivationFusionTest {
                 Models.node("Conv", "c2", new String[] {"a", "w2"}, new String[] {"t2"}),
                 Models.node("Add", "add", new String[] {"a", "t2"}, new String[] {"s"}),
                 Models.node("Relu", "r2", new String[] {"s"}, new String[] {"y"}))).build(), 13);
-        ModelProto rewritten = InferencePasses.apply(m);
+        ModelProto rewritten = ConvActivationFusion.apply(m);
         // c1 + r1 fuse; c2 takes add + r2 with the residual a (read twice, so c1's chain stops at r1)
         assertEquals(List.of(FusedConv.OP_TYPE, FusedConv.OP_TYPE), opTypes(rewritten));
         NodeProto second = rewritten.getGraph().getNode(1);
@@ -142,7 +142,7 @@ class ConvActivationFusionTest {
             nodes.add(conv("c", "x", "w", "b", "t"));
             nodes.addAll(tail);
             ModelProto m = Models.model(graph(nodes).build(), 14);
-            ModelProto rewritten = InferencePasses.apply(m);
+            ModelProto rewritten = ConvActivationFusion.apply(m);
             assertTrue(opTypes(rewritten).contains(FusedConv.OP_TYPE), opTypes(rewritten).toString());
             assertTrue(opTypes(rewritten).stream().noneMatch(t -> t.equals(tail.get(tail.size() - 1).getOpType())),
                     opTypes(rewritten).toString());
@@ -155,7 +155,7 @@ class ConvActivationFusionTest {
         NodeProto clip = withFloat(withFloat(Models.node("Clip", "a", new String[] {"t"}, new String[] {"y"}),
                 "min", 0f), "max", 0.25f);
         ModelProto m = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"), clip)).build(), 6);
-        assertEquals(List.of(FusedConv.OP_TYPE), opTypes(InferencePasses.apply(m)));
+        assertEquals(List.of(FusedConv.OP_TYPE), opTypes(ConvActivationFusion.apply(m)));
         assertSameOutputs(m, random(13, 1, C, 5, 5));
     }
 
@@ -163,7 +163,7 @@ class ConvActivationFusionTest {
     void aResidualFromAGraphInputFusesWithoutActivation() {
         ModelProto m = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("Add", "add", new String[] {"z", "t"}, new String[] {"y"})), "z").build(), 13);
-        ModelProto rewritten = InferencePasses.apply(m);
+        ModelProto rewritten = ConvActivationFusion.apply(m);
         assertEquals(List.of(FusedConv.OP_TYPE), opTypes(rewritten));
         assertEquals(List.of("x", "w", "b", "z"), rewritten.getGraph().getNode(0).getInputList());
         assertSameOutputs(m, random(14, 1, C, 5, 5), random(15, 1, M, 5, 5));
@@ -175,26 +175,26 @@ class ConvActivationFusionTest {
         ModelProto twoReaders = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("Relu", "r", new String[] {"t"}, new String[] {"u"}),
                 Models.node("Add", "add", new String[] {"t", "u"}, new String[] {"y"}))).build(), 13);
-        assertEquals(List.of("Conv", "Relu", "Add"), opTypes(InferencePasses.apply(twoReaders)));
+        assertEquals(List.of("Conv", "Relu", "Add"), opTypes(ConvActivationFusion.apply(twoReaders)));
         // t is a graph output
         GraphProto.Builder g = graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("Relu", "r", new String[] {"t"}, new String[] {"y"})));
         g.addOutput(Models.tensorInfo("t", DataType.FLOAT, 1, M, 5, 5));
-        assertEquals(List.of("Conv", "Relu"), opTypes(InferencePasses.apply(Models.model(g.build(), 13))));
+        assertEquals(List.of("Conv", "Relu"), opTypes(ConvActivationFusion.apply(Models.model(g.build(), 13))));
         // the weights are fed, so their type is not known at prepare
         GraphProto.Builder fed = graph(List.of(conv("c", "x", "wf", "b", "t"),
                 Models.node("Relu", "r", new String[] {"t"}, new String[] {"y"})));
         fed.addInput(Models.tensorInfo("wf", DataType.FLOAT, M, C, 3, 3));
-        assertEquals(List.of("Conv", "Relu"), opTypes(InferencePasses.apply(Models.model(fed.build(), 13))));
+        assertEquals(List.of("Conv", "Relu"), opTypes(ConvActivationFusion.apply(Models.model(fed.build(), 13))));
         // a bound computed at run time
         ModelProto runtimeBound = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("ReduceMax", "m", new String[] {"x"}, new String[] {"hi"}),
                 Models.node("Clip", "a", new String[] {"t", "", "hi"}, new String[] {"y"}))).build(), 13);
-        assertEquals(List.of("Conv", "ReduceMax", "Clip"), opTypes(InferencePasses.apply(runtimeBound)));
+        assertEquals(List.of("Conv", "ReduceMax", "Clip"), opTypes(ConvActivationFusion.apply(runtimeBound)));
         // Add before opset 7 broadcast by attributes: left alone
         ModelProto legacy = Models.model(graph(List.of(conv("c", "x", "w", "b", "t"),
                 Models.node("Add", "add", new String[] {"t", "z"}, new String[] {"y"})), "z").build(), 6);
-        assertEquals(List.of("Conv", "Add"), opTypes(InferencePasses.apply(legacy)));
+        assertEquals(List.of("Conv", "Add"), opTypes(ConvActivationFusion.apply(legacy)));
     }
 
     @Test

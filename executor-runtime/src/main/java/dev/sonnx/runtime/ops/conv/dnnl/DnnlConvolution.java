@@ -62,29 +62,33 @@ public final class DnnlConvolution {
      */
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd) {
-        return create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, PostOps.NONE);
+        return create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, PostOps.NONE,
+                false);
     }
 
     /**
-     * The same with {@code postOps} applied to the result; null also when oneDNN refuses these
-     * post-ops for this geometry (the caller may then run the plain primitive and its own epilogue).
+     * The same with {@code postOps} applied to the result, and X, Y (and the residual) channels-last
+     * when {@code channelsLast} (the shapes given stay N, C, spatial...); null also when oneDNN
+     * refuses these post-ops for this geometry (the caller may then run the plain primitive and its
+     * own epilogue). Only primitives with plain layouts go backward.
      */
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
-                                         PostOps postOps) {
+                                         PostOps postOps, boolean channelsLast) {
         DnnlConvolution c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd,
-                postOps, PostOps.ResidualMode.BINARY);
+                postOps, PostOps.ResidualMode.BINARY, channelsLast);
         if (c == null && postOps.residual()) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
-                    PostOps.ResidualMode.SUM);
+                    PostOps.ResidualMode.SUM, channelsLast);
         }
         return c;
     }
 
     private static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                           int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
-                                          PostOps postOps, PostOps.ResidualMode mode) {
-        ConvDescs d = ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+                                          PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast) {
+        ConvDescs d = ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+                channelsLast);
         if (d == null) {
             return null;
         }
@@ -126,7 +130,8 @@ public final class DnnlConvolution {
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
                 new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null});
-        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        ConvGeometry geometry = channelsLast ? null
+                : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
         return new DnnlConvolution(geometry, fwd, reorder, bytes, postOps, postOps.residual() ? mode : null);
     }
 
@@ -212,6 +217,9 @@ public final class DnnlConvolution {
     }
 
     private DnnlConvolutionBackward backward() {
+        if (geometry == null) {
+            return null;
+        }
         Object b = backward;
         if (b == null) {
             synchronized (this) {
