@@ -51,7 +51,7 @@ public final class BenchMain {
         CpuDevice.setDefaultThreads(threads);
         int t = CpuDevice.get().threads();
 
-        ModelProto model = ModelIO.load(modelFile);
+        ModelProto model = batch > 1 ? withFreeBatch(ModelIO.load(modelFile)) : ModelIO.load(modelFile);
         SingaRep probe = SingaBackend.prepare(model, CpuDevice.get());
         List<Tensor> inputs = inputs(modelFile, probe, batch);
         System.out.printf(Locale.ROOT, "model %s, batch %d, %d threads, inputs %s%n", modelFile, batch, t,
@@ -109,6 +109,29 @@ public final class BenchMain {
         if (Boolean.getBoolean("sonnx.profile")) {
             System.out.print(Profiler.report());
         }
+    }
+
+    /**
+     * The model with the first dimension of every fed input made symbolic, so that a model exported
+     * for batch 1 takes a larger batch (both engines run the same rewritten model; one whose graph
+     * hard-codes the batch fails in both).
+     */
+    static ModelProto withFreeBatch(ModelProto model) {
+        java.util.Set<String> inits = new java.util.HashSet<>();
+        model.getGraph().getInitializerList().forEach(t -> inits.add(t.getName()));
+        var g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getInputCount(); i++) {
+            var in = g.getInput(i);
+            if (inits.contains(in.getName()) || !in.getType().hasTensorType()
+                    || in.getType().getTensorType().getShape().getDimCount() == 0) {
+                continue;
+            }
+            var b = in.toBuilder();
+            b.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(0).clearDimValue()
+                    .setDimParam("batch");
+            g.setInput(i, b);
+        }
+        return model.toBuilder().setGraph(g).build();
     }
 
     /** The model's test_data_set_0 inputs (tiled to the batch) when present, else made-up ones. */
