@@ -47,10 +47,12 @@ final class Frame implements OpContext {
         } catch (SonnxException e) {
             throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);
         } catch (MemoryLimit.TensorAllocationException e) {
-            throw new SonnxException(op.node().label() + ": output '" + op.node().outputs().get(0) + "': "
-                    + e.getMessage(), e);
-        } catch (RuntimeException | StackOverflowError e) {
+            String output = op.node().outputCount() > 0 ? "output '" + op.node().outputs().get(0) + "': " : "";
+            throw new SonnxException(op.node().label() + ": " + output + e.getMessage(), e);
+        } catch (RuntimeException e) {
             throw new SonnxException(op.node().label() + ": " + describe(e, in), e);
+        } catch (StackOverflowError e) {
+            throw new SonnxException(op.node().label() + ": stack overflow (recursion too deep)", e);
         } catch (OutOfMemoryError e) {
             throw new SonnxException(op.node().label() + ": out of memory (" + e.getMessage() + ")", e);
         }
@@ -60,8 +62,15 @@ final class Frame implements OpContext {
         return out;
     }
 
-    private static String describe(Throwable e, Value[] in) {
-        StringBuilder sb = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
+    /**
+     * The error and the inputs it met. An IllegalArgumentException speaks to the user ("axis 5 is out
+     * of range"); any other exception is a bug in the kernel, so its class is named too.
+     */
+    private static String describe(RuntimeException e, Value[] in) {
+        String what = e.getMessage() == null ? e.getClass().getSimpleName()
+                : e instanceof IllegalArgumentException ? e.getMessage()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
+        StringBuilder sb = new StringBuilder(what);
         sb.append(" (inputs:");
         for (Value v : in) {
             sb.append(' ').append(v == null ? "-" : v.describe());

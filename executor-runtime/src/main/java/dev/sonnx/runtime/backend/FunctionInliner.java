@@ -17,10 +17,16 @@ import java.util.Map;
  */
 final class FunctionInliner {
     private static final int MAX_DEPTH = 32;
+    /**
+     * The most nodes inlining may produce: a function that calls another twice, 32 levels deep, would
+     * otherwise expand into 2^32 nodes.
+     */
+    static final int MAX_INLINED_NODES = 1 << 18;
 
     private final Map<String, FunctionProto> functions = new HashMap<>();
     private final String model;
     private int counter;
+    private int emitted;
 
     private FunctionInliner(ModelProto m, String model) {
         this.model = model;
@@ -52,6 +58,10 @@ final class FunctionInliner {
     private void expand(NodeProto n, java.util.function.Consumer<NodeProto> sink, int depth) {
         FunctionProto f = functions.get(key(n.getDomain(), n.getOpType()));
         if (f == null) {
+            if (++emitted > MAX_INLINED_NODES) {
+                throw new SonnxException("model " + model + ": inlining its functions makes more than "
+                        + MAX_INLINED_NODES + " nodes (at " + Labels.of(n) + ")");
+            }
             sink.accept(withInlinedBodies(n, depth));
             return;
         }

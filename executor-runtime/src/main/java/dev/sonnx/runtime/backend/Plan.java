@@ -28,6 +28,14 @@ final class Plan implements Subgraph {
             this.in = in;
             this.out = out;
         }
+
+        /** Refuses what a kernel returned when it has fewer values than the node has outputs. */
+        void requireOutputs(Value[] produced, String label) {
+            if (produced == null || produced.length < out.length) {
+                throw new SonnxException(label + ": " + op.node().label() + " produced "
+                        + (produced == null ? 0 : produced.length) + " outputs, the node declares " + out.length);
+            }
+        }
     }
 
     final String label;
@@ -72,20 +80,30 @@ final class Plan implements Subgraph {
     @Override
     public Value[] run(Value[] inputs, OpContext ctx) {
         Frame parent = (Frame) ctx;
+        // A body with no steps still counts: an empty Loop body iterated 2^63 times must stop too.
+        parent.options.checkContinue(label, null);
         Frame frame = new Frame(this, parent.options, parent);
         bindInputs(frame, inputs);
         execute(frame, steps.length);
         return collect(frame, outputSlots);
     }
 
-    /** Fills the slots of the graph inputs; the caller has checked count and types. */
+    /**
+     * Fills the slots of the graph inputs (and of values read from enclosing graphs); the caller has
+     * checked count and types. Each binding holds a reference, as step outputs do, so that a body
+     * dropping its input never recycles memory its caller still holds.
+     */
     void bindInputs(Frame frame, Value[] inputs) {
         if (inputs.length > inputSlots.length) {
             throw new SonnxException(label + " takes " + inputSlots.length + " inputs, got " + inputs.length);
         }
+        Arena arena = frame.options.arena;
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] != null) {
                 frame.slots[inputSlots[i]] = inputs[i];
+                if (arena != null) {
+                    arena.retain(inputs[i]);
+                }
             }
         }
         for (int i = 0; i < outerSlots.length; i++) {
@@ -94,6 +112,9 @@ final class Plan implements Subgraph {
                 throw new SonnxException(label + ": value '" + outerNames[i] + "' of an enclosing graph has no value");
             }
             frame.slots[outerSlots[i]] = v;
+            if (arena != null) {
+                arena.retain(v);
+            }
         }
     }
 
@@ -107,6 +128,7 @@ final class Plan implements Subgraph {
         Value[] slots = frame.slots;
         for (int s = from; s < to; s++) {
             Step step = steps[s];
+            frame.options.checkContinue(label, step.op);
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {
                 int slot = step.in[i];
@@ -119,10 +141,7 @@ final class Plan implements Subgraph {
                 }
             }
             Value[] out = frame.runOp(step.op, in);
-            if (out.length < step.out.length) {
-                throw new SonnxException(label + ": " + step.op.node().label() + " produced " + out.length
-                        + " outputs, the node declares " + step.out.length);
-            }
+            step.requireOutputs(out, label);
             Arena arena = frame.options.arena;
             for (int o = 0; o < step.out.length; o++) {
                 if (step.out[o] >= 0) {

@@ -32,6 +32,8 @@ import java.util.SplittableRandom;
  * when each value dies. Errors name the graph, the node and the value.
  */
 final class PlanCompiler {
+    /** The longest prepare spends folding one node before leaving it to run with the graph. */
+    private static final long FOLD_TIME_LIMIT_NANOS = 10_000_000_000L;
 
     /** Settings shared by a graph and all its nested bodies. */
     static final class Env {
@@ -42,15 +44,18 @@ final class PlanCompiler {
         final boolean foldConstants;
         /** Initializers that training updates: never folded into other constants. */
         final Set<String> variables;
+        /** How long folding one node may take (0: no limit). */
+        final long timeLimitNanos;
 
         Env(String modelName, OpRegistry registry, Opsets opsets, Device device, boolean foldConstants,
-            Set<String> variables) {
+            Set<String> variables, long timeLimitNanos) {
             this.modelName = modelName;
             this.registry = registry;
             this.opsets = opsets;
             this.device = device;
             this.foldConstants = foldConstants;
             this.variables = variables;
+            this.timeLimitNanos = timeLimitNanos;
         }
     }
 
@@ -117,7 +122,12 @@ final class PlanCompiler {
                 String name = np.getInput(i);
                 in[i] = name.isEmpty() ? -1 : slotFor(name);
             }
-            Node node = new Node(np, env.opsets.version(np.getDomain()));
+            Node node;
+            try {
+                node = new Node(np, env.opsets.version(np.getDomain()));
+            } catch (IllegalArgumentException e) {
+                throw error(Labels.of(np) + ": " + e.getMessage());
+            }
             OpRegistry.Factory factory = resolve(node, unsupported);
             int[] out = new int[np.getOutputCount()];
             if (factory == null) {
@@ -217,85 +227,46 @@ final class PlanCompiler {
     // ---------------------------------------------------------------- order
 
     /**
-     * Nodes in an order where every value is defined before use: the file's order when it is already
-     * topological (the ONNX rule), else a stable topological sort. A cycle or a value that nothing
-     * defines is an error naming the node.
+     * Nodes in an order where every value is defined before use (see {@link GraphOrder}). A value
+     * defined twice, a cycle or a value that nothing defines is an error naming the node.
      */
     private List<NodeProto> topologicalOrder() {
         Set<String> available = new HashSet<>(slotOf.keySet());
         available.addAll(outerVisible);
-        Map<String, NodeProto> producer = new HashMap<>();
+        Set<String> produced = new HashSet<>();
         for (NodeProto n : graph.getNodeList()) {
             for (String o : n.getOutputList()) {
                 if (o.isEmpty()) {
                     continue;
                 }
-                if (producer.put(o, n) != null || available.contains(o) && !outerVisible.contains(o)) {
+                if (!produced.add(o) || available.contains(o) && !outerVisible.contains(o)) {
                     throw error("value '" + o + "' is defined twice (" + describe(n) + " and another)");
                 }
             }
         }
-        List<NodeProto> pending = new ArrayList<>(graph.getNodeList());
-        List<NodeProto> order = new ArrayList<>(pending.size());
-        Set<String> defined = new HashSet<>(available);
-        while (!pending.isEmpty()) {
-            List<NodeProto> next = new ArrayList<>();
-            for (NodeProto n : pending) {
-                if (ready(n, defined)) {
-                    order.add(n);
-                    for (String o : n.getOutputList()) {
-                        defined.add(o);
-                    }
-                } else {
-                    next.add(n);
+        GraphOrder order = GraphOrder.of(graph, available);
+        // A node reading a value nothing defines explains every node waiting behind it: report it
+        // first; when there is none, the nodes left wait on each other in a cycle.
+        for (NodeProto stuck : order.stuck) {
+            for (String in : GraphOrder.neededNames(stuck)) {
+                if (!order.defined.contains(in) && !order.producer.containsKey(in)) {
+                    throw error(describe(stuck) + " reads value '" + in + "', which no node, input or"
+                            + " initializer defines");
                 }
             }
-            if (next.size() == pending.size()) {
-                NodeProto stuck = next.get(0);
-                for (String in : neededNames(stuck)) {
-                    if (!defined.contains(in)) {
-                        if (producer.containsKey(in)) {
-                            throw error(describe(stuck) + " is part of a cycle through value '" + in + "'");
-                        }
-                        throw error(describe(stuck) + " reads value '" + in + "', which no node, input or"
-                                + " initializer defines");
-                    }
+        }
+        for (NodeProto stuck : order.stuck) {
+            for (String in : GraphOrder.neededNames(stuck)) {
+                if (!order.defined.contains(in)) {
+                    throw error(describe(stuck) + " is part of a cycle through value '" + in + "'");
                 }
-                throw error(describe(stuck) + " cannot be ordered");
-            }
-            pending = next;
-        }
-        return order;
-    }
-
-    private static boolean ready(NodeProto n, Set<String> defined) {
-        for (String in : neededNames(n)) {
-            if (!defined.contains(in)) {
-                return false;
             }
         }
-        return true;
-    }
-
-    /** A node's inputs plus the enclosing-scope names its bodies read (they must exist first too). */
-    private static Set<String> neededNames(NodeProto n) {
-        Set<String> names = new LinkedHashSet<>();
-        for (String in : n.getInputList()) {
-            if (!in.isEmpty()) {
-                names.add(in);
-            }
-        }
-        n.getAttributeList().forEach(a -> {
-            if (a.hasG()) {
-                names.addAll(GraphScopes.freeNames(a.getG()));
-            }
-            a.getGraphsList().forEach(g -> names.addAll(GraphScopes.freeNames(g)));
-        });
-        return names;
+        return order.ordered;
     }
 
     private static String describe(NodeProto n) {
-        return new Node(n, -1).label();
+        return Labels.of(n);
     }
 
     // ---------------------------------------------------------------- operators
@@ -330,15 +301,22 @@ final class PlanCompiler {
             }
             in[i] = constants.get(s);
         }
+        long foldLimit = env.timeLimitNanos > 0 ? Math.min(env.timeLimitNanos, FOLD_TIME_LIMIT_NANOS)
+                : FOLD_TIME_LIMIT_NANOS;
         Plan foldPlan = new Plan(label, Map.of(), new String[0], new Value[0], new int[0], List.of(),
                 new int[0], List.of(), new Plan.Step[0], new String[0], new int[0]);
-        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0), null), null);
+        Frame frame = new Frame(foldPlan, new RunOptions(env.device, false, null, new SplittableRandom(0), null,
+                RunOptions.deadlineAfter(foldLimit)), null);
         Value[] out;
         try {
             out = frame.runOp(step.op, in);
         } catch (SonnxException e) {
+            if (RunOptions.TimeLimitExceeded.causedIt(e)) {
+                return false; // too slow to fold (a Loop of 2^63 trips...): it runs with the graph, under its limit
+            }
             throw error(e.getMessage());
         }
+        step.requireOutputs(out, label);
         for (int o = 0; o < step.out.length; o++) {
             if (step.out[o] >= 0) {
                 constants.set(step.out[o], out[o]);

@@ -1,16 +1,21 @@
 package dev.sonnx.runtime.backend;
 
+import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.tensor.Device;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The entry point SINGA's {@code sonnx} users know: {@code prepare} an ONNX model on a device and
  * get a {@link SingaRep} to run. Everything that depends only on the model happens here, once.
+ * Whatever the model holds, prepare returns a rep or throws a {@link SonnxException} (or an
+ * {@link dev.sonnx.runtime.onnx.OnnxFormatException} from loading) that names the model and the part.
  */
 public final class SingaBackend {
     private SingaBackend() {
@@ -33,46 +38,101 @@ public final class SingaBackend {
     public static SingaRep prepare(ModelProto model, Device device, PrepareOptions options) {
         String name = options.name != null ? options.name
                 : model.getGraph().getName().isEmpty() ? "(unnamed)" : "'" + model.getGraph().getName() + "'";
+        try {
+            return compile(model, device, options, name);
+        } catch (StackOverflowError e) {
+            throw new SonnxException("model " + name + ": stack overflow while preparing it (graphs, functions"
+                    + " or types nested too deeply)", e);
+        } catch (OutOfMemoryError e) {
+            throw new SonnxException("model " + name + ": out of memory while preparing it (" + e.getMessage()
+                    + ")", e);
+        }
+    }
+
+    private static SingaRep compile(ModelProto model, Device device, PrepareOptions options, String name) {
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
+        TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && options.variables.isEmpty();
         ModelProto optimized = fuse ? InferencePasses.apply(inlined) : inlined;
-        PlanCompiler.Env env = new PlanCompiler.Env(name, OpRegistry.standard(),
-                opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables);
+        // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
+        PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
+                opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
+                options.timeLimitNanos);
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
-        java.util.function.Supplier<Plan> unfused = optimized == inlined ? () -> plan
+        Supplier<Plan> unfused = optimized == inlined ? () -> plan
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
-        return new SingaRep(name, model, device, plan, unfused);
+        return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos);
     }
 
     /** Settings of {@link #prepare}. */
     public static final class PrepareOptions {
-        public static final PrepareOptions DEFAULTS = new PrepareOptions(null, true, Set.of());
+        /**
+         * The settings prepare uses unless told otherwise; the run time limit comes from the system
+         * property {@code sonnx.maxRunMillis} (default 0: none), so that a cluster can bound every run.
+         */
+        public static final PrepareOptions DEFAULTS = new PrepareOptions(null, true, Set.of(), null,
+                timeLimitFromProperty());
 
         final String name;
         final boolean foldConstants;
         final Set<String> variables;
+        final OpRegistry registry;
+        final long timeLimitNanos;
 
-        private PrepareOptions(String name, boolean foldConstants, Set<String> variables) {
+        private PrepareOptions(String name, boolean foldConstants, Set<String> variables, OpRegistry registry,
+                               long timeLimitNanos) {
             this.name = name;
             this.foldConstants = foldConstants;
             this.variables = variables;
+            this.registry = registry != null ? registry : OpRegistry.standard();
+            this.timeLimitNanos = timeLimitNanos;
+        }
+
+        /** {@code sonnx.maxRunMillis} in nanoseconds; 0 when unset, not positive or not a number. */
+        static long timeLimitFromProperty() {
+            long millis = Long.getLong("sonnx.maxRunMillis", 0);
+            return millis <= 0 ? 0 : Math.min(millis, Long.MAX_VALUE / 1_000_000L) * 1_000_000L;
         }
 
         /** How error messages name the model (its file, usually). */
         public PrepareOptions named(String modelName) {
-            return new PrepareOptions(modelName, foldConstants, variables);
+            return new PrepareOptions(modelName, foldConstants, variables, registry, timeLimitNanos);
         }
 
         /** Whether nodes whose inputs are all constants run once at prepare. */
         public PrepareOptions foldConstants(boolean fold) {
-            return new PrepareOptions(name, fold, variables);
+            return new PrepareOptions(name, fold, variables, registry, timeLimitNanos);
         }
 
         /** Initializers that training will update, so prepare never folds them into constants. */
         public PrepareOptions variables(Set<String> names) {
-            return new PrepareOptions(name, foldConstants, Set.copyOf(names));
+            return new PrepareOptions(name, foldConstants, Set.copyOf(names), registry, timeLimitNanos);
+        }
+
+        /** The operators to build nodes with (default: {@link OpRegistry#standard()}). */
+        public PrepareOptions registry(OpRegistry operators) {
+            return new PrepareOptions(name, foldConstants, variables, operators, timeLimitNanos);
+        }
+
+        /**
+         * The longest a run (and each node folded at prepare) may take; checked between steps, so a run
+         * ends with an error at the step after the limit. Zero means no limit (the default, unless the
+         * system property {@code sonnx.maxRunMillis} sets one); a run also stops when its thread is
+         * interrupted.
+         */
+        public PrepareOptions timeLimit(Duration limit) {
+            if (limit.isNegative()) {
+                throw new IllegalArgumentException("time limit " + limit + " is negative");
+            }
+            long nanos;
+            try {
+                nanos = limit.toNanos();
+            } catch (ArithmeticException e) {
+                nanos = 0; // longer than 292 years: no limit
+            }
+            return new PrepareOptions(name, foldConstants, variables, registry, nanos);
         }
     }
 }

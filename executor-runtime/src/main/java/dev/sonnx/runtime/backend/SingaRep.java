@@ -40,8 +40,13 @@ public final class SingaRep {
     private final Map<String, Integer> feedPosition;
     private volatile boolean checkFeedShapes = true;
 
-    SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused) {
+    /** How long one run may take, in nanoseconds (0: no limit). */
+    private final long timeLimitNanos;
+
+    SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused,
+             long timeLimitNanos) {
         this.name = name;
+        this.timeLimitNanos = timeLimitNanos;
         this.model = model;
         this.device = device;
         this.plan = plan;
@@ -159,6 +164,18 @@ public final class SingaRep {
     }
 
     private Value[] execute(Value[] in, int lastLayers, boolean training, Tape tape, RandomGenerator random) {
+        try {
+            return executeChecked(in, lastLayers, training, tape, random);
+        } catch (SonnxException e) {
+            // node errors name the node; the model's name makes them useful in a cluster's logs
+            String prefix = "model " + name;
+            throw e.getMessage() != null && e.getMessage().startsWith(prefix) ? e
+                    : new SonnxException(prefix + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Value[] executeChecked(Value[] in, int lastLayers, boolean training, Tape tape,
+                                   RandomGenerator random) {
         for (ValueInfoProto declared : model.getGraph().getInputList()) {
             int p = feedPosition.get(declared.getName());
             if (in[p] != null || plan.constants[plan.inputSlots[p]] == null) {
@@ -167,7 +184,8 @@ public final class SingaRep {
         }
         Arena arena = newArena(tape);
         RunOptions options = new RunOptions(device, training, tape,
-                random != null ? random : new SplittableRandom(System.nanoTime()), arena);
+                random != null ? random : new SplittableRandom(System.nanoTime()), arena,
+                RunOptions.deadlineAfter(timeLimitNanos));
         try {
             Value[] out = runPlan(in, lastLayers, options);
             if (arena != null) {
@@ -242,7 +260,8 @@ public final class SingaRep {
             in[feedPosition.get(this.feeds.get(i).getName())] = feeds.get(i);
         }
         Plan p = unfused();
-        Frame frame = new Frame(p, new RunOptions(device, false, null, new SplittableRandom(0), null), null);
+        Frame frame = new Frame(p, new RunOptions(device, false, null, new SplittableRandom(0), null,
+                RunOptions.deadlineAfter(timeLimitNanos)), null);
         Map<String, Integer> ranks = new java.util.HashMap<>();
         try {
             p.bindInputs(frame, on(in));

@@ -3,6 +3,7 @@ package dev.sonnx.runtime.onnx;
 import com.google.protobuf.ByteString;
 import dev.sonnx.runtime.onnx.proto.Onnx.StringStringEntryProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.tensor.MemoryLimit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -50,12 +51,14 @@ public final class ExternalData {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
             long len = length < 0 ? fileSize - offset : length;
-            if (offset < 0 || len < 0 || offset + len > fileSize) {
-                throw new OnnxFormatException("tensor '" + name + "': external data range [" + offset + ", "
-                        + (offset + len) + ") lies outside " + location + " (" + fileSize + " bytes)");
+            if (offset < 0 || len < 0 || offset > fileSize || len > fileSize - offset) {
+                throw new OnnxFormatException("tensor '" + name + "': external data range at offset " + offset
+                        + " of " + len + " bytes lies outside " + location + " (" + fileSize + " bytes)");
             }
-            if (len > Integer.MAX_VALUE - 64) {
-                throw new OnnxFormatException("tensor '" + name + "': external data of " + len + " bytes is too large");
+            try {
+                MemoryLimit.check(len);
+            } catch (MemoryLimit.TensorAllocationException e) {
+                throw new OnnxFormatException("tensor '" + name + "': external data: " + e.getMessage(), e);
             }
             ch.position(offset);
             ByteString bytes;
@@ -77,7 +80,13 @@ public final class ExternalData {
      * parent references, and symbolic links whose target leaves the folder.
      */
     static Path resolveInside(Path modelDir, String location, String tensorName) {
-        Path rel = Path.of(location);
+        Path rel;
+        try {
+            rel = Path.of(location);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new OnnxFormatException("tensor '" + tensorName + "': external data location '" + location
+                    + "' is not a valid path: " + e.getMessage(), e);
+        }
         if (rel.isAbsolute() || location.startsWith("/") || location.startsWith("\\")) {
             throw new OnnxFormatException("tensor '" + tensorName + "': external data location '" + location
                     + "' is absolute; it must be relative to the model's folder");

@@ -19,6 +19,8 @@ import java.nio.file.Path;
 public final class ModelIO {
     /** Nested graphs (If/Loop bodies) recurse in protobuf; this bounds hostile nesting. */
     private static final int RECURSION_LIMIT = 200;
+    /** Protobuf messages are limited to 2 GiB; larger weights belong in external data. */
+    private static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - 8;
 
     private ModelIO() {
     }
@@ -27,6 +29,15 @@ public final class ModelIO {
     public static ModelProto load(Path file) {
         byte[] bytes;
         try {
+            // A directory, a pipe or a device (/dev/zero) would fail late or never end: refuse them first.
+            if (Files.exists(file) && !Files.isRegularFile(file)) {
+                throw new OnnxFormatException("model " + file + " is not a regular file");
+            }
+            long size = Files.size(file);
+            if (size > MAX_MODEL_BYTES) {
+                throw new OnnxFormatException("model " + file + " is " + size + " bytes; a protobuf file holds at"
+                        + " most " + MAX_MODEL_BYTES + " (keep large weights in external data files)");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new OnnxFormatException("model " + file + " does not exist");

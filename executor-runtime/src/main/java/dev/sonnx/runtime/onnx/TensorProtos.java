@@ -38,9 +38,7 @@ public final class TensorProtos {
         }
         int n = Shapes.size(shape);
         if (dtype == DataType.STRING) {
-            if (p.getStringDataCount() != n) {
-                throw countError(name, dtype, shape, p.getStringDataCount());
-            }
+            requireCount(name, dtype, shape, p.getStringDataCount(), n);
             String[] s = new String[n];
             for (int i = 0; i < n; i++) {
                 s[i] = p.getStringData(i).toString(StandardCharsets.UTF_8);
@@ -64,38 +62,36 @@ public final class TensorProtos {
             }
             return t;
         }
+        // Count before allocating: a header claiming huge dims with no values must not cost memory.
+        requireCount(name, dtype, shape, typedCount(p, dtype),
+                dtype == DataType.COMPLEX64 || dtype == DataType.COMPLEX128 ? 2L * n : n);
         Tensor t = Tensor.zeros(dtype, shape);
         ByteBuffer b = t.bytes();
         switch (dtype) {
             case FLOAT, COMPLEX64 -> {
                 int count = dtype == DataType.FLOAT ? n : 2 * n;
-                requireCount(name, dtype, shape, p.getFloatDataCount(), count);
                 for (int i = 0; i < count; i++) {
                     b.putFloat(i * 4, p.getFloatData(i));
                 }
             }
             case DOUBLE, COMPLEX128 -> {
                 int count = dtype == DataType.DOUBLE ? n : 2 * n;
-                requireCount(name, dtype, shape, p.getDoubleDataCount(), count);
                 for (int i = 0; i < count; i++) {
                     b.putDouble(i * 8, p.getDoubleData(i));
                 }
             }
             case INT64 -> {
-                requireCount(name, dtype, shape, p.getInt64DataCount(), n);
                 for (int i = 0; i < n; i++) {
                     b.putLong(i * 8, p.getInt64Data(i));
                 }
             }
             case UINT32, UINT64 -> {
-                requireCount(name, dtype, shape, p.getUint64DataCount(), n);
                 for (int i = 0; i < n; i++) {
                     t.setLong(i, p.getUint64Data(i));
                 }
             }
             case INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16,
                     FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ -> {
-                requireCount(name, dtype, shape, p.getInt32DataCount(), n);
                 for (int i = 0; i < n; i++) {
                     int v = p.getInt32Data(i);
                     switch (dtype.byteSize()) {
@@ -110,15 +106,22 @@ public final class TensorProtos {
         return t;
     }
 
-    private static void requireCount(String name, DataType dtype, int[] shape, int have, int need) {
-        if (have != need) {
-            throw countError(name, dtype, shape, have);
-        }
+    /** How many values the typed field that holds {@code dtype} carries. */
+    private static int typedCount(TensorProto p, DataType dtype) {
+        return switch (dtype) {
+            case FLOAT, COMPLEX64 -> p.getFloatDataCount();
+            case DOUBLE, COMPLEX128 -> p.getDoubleDataCount();
+            case INT64 -> p.getInt64DataCount();
+            case UINT32, UINT64 -> p.getUint64DataCount();
+            default -> p.getInt32DataCount();
+        };
     }
 
-    private static OnnxFormatException countError(String name, DataType dtype, int[] shape, int have) {
-        return new OnnxFormatException("tensor " + name + " (" + dtype.onnxName() + Shapes.toString(shape)
-                + ") holds " + have + " values where its shape needs " + Shapes.size(shape));
+    private static void requireCount(String name, DataType dtype, int[] shape, int have, long need) {
+        if (have != need) {
+            throw new OnnxFormatException("tensor " + name + " (" + dtype.onnxName() + Shapes.toString(shape)
+                    + ") holds " + have + " values where its shape needs " + need);
+        }
     }
 
     /** Writes a host tensor as a TensorProto ({@code raw_data} for numbers, {@code string_data} for strings). */

@@ -36,7 +36,11 @@ public final class TypeText {
                 return "optional<" + of(type.getOptionalType().getElemType()) + ">";
             }
             case MAP_TYPE -> {
-                return "map";
+                return "map<" + safeName(type.getMapType().getKeyType()) + ", "
+                        + of(type.getMapType().getValueType()) + ">";
+            }
+            case SPARSE_TENSOR_TYPE -> {
+                return "sparse " + safeName(type.getSparseTensorType().getElemType());
             }
             default -> {
                 return "?";
@@ -45,6 +49,9 @@ public final class TypeText {
     }
 
     private static String safeName(int code) {
+        if (code == 0) {
+            return "?";
+        }
         try {
             return DataType.fromCode(code).onnxName();
         } catch (IllegalArgumentException e) {

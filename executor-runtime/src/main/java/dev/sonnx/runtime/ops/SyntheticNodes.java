@@ -1,12 +1,10 @@
 package dev.sonnx.runtime.ops;
 
-import com.google.protobuf.ByteString;
 import dev.sonnx.runtime.cpu.CpuDevice;
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.Attrs;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.Device;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Operators made in code rather than read from a file: layers and losses reuse the very operators
@@ -35,29 +33,22 @@ public final class SyntheticNodes {
     }
 
     public SyntheticNodes attr(String name, long value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT)
-                .setI(value));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public SyntheticNodes attr(String name, float value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT)
-                .setF(value));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public SyntheticNodes attr(String name, String value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(ByteString.copyFrom(value, StandardCharsets.UTF_8)));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public SyntheticNodes attr(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        node.addAttribute(a);
+        node.addAttribute(Attrs.ints(name, values));
         return this;
     }
 

@@ -83,8 +83,12 @@ public final class HostStorage implements Storage {
         return (n + ALIGNMENT - 1) & -ALIGNMENT;
     }
 
-    /** Storage for {@code count} strings, all empty. */
+    /**
+     * Storage for {@code count} strings, all empty. Each element costs at least a reference on the
+     * heap, which the memory limit counts as 8 bytes, so a hostile shape cannot exhaust the heap.
+     */
     public static HostStorage strings(int count) {
+        MemoryLimit.check((long) count * Long.BYTES);
         String[] s = new String[count];
         java.util.Arrays.fill(s, "");
         return new HostStorage(null, s);

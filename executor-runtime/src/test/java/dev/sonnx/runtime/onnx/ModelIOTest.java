@@ -12,6 +12,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.StringStringEntryProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.MemoryLimit;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import java.nio.ByteBuffer;
@@ -140,5 +141,136 @@ class ModelIOTest {
         ModelProto m = Models.addWeight(Tensor.fromDoubles(DataType.FLOAT16, new double[] {0.5, -1}, 2));
         ByteString bytes = m.toByteString();
         assertEquals(m, ModelIO.parse(bytes.toByteArray()));
+    }
+
+    /** A model with several nodes, initializers of two types and a nested attribute, for cutting up. */
+    private static ModelProto richModel() {
+        ModelProto m = Models.addWeight(Tensor.of(new float[] {1, 2, 3, 4}, 4));
+        return m.toBuilder().setGraph(m.getGraph().toBuilder()
+                .addNode(Models.node("Mul", "mul", new String[] {"y", "w"}, new String[] {"z"}))
+                .addNode(Models.node("LeakyRelu", "leaky", new String[] {"z"}, new String[] {"c"}).toBuilder()
+                        .addAttribute(dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto.newBuilder().setName("alpha")
+                                .setType(dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto.AttributeType.FLOAT)
+                                .setF(0.5f)))
+                .addInitializer(TensorProtos.fromTensor(Tensor.of(new long[] {7, 8}, 2), "unused"))
+                .addOutput(Models.tensorInfo("c", DataType.FLOAT, 4))).build();
+    }
+
+    /** Parses and prepares {@code bytes}; what comes back must be a result or one of the documented errors. */
+    private static String outcome(byte[] bytes, String source) {
+        ModelProto m;
+        try {
+            m = ModelIO.parse(bytes, source, null);
+        } catch (OnnxFormatException e) {
+            assertTrue(e.getMessage().contains(source), e.getMessage());
+            return "refused at load";
+        }
+        try {
+            SingaBackend.prepare(m, CpuDevice.get(), SingaBackend.PrepareOptions.DEFAULTS.named(source));
+            return "prepared";
+        } catch (dev.sonnx.runtime.SonnxException | OnnxFormatException e) {
+            assertTrue(e.getMessage().contains(source), e.getMessage());
+            return "refused at prepare";
+        }
+    }
+
+    @Test
+    void truncationAtEveryOffsetIsRefusedOrHarmless() {
+        byte[] good = richModel().toByteArray();
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        for (int cut = 1; cut < good.length; cut++) {
+            outcomes.merge(outcome(java.util.Arrays.copyOf(good, cut), "cut@" + cut), 1, Integer::sum);
+        }
+        // Most cuts end inside a field; a cut on a field boundary can still parse and is caught at prepare.
+        assertTrue(outcomes.getOrDefault("refused at load", 0) > good.length / 2, outcomes.toString());
+        assertEquals("prepared", outcome(good, "whole"));
+    }
+
+    @Test
+    void otherFormatsAndRandomBytesAreRefused() {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 1, 0};
+        byte[] zip = {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0};
+        byte[] json = "{\"graph\": {\"node\": []}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] ones = new byte[64];
+        java.util.Arrays.fill(ones, (byte) 0xff);
+        for (byte[] bytes : List.of(png, zip, json, ones, new byte[] {0}, new byte[1000])) {
+            OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> ModelIO.parse(bytes, "blob", null));
+            assertTrue(e.getMessage().contains("blob"), e.getMessage());
+        }
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 500; i++) {
+            byte[] bytes = new byte[1 + random.nextInt(2000)];
+            random.nextBytes(bytes);
+            outcome(bytes, "random#" + i);
+        }
+    }
+
+    @Test
+    void aPathThatIsNotARegularFileIsRefused() throws Exception {
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> ModelIO.load(dir));
+        assertTrue(e.getMessage().contains("not a regular file") && e.getMessage().contains(dir.toString()),
+                e.getMessage());
+        Path zero = Path.of("/dev/zero");
+        if (Files.exists(zero)) {
+            // would otherwise read forever
+            assertThrows(OnnxFormatException.class, () -> ModelIO.load(zero));
+        }
+        e = assertThrows(OnnxFormatException.class, () -> ModelIO.load(dir.resolve("absent.onnx")));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    @Test
+    void externalDataWithBadLocationsOrRangesIsRefused() throws Exception {
+        Files.write(dir.resolve("w.bin"), floats(1, 2, 3, 4));
+        Files.createDirectories(dir.resolve("folder"));
+        Path f = dir.resolve("m.onnx");
+        record Case(String location, long offset, String expected) {
+        }
+        for (Case c : List.of(new Case("folder", 0, "not a regular file"),
+                new Case("a\u0000b", 0, "not a valid path"),
+                new Case("w.bin", Long.MAX_VALUE, "outside"),
+                new Case("w.bin", -4, "outside"),
+                new Case("w.bin", 8, "outside"),
+                new Case("", 0, "without a location"))) {
+            Files.write(f, externalModel(c.location, c.offset).toByteArray());
+            OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> ModelIO.load(f), c.toString());
+            assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains(c.expected), e.getMessage());
+        }
+        ModelProto m = externalModel("w.bin", 0);
+        TensorProto w = m.getGraph().getInitializer(0);
+        TensorProto notANumber = w.toBuilder().setExternalData(2, w.getExternalData(2).toBuilder().setValue("lots"))
+                .build();
+        Files.write(f, m.toBuilder().setGraph(m.getGraph().toBuilder().setInitializer(0, notANumber)).build()
+                .toByteArray());
+        assertTrue(assertThrows(OnnxFormatException.class, () -> ModelIO.load(f)).getMessage()
+                .contains("'lots' is not a number"));
+    }
+
+    @Test
+    void externalDataBeyondTheMemoryLimitIsRefusedBeforeReading() throws Exception {
+        Files.write(dir.resolve("w.bin"), floats(1, 2, 3, 4));
+        Path f = dir.resolve("m.onnx");
+        Files.write(f, externalModel("w.bin", 0).toByteArray());
+        long saved = MemoryLimit.get();
+        MemoryLimit.set(8);
+        try {
+            OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> ModelIO.load(f));
+            assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("limit"), e.getMessage());
+        } finally {
+            MemoryLimit.set(saved);
+        }
+    }
+
+    @Test
+    void emptyExternalDataLoadsAnEmptyTensor() throws Exception {
+        Files.write(dir.resolve("empty.bin"), new byte[0]);
+        ModelProto m = Models.addWeight(Tensor.zeros(DataType.FLOAT, 0));
+        TensorProto w = m.getGraph().getInitializer(0).toBuilder().clearRawData()
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("empty.bin"))
+                .build();
+        Path f = dir.resolve("m.onnx");
+        Files.write(f, m.toBuilder().setGraph(m.getGraph().toBuilder().setInitializer(0, w)).build().toByteArray());
+        assertEquals(0, TensorProtos.toTensor(ModelIO.load(f).getGraph().getInitializer(0)).size());
     }
 }

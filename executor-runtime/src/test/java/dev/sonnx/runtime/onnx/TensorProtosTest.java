@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.MemoryLimit;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -143,5 +144,49 @@ class TensorProtosTest {
 
         TensorProto unknown = TensorProto.newBuilder().setName("u").setDataType(99).addDims(1).build();
         assertThrows(OnnxFormatException.class, () -> TensorProtos.toTensor(unknown));
+    }
+
+    @Test
+    void hugeDimsWithoutDataAreRefusedBeforeAnyAllocation() {
+        long saved = MemoryLimit.get();
+        MemoryLimit.set(1 << 10);
+        try {
+            // 500 million floats claimed, none given: a count error, not an attempt to allocate 2 GB
+            for (DataType t : new DataType[] {DataType.FLOAT, DataType.INT64, DataType.INT32, DataType.DOUBLE,
+                    DataType.UINT64, DataType.COMPLEX64}) {
+                TensorProto p = TensorProto.newBuilder().setName("big").setDataType(t.code()).addDims(500_000_000)
+                        .build();
+                OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> TensorProtos.toTensor(p),
+                        t.toString());
+                assertTrue(e.getMessage().contains("'big'") && e.getMessage().contains("holds 0 values"),
+                        e.getMessage());
+            }
+            TensorProto strings = TensorProto.newBuilder().setName("s").setDataType(DataType.STRING.code())
+                    .addDims(500_000_000).build();
+            assertTrue(assertThrows(OnnxFormatException.class, () -> TensorProtos.toTensor(strings)).getMessage()
+                    .contains("'s'"));
+            // data present but over the limit: the limit's error, naming nothing it cannot know
+            TensorProto overLimit = TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT.code())
+                    .addDims(1024).setRawData(ByteString.copyFrom(new byte[4096])).build();
+            assertThrows(MemoryLimit.TensorAllocationException.class, () -> TensorProtos.toTensor(overLimit));
+        } finally {
+            MemoryLimit.set(saved);
+        }
+    }
+
+    @Test
+    void dimsOutOfRangeOrOverflowingAreRefusedWithTheTensorName() {
+        long[][] cases = {{-1}, {1L << 40}, {Integer.MAX_VALUE, Integer.MAX_VALUE}, {1L << 31},
+                {65536, 65536}, {Long.MAX_VALUE, Long.MAX_VALUE}, {Long.MIN_VALUE}};
+        for (long[] dims : cases) {
+            TensorProto.Builder b = TensorProto.newBuilder().setName("d").setDataType(DataType.FLOAT.code());
+            for (long d : dims) {
+                b.addDims(d);
+            }
+            TensorProto p = b.build();
+            OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> TensorProtos.toTensor(p),
+                    java.util.Arrays.toString(dims));
+            assertTrue(e.getMessage().contains("'d'"), e.getMessage());
+        }
     }
 }

@@ -1,8 +1,6 @@
 package dev.sonnx.runtime.testing;
 
-import com.google.protobuf.ByteString;
-import dev.sonnx.runtime.onnx.TensorProtos;
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.Attrs;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.ops.BuildContext;
@@ -14,7 +12,6 @@ import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Builds one operator from the standard registry, the way prepare does, and runs it directly:
@@ -64,51 +61,42 @@ public final class OpTester {
     }
 
     public OpTester attr(String name, long value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT)
-                .setI(value));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public OpTester attr(String name, float value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT)
-                .setF(value));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public OpTester attr(String name, String value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(ByteString.copyFrom(value, StandardCharsets.UTF_8)));
+        node.addAttribute(Attrs.of(name, value));
+        return this;
+    }
+
+    public OpTester attrStrings(String name, String... values) {
+        node.addAttribute(Attrs.strings(name, values));
         return this;
     }
 
     public OpTester attrInts(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        node.addAttribute(a);
+        node.addAttribute(Attrs.ints(name, values));
         return this;
     }
 
     public OpTester attrFloats(String name, float... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name)
-                .setType(AttributeProto.AttributeType.FLOATS);
-        for (float v : values) {
-            a.addFloats(v);
-        }
-        node.addAttribute(a);
+        node.addAttribute(Attrs.floats(name, values));
         return this;
     }
 
     public OpTester attr(String name, Tensor value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.TENSOR)
-                .setT(TensorProtos.fromTensor(value, name)));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 
     public OpTester attr(String name, GraphProto value) {
-        node.addAttribute(AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.GRAPH)
-                .setG(value));
+        node.addAttribute(Attrs.of(name, value));
         return this;
     }
 

@@ -44,9 +44,9 @@ final class TfIdfVectorizerOp extends Operator {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("attribute 'mode' = '" + m + "' must be TF, IDF or TFIDF");
         }
-        this.minGram = (int) node.attributes().requireLong("min_gram_length");
-        this.maxGram = (int) node.attributes().requireLong("max_gram_length");
-        this.maxSkip = (int) node.attributes().requireLong("max_skip_count");
+        this.minGram = intAttribute(node, "min_gram_length");
+        this.maxGram = intAttribute(node, "max_gram_length");
+        this.maxSkip = intAttribute(node, "max_skip_count");
         if (minGram < 1 || maxGram < minGram) {
             throw new IllegalArgumentException("min_gram_length = " + minGram + " and max_gram_length = " + maxGram
                     + " must satisfy 1 <= min <= max");
@@ -120,11 +120,21 @@ final class TfIdfVectorizerOp extends Operator {
         return outputs(out);
     }
 
+    private static int intAttribute(Node node, String name) {
+        long v = node.attributes().requireLong(name);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("attribute '" + name + "' = " + v + " is out of range");
+        }
+        return (int) v;
+    }
+
     /** Adds the row's pool n-gram occurrences to {@code counts}, by output coordinate. */
     private void count(int[] ids, int[] counts) {
         int columns = ids.length;
         int shortest = minGram;
-        for (int distance = 1; distance <= maxSkip + 1; distance++) {
+        // Two items of a row lie at most columns - 1 apart: larger skips find nothing new.
+        long lastDistance = Math.min(maxSkip + 1L, Math.max(1, columns - 1));
+        for (int distance = 1; distance <= lastDistance; distance++) {
             for (int start = 0; start < columns; start++) {
                 if (start + (long) distance * (shortest - 1) >= columns) {
                     break;

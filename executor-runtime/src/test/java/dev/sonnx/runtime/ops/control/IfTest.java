@@ -1,15 +1,16 @@
 package dev.sonnx.runtime.ops.control;
 
-import static dev.sonnx.runtime.ops.control.Models.anyShape;
-import static dev.sonnx.runtime.ops.control.Models.bool;
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.optionalType;
-import static dev.sonnx.runtime.ops.control.Models.run;
-import static dev.sonnx.runtime.ops.control.Models.sequenceType;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
-import static dev.sonnx.runtime.ops.control.Models.type;
-import static dev.sonnx.runtime.ops.control.Models.value;
+import dev.sonnx.runtime.testing.Models;
+import static dev.sonnx.runtime.testing.Models.anyShape;
+import static dev.sonnx.runtime.testing.Models.bool;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.optionalType;
+import static dev.sonnx.runtime.testing.Models.run;
+import static dev.sonnx.runtime.testing.Models.sequenceType;
+import static dev.sonnx.runtime.testing.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.type;
+import static dev.sonnx.runtime.testing.Models.value;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.control;
 
+import dev.sonnx.runtime.testing.Models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,13 +1,14 @@
 package dev.sonnx.runtime.ops.control;
 
-import static dev.sonnx.runtime.ops.control.Models.anyShape;
-import static dev.sonnx.runtime.ops.control.Models.graph;
-import static dev.sonnx.runtime.ops.control.Models.integer;
-import static dev.sonnx.runtime.ops.control.Models.ints;
-import static dev.sonnx.runtime.ops.control.Models.node;
-import static dev.sonnx.runtime.ops.control.Models.run;
-import static dev.sonnx.runtime.ops.control.Models.tensor;
-import static dev.sonnx.runtime.ops.control.Models.value;
+import dev.sonnx.runtime.testing.Models;
+import static dev.sonnx.runtime.testing.Models.anyShape;
+import static dev.sonnx.runtime.testing.Models.graph;
+import static dev.sonnx.runtime.testing.Models.integer;
+import static dev.sonnx.runtime.testing.Models.ints;
+import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.run;
+import static dev.sonnx.runtime.testing.Models.tensor;
+import static dev.sonnx.runtime.testing.Models.value;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

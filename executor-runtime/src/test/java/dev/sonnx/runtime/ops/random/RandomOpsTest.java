@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.ops.Operator;
-import dev.sonnx.runtime.ops.control.Models;
+import dev.sonnx.runtime.testing.Models;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;

@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -15,6 +16,7 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.OpTester;
 import dev.sonnx.runtime.testing.TestContext;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class TextOpsTest {
@@ -246,5 +248,19 @@ class TextOpsTest {
         Tensor[] empty = OpTester.of("StringSplit", 20).inputs(1).outputs(2).run(Tensor.of(new String[0], 0));
         assertArrayEquals(new int[] {0, 0}, empty[0].shape());
         assertArrayEquals(new int[] {0}, empty[1].shape());
+    }
+
+    /** Found by fuzzing: a skip count far beyond any row used to loop over every skip (minutes). */
+    @Test
+    void hugeSkipCountsCostNoMoreThanTheRowAllows() {
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            Tensor[] out = OpTester.of("TfIdfVectorizer", 9).inputs(1)
+                    .attr("mode", "TF").attr("min_gram_length", 2L).attr("max_gram_length", 2L)
+                    .attr("max_skip_count", 634002216L)
+                    .attrInts("ngram_counts", 0, 0).attrInts("ngram_indexes", 0).attrInts("pool_int64s", 2, 3)
+                    .run(Tensor.of(new long[] {2, 5, 3, 2, 3}, 5));
+            // the bigram (2, 3) occurs at positions (3, 4) with skip 0, (0, 2) with skip 1, (0, 4) with skip 3
+            assertEquals(3.0, out[0].getDouble(0));
+        });
     }
 }
