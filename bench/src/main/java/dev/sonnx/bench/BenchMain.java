@@ -30,7 +30,8 @@ import java.util.SplittableRandom;
 
 /**
  * {@code sonnx bench}: median latency of a model in sonnx and, with {@code --compare}, in ONNX Runtime
- * on the same inputs in the same process; with {@code --train}, the median SGD step time of sonnx.
+ * on the same inputs in the same process, the two engines alternating run by run; with
+ * {@code --train}, the median SGD step time of sonnx.
  * The last line is {@code ratio sonnx/ort: X.XX} when comparing.
  */
 public final class BenchMain {
@@ -50,31 +51,87 @@ public final class BenchMain {
         CpuDevice.setDefaultThreads(threads);
         int t = CpuDevice.get().threads();
 
-        ModelProto model = ModelIO.load(modelFile);
+        ModelProto model = batch > 1 ? withFreeBatch(ModelIO.load(modelFile)) : ModelIO.load(modelFile);
         SingaRep probe = SingaBackend.prepare(model, CpuDevice.get());
         List<Tensor> inputs = inputs(modelFile, probe, batch);
         System.out.printf(Locale.ROOT, "model %s, batch %d, %d threads, inputs %s%n", modelFile, batch, t,
                 inputs.stream().map(Tensor::describe).toList());
 
-        double ours = Double.NaN;
-        if (!only.equals("ort")) {
-            ours = train ? trainStep(model, inputs, warmup, runs) : inference(probe, inputs, warmup, runs);
-            System.out.printf(Locale.ROOT, "sonnx %s: median %.2f ms over %d runs%n", train ? "train step" : "inference",
-                    ours, runs);
-            if (Boolean.getBoolean("sonnx.profile")) {
-                System.out.print(Profiler.report());
+        if (train) {
+            double ours = trainStep(model, inputs, warmup, runs);
+            System.out.printf(Locale.ROOT, "sonnx train step: median %.2f ms over %d runs%n", ours, runs);
+            printProfile();
+            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
+            return;
+        }
+        boolean runOurs = !only.equals("ort");
+        boolean runOrt = compare || only.equals("ort");
+        // Both engines in one loop, alternating run by run, so that load from other processes on a
+        // shared machine falls on both alike.
+        try (OrtRunner ort = runOrt ? new OrtRunner(model, probe.inputNames(), inputs, t) : null) {
+            double[] ourTimes = new double[runs];
+            double[] ortTimes = new double[runs];
+            for (int i = 0; i < warmup + runs; i++) {
+                if (i == warmup) {
+                    Profiler.reset();
+                }
+                if (runOurs) {
+                    long t0 = System.nanoTime();
+                    probe.run(inputs);
+                    if (i >= warmup) {
+                        ourTimes[i - warmup] = (System.nanoTime() - t0) / 1e6;
+                    }
+                }
+                if (runOrt) {
+                    double ms = ort.run();
+                    if (i >= warmup) {
+                        ortTimes[i - warmup] = ms;
+                    }
+                }
+            }
+            double ours = median(ourTimes);
+            if (runOurs) {
+                System.out.printf(Locale.ROOT, "sonnx inference: median %.2f ms over %d runs%n", ours, runs);
+                printProfile();
+            }
+            if (runOrt) {
+                System.out.printf(Locale.ROOT, "onnxruntime inference: median %.2f ms over %d runs%n",
+                        median(ortTimes), runs);
+            }
+            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
+            if (runOurs && runOrt) {
+                System.out.printf(Locale.ROOT, "ratio sonnx/ort: %.2f%n", ours / median(ortTimes));
             }
         }
-        if ((compare || only.equals("ort")) && !train) {
-            double ort = ortInference(model, probe.inputNames(), inputs, t, warmup, runs);
-            System.out.printf(Locale.ROOT, "onnxruntime inference: median %.2f ms over %d runs%n", ort, runs);
-            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
-            if (!only.equals("ort")) {
-                System.out.printf(Locale.ROOT, "ratio sonnx/ort: %.2f%n", ours / ort);
-            }
-        } else {
-            System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
+    }
+
+    private static void printProfile() {
+        if (Boolean.getBoolean("sonnx.profile")) {
+            System.out.print(Profiler.report());
         }
+    }
+
+    /**
+     * The model with the first dimension of every fed input made symbolic, so that a model exported
+     * for batch 1 takes a larger batch (both engines run the same rewritten model; one whose graph
+     * hard-codes the batch fails in both).
+     */
+    static ModelProto withFreeBatch(ModelProto model) {
+        java.util.Set<String> inits = new java.util.HashSet<>();
+        model.getGraph().getInitializerList().forEach(t -> inits.add(t.getName()));
+        var g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getInputCount(); i++) {
+            var in = g.getInput(i);
+            if (inits.contains(in.getName()) || !in.getType().hasTensorType()
+                    || in.getType().getTensorType().getShape().getDimCount() == 0) {
+                continue;
+            }
+            var b = in.toBuilder();
+            b.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(0).clearDimValue()
+                    .setDimParam("batch");
+            g.setInput(i, b);
+        }
+        return model.toBuilder().setGraph(g).build();
     }
 
     /** The model's test_data_set_0 inputs (tiled to the batch) when present, else made-up ones. */
@@ -115,21 +172,6 @@ public final class BenchMain {
         return t;
     }
 
-    private static double inference(SingaRep rep, List<Tensor> inputs, int warmup, int runs) {
-        double[] times = new double[runs];
-        for (int i = 0; i < warmup + runs; i++) {
-            if (i == warmup) {
-                Profiler.reset();
-            }
-            long t0 = System.nanoTime();
-            rep.run(inputs);
-            if (i >= warmup) {
-                times[i - warmup] = (System.nanoTime() - t0) / 1e6;
-            }
-        }
-        return median(times);
-    }
-
     /** One SGD step on the first input with random labels for the first output's classes. */
     private static double trainStep(ModelProto model, List<Tensor> inputs, int warmup, int runs) {
         SonnxModel m = new SonnxModel(model, CpuDevice.get());
@@ -155,36 +197,47 @@ public final class BenchMain {
         return median(times);
     }
 
-    private static double ortInference(ModelProto model, List<String> names, List<Tensor> inputs, int threads,
-                                       int warmup, int runs) throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(threads);
-            o.setInterOpNumThreads(1);
-            try (OrtSession s = env.createSession(model.toByteArray(), o)) {
-                Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-                for (int i = 0; i < inputs.size(); i++) {
-                    Tensor t = inputs.get(i);
-                    long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
-                    feeds.put(names.get(i), switch (t.dtype()) {
-                        case FLOAT -> OnnxTensor.createTensor(env, t.floats(), shape);
-                        case INT64 -> OnnxTensor.createTensor(env, t.longs(), shape);
-                        case INT32 -> OnnxTensor.createTensor(env, t.ints(), shape);
-                        default -> throw new IllegalArgumentException("input type " + t.dtype());
-                    });
-                }
-                double[] times = new double[runs];
-                for (int i = 0; i < warmup + runs; i++) {
-                    long t0 = System.nanoTime();
-                    try (OrtSession.Result ignored = s.run(feeds)) {
-                        if (i >= warmup) {
-                            times[i - warmup] = (System.nanoTime() - t0) / 1e6;
-                        }
-                    }
-                }
-                feeds.values().forEach(OnnxTensor::close);
-                return median(times);
+    /** An ONNX Runtime session over the same model and inputs, timed one run at a time. */
+    private static final class OrtRunner implements AutoCloseable {
+        static final boolean SPIN = Boolean.parseBoolean(System.getProperty("sonnx.bench.ortSpin", "false"));
+        private final OrtSession.SessionOptions options;
+        private final OrtSession session;
+        private final Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+
+        OrtRunner(ModelProto model, List<String> names, List<Tensor> inputs, int threads) throws OrtException {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            options = new OrtSession.SessionOptions();
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            if (!SPIN) {
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
             }
+            session = env.createSession(model.toByteArray(), options);
+            for (int i = 0; i < inputs.size(); i++) {
+                Tensor t = inputs.get(i);
+                long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
+                feeds.put(names.get(i), switch (t.dtype()) {
+                    case FLOAT -> OnnxTensor.createTensor(env, t.floats(), shape);
+                    case INT64 -> OnnxTensor.createTensor(env, t.longs(), shape);
+                    case INT32 -> OnnxTensor.createTensor(env, t.ints(), shape);
+                    default -> throw new IllegalArgumentException("input type " + t.dtype());
+                });
+            }
+        }
+
+        /** One run, in milliseconds. */
+        double run() throws OrtException {
+            long t0 = System.nanoTime();
+            try (OrtSession.Result ignored = session.run(feeds)) {
+                return (System.nanoTime() - t0) / 1e6;
+            }
+        }
+
+        @Override
+        public void close() throws OrtException {
+            feeds.values().forEach(OnnxTensor::close);
+            session.close();
+            options.close();
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
-import dev.sonnx.runtime.backend.passes.ConvBatchNormFolding;
+import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
@@ -53,11 +53,13 @@ public final class SingaBackend {
         Opsets opsets = ModelValidator.check(model, name);
         ModelProto inlined = FunctionInliner.inline(model, name);
         TypeInference.check(inlined, opsets, name);
-        PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry, opsets, device,
-                options.foldConstants, options.variables, options.timeLimitNanos);
-        // Inference only: training updates Conv and BatchNormalization parameters separately.
+        // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && options.variables.isEmpty();
-        ModelProto optimized = fuse ? ConvBatchNormFolding.apply(inlined) : inlined;
+        ModelProto optimized = fuse ? InferencePasses.apply(inlined) : inlined;
+        // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
+        PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
+                opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
+                options.timeLimitNanos);
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
         Supplier<Plan> unfused = optimized == inlined ? () -> plan
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();

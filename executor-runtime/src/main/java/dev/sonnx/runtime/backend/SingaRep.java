@@ -29,7 +29,10 @@ public final class SingaRep {
     private final ModelProto model;
     private final Device device;
     private final Plan plan;
-    /** Compiled on the first cut whose values the optimized plan fused away (Conv+BatchNorm folding). */
+    /**
+     * Compiled on the first cut whose values the optimized plan fused away (inference rewrites), or on
+     * the first recorded run.
+     */
     private volatile Plan unfusedPlan;
     private final java.util.function.Supplier<Plan> unfusedCompiler;
     /** Graph inputs the caller feeds (those without an initializer), in graph order. */
@@ -218,10 +221,12 @@ public final class SingaRep {
 
     private Value[] runPlan(Value[] in, int lastLayers, RunOptions options) {
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
-            Frame frame = new Frame(plan, options, null);
-            plan.bindInputs(frame, on(in));
-            plan.execute(frame, plan.steps.length);
-            return plan.collect(frame, plan.outputSlots);
+            // a recorded run differentiates the model's own operators, not the fused ones
+            Plan p = options.tape != null ? unfused() : plan;
+            Frame frame = new Frame(p, options, null);
+            p.bindInputs(frame, on(in));
+            p.execute(frame, p.steps.length);
+            return p.collect(frame, p.outputSlots);
         }
         int keep = lastLayers < 0 ? nodeCount() + lastLayers + 1 : lastLayers;
         if (keep <= 0) {
@@ -229,7 +234,7 @@ public final class SingaRep {
                     + nodeCount() + " nodes");
         }
         List<String> targets = outputNamesAt(lastLayers);
-        Plan p = targets.stream().allMatch(plan.slotOf::containsKey) ? plan : unfused();
+        Plan p = options.tape == null && targets.stream().allMatch(plan.slotOf::containsKey) ? plan : unfused();
         int[] slots = targets.stream().mapToInt(p.slotOf::get).toArray();
         Frame frame = new Frame(p, options, null);
         p.bindInputs(frame, on(in));

@@ -1,34 +1,43 @@
 package dev.sonnx.runtime.cpu;
 
 import dev.sonnx.runtime.tensor.Device;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The host: tensors in direct (native) byte buffers, kernels on a fork-join pool of {@link #threads()}
- * workers. One instance per thread count, shared by every model that asks for it.
+ * The host: tensors in direct (native) byte buffers, kernels on the calling thread plus a pool of
+ * {@link #threads()} - 1 helpers. One instance per thread count, shared by every model that asks
+ * for it.
+ *
+ * <p>A parallel loop is cut into chunks that the caller and the helpers claim one at a time; the
+ * caller starts at once and waits only for chunks a helper has already claimed. On a loaded
+ * machine a helper may get a core milliseconds after it is woken, far longer than most kernels
+ * take: the caller has then done the whole loop and returns, so a late helper never delays it.
  */
 public final class CpuDevice implements Device {
     private static final ConcurrentHashMap<Integer, CpuDevice> BY_THREADS = new ConcurrentHashMap<>();
     private static volatile int defaultThreads = Runtime.getRuntime().availableProcessors();
 
-    /** Below this many operations a loop runs on the calling thread: forking costs microseconds. */
-    private static final long MIN_PARALLEL_WORK = 1 << 15;
+    /** Below this many operations a loop runs on the calling thread alone: waking a helper costs microseconds. */
+    private static final long MIN_PARALLEL_WORK = 1 << 16;
+    /** Spins of a caller waiting for helpers' last chunks before it parks. */
+    private static final int SPINS = 1 << 10;
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final ForkJoinPool helpers;
 
     private CpuDevice(int threads) {
         this.threads = threads;
-        this.pool = threads > 1 ? new ForkJoinPool(threads, p -> {
+        this.helpers = threads > 1 ? new ForkJoinPool(threads - 1, p -> {
             var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
             t.setName("sonnx-cpu-" + t.getPoolIndex());
             t.setDaemon(true);
             return t;
-        }, null, false) : null;
+        }, null, true) : null;
     }
 
     /** The CPU with the default thread count (all cores unless {@link #setDefaultThreads} said otherwise). */
@@ -68,35 +77,78 @@ public final class CpuDevice implements Device {
             return;
         }
         long work = (long) count * Math.max(1, costPerItem);
-        if (pool == null || count == 1 || work < MIN_PARALLEL_WORK || ForkJoinTask.inForkJoinPool()) {
+        // helpers run loops nested in their chunks themselves: the other threads are busy already
+        if (helpers == null || count == 1 || work < MIN_PARALLEL_WORK || ForkJoinTask.inForkJoinPool()) {
             body.run(0, count);
             return;
         }
         int chunks = (int) Math.min(count, Math.min((long) threads * 4, work / MIN_PARALLEL_WORK + 1));
-        pool.invoke(new Split(body, 0, count, (count + chunks - 1) / chunks));
+        Loop loop = new Loop(body, count, chunks, Thread.currentThread());
+        for (int i = 0; i < Math.min(threads - 1, chunks - 1); i++) {
+            helpers.execute(loop);
+        }
+        loop.run();
+        loop.awaitChunks();
+        Throwable failure = loop.failure.get();
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
     }
 
-    private static final class Split extends RecursiveAction {
+    /**
+     * One parallel loop: chunks claimed in order by whoever comes, the caller included. Every chunk is
+     * claimed and counted done exactly once; after a failure the remaining ones are skipped.
+     */
+    private static final class Loop implements Runnable {
         private final RangeBody body;
-        private final int start;
-        private final int end;
-        private final int grain;
+        private final int count;
+        private final int chunks;
+        private final Thread caller;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Split(RangeBody body, int start, int end, int grain) {
+        Loop(RangeBody body, int count, int chunks, Thread caller) {
             this.body = body;
-            this.start = start;
-            this.end = end;
-            this.grain = grain;
+            this.count = count;
+            this.chunks = chunks;
+            this.caller = caller;
         }
 
+        /** Claims and runs chunks until none is left. */
         @Override
-        protected void compute() {
-            if (end - start <= grain) {
-                body.run(start, end);
-                return;
+        public void run() {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                try {
+                    if (failure.get() == null) {
+                        body.run((int) ((long) count * c / chunks), (int) ((long) count * (c + 1) / chunks));
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (done.incrementAndGet() == chunks && Thread.currentThread() != caller) {
+                        LockSupport.unpark(caller);
+                    }
+                }
             }
-            int mid = start + (end - start) / 2;
-            invokeAll(new Split(body, start, mid, grain), new Split(body, mid, end, grain));
+        }
+
+        /** Waits (after {@link #run} on the caller: every chunk is claimed) until helpers finish theirs. */
+        void awaitChunks() {
+            int spins = 0;
+            while (done.get() < chunks) {
+                if (spins++ < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 100_000);
+                }
+            }
         }
     }
 

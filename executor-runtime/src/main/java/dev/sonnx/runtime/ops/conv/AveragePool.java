@@ -118,11 +118,16 @@ final class AveragePool extends WindowPool {
      * the full kernel, also for a ceil-mode window overhanging the padded image.
      */
     private DnnlPooling averagePrimitive(Tensor x, Window w, Device device) {
+        DnnlPooling.Kind kind = dnnlKind(w);
+        return kind == null ? null : primitive(x, w, kind, device);
+    }
+
+    @Override
+    DnnlPooling.Kind dnnlKind(Window w) {
         if (countIncludePad && !Arrays.equals(w.padEndCoveringPositions(), w.padEnd)) {
             return null;
         }
-        return primitive(x, w, countIncludePad ? DnnlPooling.Kind.AVERAGE_INCLUDING_PADDING
-                : DnnlPooling.Kind.AVERAGE_EXCLUDING_PADDING, device);
+        return countIncludePad ? DnnlPooling.Kind.AVERAGE_INCLUDING_PADDING : DnnlPooling.Kind.AVERAGE_EXCLUDING_PADDING;
     }
 
     private double[] divisors(Tensor x, Window w) {

@@ -1,11 +1,13 @@
 package dev.sonnx.runtime.ops.conv;
 
 import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
@@ -19,11 +21,22 @@ import java.nio.Buffer;
  * oneDNN where it is available and accepts the geometry; otherwise 1-D/2-D depthwise convolutions
  * take a direct kernel ({@link DepthwiseConv}), and everything else, float64 included, im2col + GEMM
  * ({@link ConvGemm}).
+ *
+ * <p>The same class runs {@link FusedConv}: Y = act(W * X + B + Z), with the epilogue inside the
+ * oneDNN primitive as post-ops where possible, else applied after the convolution.
  */
 final class Conv extends Operator {
     private final SpatialAttributes spatial;
     private final int group;
     private final boolean hasBias;
+    private final ConvEpilogue epilogue;
+    /** X, Z and Y hold [N, spatial..., C] ({@link ChannelsLast}); only inference plans ask for it. */
+    private final boolean channelsLast;
+    /**
+     * W when it is a constant of an inference model (null otherwise): each oneDNN plan reorders it into
+     * its layout once instead of at every call.
+     */
+    private final Tensor constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
 
     /** What one (X shape, W shape) pair resolves to. */
@@ -32,8 +45,13 @@ final class Conv extends Operator {
         final int[] outShape;
         /** The direct kernel for float32 depthwise convolutions without oneDNN, else null. */
         final DepthwiseConv depthwise;
-        /** The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape. */
+        /**
+         * The oneDNN primitive for float32 work, or null where oneDNN is unavailable or refuses the shape.
+         * It applies the whole epilogue when its post-ops are not empty, none of it otherwise.
+         */
         final DnnlConvolution dnnl;
+        /** {@link #constantWeights} in {@link #dnnl}'s layout, made on first use. */
+        private volatile Tensor prepared;
 
         Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
             this.window = window;
@@ -41,10 +59,40 @@ final class Conv extends Operator {
             this.depthwise = depthwise;
             this.dnnl = dnnl;
         }
+
+        Tensor prepared(Tensor w) {
+            Tensor p = prepared;
+            if (p == null) {
+                synchronized (this) {
+                    p = prepared;
+                    if (p == null) {
+                        p = dnnl.prepareWeights(w);
+                        prepared = p;
+                    }
+                }
+            }
+            return p;
+        }
     }
 
-    Conv(Node node) {
+    /** The plain Conv operator. */
+    Conv(Node node, BuildContext build) {
+        this(node, build, ConvEpilogue.NONE, false);
+    }
+
+    /**
+     * A convolution followed by {@code epilogue} (FusedConv: the residual Z is input 3), on images
+     * stored {@link ChannelsLast} when {@code channelsLast}.
+     */
+    Conv(Node node, BuildContext build, ConvEpilogue epilogue, boolean channelsLast) {
         super(node);
+        this.epilogue = epilogue;
+        this.channelsLast = channelsLast;
+        if (epilogue.residual() && !node.hasInput(3)) {
+            throw new IllegalArgumentException("input 3 (Z, the residual) is missing");
+        }
+        Tensor w = build == null ? null : build.constantInput(1);
+        this.constantWeights = w != null && w.dtype() == DataType.FLOAT ? w : null;
         this.spatial = new SpatialAttributes(node.attributes(), true, false);
         this.group = node.attributes().getInt("group", 1);
         if (group < 1) {
@@ -60,23 +108,71 @@ final class Conv extends Operator {
         Tensor x = required(inputs, 0);
         Tensor w = required(inputs, 1);
         Tensor b = tensor(inputs, 2);
-        checkInputs(x, w, b);
-        Plan plan = plan(x, w, ctx.device());
+        Tensor z = epilogue.residual() ? required(inputs, 3) : null;
+        if (z != null && z.dtype() != x.dtype()) {
+            throw new IllegalArgumentException("input Z has type " + z.dtype().onnxName() + ", X has "
+                    + x.dtype().onnxName());
+        }
+        if (!channelsLast) {
+            checkInputs(x, w, b);
+            return outputs(compute(x, w, b, z, false, ctx));
+        }
+        if (x.rank() < 3 || z != null && z.rank() != x.rank()) {
+            throw new IllegalArgumentException("channels-last X " + x.describe() + (z == null ? ""
+                    : " and Z " + z.describe()) + " must be images of one rank [N, spatial..., C]");
+        }
+        // the checks see the logical [N, C, spatial...] shape; a reshape view carries it
+        checkInputs(x.reshape(ChannelsLast.logical(x.shape())), w, b);
+        Tensor y = compute(x, w, b, z, true, ctx);
+        if (y != null) {
+            return outputs(y);
+        }
+        // no oneDNN primitive for this geometry: the plain kernels on a plain copy
+        Tensor plain = compute(ChannelsLast.toFirst(x, ctx.device()), w, b, ChannelsLast.toFirst(z, ctx.device()),
+                false, ctx);
+        return outputs(ChannelsLast.toLast(plain, ctx.device()));
+    }
+
+    /**
+     * Y for X (and Z) in the plain layout, or channels-last ({@code cl}), where only a oneDNN primitive
+     * computes and null means there is none.
+     */
+    private Tensor compute(Tensor x, Tensor w, Tensor b, Tensor z, boolean cl, OpContext ctx) {
+        int[] xs = cl ? ChannelsLast.logical(x.shape()) : x.shape();
+        int[] zs = z == null ? null : cl ? ChannelsLast.logical(z.shape()) : z.shape();
+        Plan plan = plan(xs, w.shape(), zs, x.dtype(), cl, ctx.device());
         boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
+        if (cl && (!dnnl || z != null && !java.util.Arrays.equals(zs, plan.outShape))) {
+            return null;
+        }
         if (plan.depthwise != null || dnnl) {
             Tensor xf = WorkingType.widen(x);
             Tensor wf = WorkingType.widen(w);
             Tensor bf = WorkingType.widen(b);
-            Tensor y = Tensor.zeros(DataType.FLOAT, plan.outShape);
+            Tensor zf = WorkingType.widen(z);
+            Tensor y = Tensor.zeros(DataType.FLOAT, cl ? ChannelsLast.physical(plan.outShape) : plan.outShape);
             if (plan.depthwise != null) {
                 plan.depthwise.forward(xf.floats(), wf.floats(), bf == null ? null : bf.floats(), y.floats(),
                         ctx.device());
+                y = epilogue.apply(y, zf, ctx.device());
             } else {
-                plan.dnnl.forward(xf, wf, bf, y);
+                boolean inside = !plan.dnnl.postOps().isNone();
+                Tensor zIn = inside && epilogue.residual() ? zf : null;
+                if (wf == constantWeights) {
+                    plan.dnnl.forwardPrepared(xf, plan.prepared(wf), bf, zIn, y);
+                } else {
+                    plan.dnnl.forward(xf, wf, bf, zIn, y);
+                }
+                if (!inside) {
+                    // channels-last: Z has Y's shape, so the epilogue is the same elementwise loop
+                    y = epilogue.apply(y, zf, ctx.device());
+                }
             }
-            return outputs(WorkingType.narrow(y, x.dtype()));
+            return WorkingType.narrow(y, x.dtype());
         }
-        return outputs(WorkingType.narrow(generic(plan, x, w, b, ctx.device()), x.dtype()));
+        Tensor y = generic(plan, x, w, b, ctx.device());
+        y = epilogue.apply(y, WorkingType.widen(z), ctx.device());
+        return WorkingType.narrow(y, x.dtype());
     }
 
     /** im2col + GEMM in the working precision (float32 or float64). */
@@ -105,9 +201,10 @@ final class Conv extends Operator {
         return new ConvGemm(arith, plan.window, x.shape()[0], group, w.shape()[1], w.shape()[0] / group);
     }
 
+    /** Fused and channels-last convolutions exist only in inference plans (recorded runs use the unfused plan). */
     @Override
     public boolean differentiable() {
-        return true;
+        return epilogue.isNone() && !channelsLast;
     }
 
     /**
@@ -171,8 +268,13 @@ final class Conv extends Operator {
     }
 
     private Plan plan(Tensor x, Tensor w, Device device) {
+        return plan(x.shape(), w.shape(), null, x.dtype(), false, device);
+    }
+
+    /** The plan for logical shapes X {@code xShape}, W, Z (null without a residual), data channels-last or not. */
+    private Plan plan(int[] xShape, int[] wShape, int[] zShape, DataType type, boolean cl, Device device) {
         // float32 and the 16-bit floats (computed in float32) may take the float32 fast paths
-        boolean float32 = x.dtype() != DataType.DOUBLE && device.isHost();
+        boolean float32 = type != DataType.DOUBLE && device.isHost();
         return plans.get(s -> {
             int[] xs = s[0];
             int[] ws = s[1];
@@ -181,11 +283,21 @@ final class Conv extends Operator {
             if (!float32) {
                 return new Plan(window, out, null, null);
             }
-            DnnlConvolution dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides,
-                    window.dilations, window.padBegin, window.padEnd);
-            DepthwiseConv depthwise = dnnl == null && DepthwiseConv.applies(window, ws[1], group)
+            DnnlConvolution dnnl = null;
+            // oneDNN adds a residual of the result's own shape; a broadcast one is added afterwards
+            boolean denseResidual = s[3] == null || java.util.Arrays.equals(s[3], out);
+            PostOps post = epilogue.isNone() || !denseResidual ? null : epilogue.postOps(epilogue.residual());
+            if (post != null) {
+                dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides, window.dilations,
+                        window.padBegin, window.padEnd, post, cl);
+            }
+            if (dnnl == null) {
+                dnnl = DnnlConvolution.create(xs, ws, out, group, hasBias, window.strides, window.dilations,
+                        window.padBegin, window.padEnd, PostOps.NONE, cl);
+            }
+            DepthwiseConv depthwise = dnnl == null && !cl && DepthwiseConv.applies(window, ws[1], group)
                     ? new DepthwiseConv(window, xs[0], group, ws[0] / group) : null;
             return new Plan(window, out, depthwise, dnnl);
-        }, x.shape(), w.shape(), new int[] {float32 ? 1 : 0});
+        }, xShape, wShape, new int[] {float32 ? 1 : 0, cl ? 1 : 0}, zShape);
     }
 }

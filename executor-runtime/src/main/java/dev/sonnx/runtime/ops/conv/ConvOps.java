@@ -10,7 +10,18 @@ public final class ConvOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
         // Conv-11 and ConvTranspose-11 only reworded the auto_pad/pads rules.
-        r.add("Conv", 1, (n, b) -> new Conv(n));
+        r.add("Conv", 1, Conv::new);
+        r.add(FusedConv.DOMAIN, FusedConv.OP_TYPE, FusedConv.VERSION, FusedConv::create);
+        // pools between channels-last convolutions (inference plans only): the latest ONNX semantics,
+        // whose added attributes default to the earlier behaviour
+        r.add(FusedConv.DOMAIN, "ToChannelsLast", 1, (n, b) -> new LayoutReorder(n, true));
+        r.add(FusedConv.DOMAIN, "ToChannelsFirst", 1, (n, b) -> new LayoutReorder(n, false));
+        r.add(FusedConv.DOMAIN, "NhwcMaxPool", 1, (n, b) -> new ChannelsLastPool(n, new MaxPool(n, 12)));
+        r.add(FusedConv.DOMAIN, "NhwcAveragePool", 1, (n, b) -> new ChannelsLastPool(n, new AveragePool(n, 19)));
+        r.add(FusedConv.DOMAIN, "NhwcGlobalAveragePool", 1,
+                (n, b) -> new ChannelsLastPool(n, new GlobalPool(n, GlobalPool.Kind.AVERAGE, 1)));
+        r.add(FusedConv.DOMAIN, "NhwcGlobalMaxPool", 1,
+                (n, b) -> new ChannelsLastPool(n, new GlobalPool(n, GlobalPool.Kind.MAX, 1)));
         r.add("ConvTranspose", 1, (n, b) -> new ConvTranspose(n));
 
         for (int v : new int[] {1, 8, 10, 12}) {

@@ -21,6 +21,10 @@ final class GlobalPool extends Operator {
     private final Kind kind;
     private final double p;
 
+    Kind kind() {
+        return kind;
+    }
+
     GlobalPool(Node node, Kind kind, int version) {
         super(node);
         this.kind = kind;

@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.conv;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -98,5 +99,11 @@ final class LpPool extends WindowPool {
             }
         });
         return new Tensor[] {gx};
+    }
+
+    /** oneDNN has no Lp pooling. */
+    @Override
+    DnnlPooling.Kind dnnlKind(Window w) {
+        return null;
     }
 }

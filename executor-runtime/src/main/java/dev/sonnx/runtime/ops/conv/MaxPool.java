@@ -69,6 +69,11 @@ final class MaxPool extends WindowPool {
         return node.outputCount() > 1 ? outputs(y, idx) : outputs(y);
     }
 
+    @Override
+    DnnlPooling.Kind dnnlKind(Window w) {
+        return indices ? null : DnnlPooling.Kind.MAX;
+    }
+
     /** Y = max over each window; {@code argmax} (when non-null) gets each maximum's offset in its plane. */
     private static void pool(Tensor x, Window w, Tensor y, int[] argmax, Device device) {
         double lowest = lowest(x.dtype());

@@ -53,6 +53,12 @@ abstract class WindowPool extends Operator {
                 w.strides, w.dilations, w.padBegin, w.padEndCoveringPositions())), x.shape()).orElse(null);
     }
 
+    /**
+     * The oneDNN pooling that computes this operator over float32 X with window {@code w} exactly, or
+     * null where only the generic kernel does (the channels-last form asks).
+     */
+    abstract DnnlPooling.Kind dnnlKind(Window w);
+
     /** {@code [N, C, positions...]}. */
     protected static int[] outShape(Tensor x, Window w) {
         return ConvShapes.withBatchAndChannels(x.shape()[0], x.shape()[1], w.positions);

@@ -1,9 +1,12 @@
 package dev.sonnx.runtime.ops.linalg;
 
 import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.ShapeCache;
+import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.SumTo;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -32,9 +35,15 @@ final class Gemm extends Operator {
     private final boolean exactC;
     private final boolean cOptional;
 
+    /** B when it is a float32 constant of an inference model: packed once per plan. */
+    private final Tensor constantB;
+    private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
+
     /** {@code since}: the version entry the node bound to (1, 7 or 11). */
-    Gemm(Node node, int since) {
+    Gemm(Node node, BuildContext build, int since) {
         super(node);
+        Tensor cb = build == null ? null : build.constantInput(1);
+        this.constantB = cb != null && cb.dtype() == DataType.FLOAT ? cb : null;
         var at = node.attributes();
         this.transA = flag(at.getLong("transA", 0), "transA");
         this.transB = flag(at.getLong("transB", 0), "transB");
@@ -65,6 +74,10 @@ final class Gemm extends Operator {
         if (a.dtype().isInteger()) {
             return outputs(integerGemm(a, b, c, d, ctx));
         }
+        Tensor fast = oneDnn(a, b, c, d, ctx);
+        if (fast != null) {
+            return outputs(fast);
+        }
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
         Tensor y = Tensor.zeros(ca.dtype(), d.m, d.n);
@@ -74,6 +87,27 @@ final class Gemm extends Operator {
         }
         MatrixKernels.gemm(transA, transB, d.m, d.n, d.k, alpha, ca, 0, cb, 0, withC ? beta : 0, y, 0);
         return outputs(MatrixKernels.convert(y, a.dtype()));
+    }
+
+    /**
+     * Y through oneDNN for float32 with alpha 1 and either no C or a bias row (C of [N] or [1, N], beta
+     * 1); null where that does not apply.
+     */
+    private Tensor oneDnn(Tensor a, Tensor b, Tensor c, Dims d, OpContext ctx) {
+        boolean withC = c != null && beta != 0;
+        boolean biasRow = withC && beta == 1 && c.size() == d.n && c.rank() >= 1 && c.dim(-1) == d.n;
+        if (a.dtype() != DataType.FLOAT || !ctx.device().isHost() || alpha != 1 || withC && !biasRow
+                || d.m == 0 || d.n == 0 || d.k == 0) {
+            return null;
+        }
+        DnnlProduct p = plans.get(sh -> DnnlProduct.gemm(sh[0], transA, sh[1], transB, d.m, d.n, biasRow,
+                constantB != null, PostOps.NONE), a.shape(), b.shape(), new int[] {biasRow ? 1 : 0});
+        if (p.dnnl == null) {
+            return null;
+        }
+        Tensor y = Tensor.zeros(DataType.FLOAT, d.m, d.n);
+        p.run(a, b, b == constantB, biasRow ? c : null, null, y);
+        return y;
     }
 
     /** The product's sizes, after checking A, B and C against each other. */

@@ -11,10 +11,10 @@ public final class LinalgOps implements OpRegistry.OpSet {
     @Override
     public void register(OpRegistry r) {
         // Gemm-1/6: the broadcast attribute; Gemm-7: unidirectional broadcasting of C; Gemm-11: C optional.
-        r.add("Gemm", 1, (n, b) -> new Gemm(n, 1));
-        r.add("Gemm", 7, (n, b) -> new Gemm(n, 7));
-        r.add("Gemm", 11, (n, b) -> new Gemm(n, 11));
-        r.add("MatMul", 1, (n, b) -> new MatMul(n));
+        r.add("Gemm", 1, (n, b) -> new Gemm(n, b, 1));
+        r.add("Gemm", 7, (n, b) -> new Gemm(n, b, 7));
+        r.add("Gemm", 11, (n, b) -> new Gemm(n, b, 11));
+        r.add("MatMul", 1, MatMul::new);
         r.add("MatMulInteger", 10, (n, b) -> new MatMulInteger(n));
         r.add("QLinearMatMul", 10, (n, b) -> new QLinearMatMul(n));
         r.add("Einsum", 12, (n, b) -> new Einsum(n));

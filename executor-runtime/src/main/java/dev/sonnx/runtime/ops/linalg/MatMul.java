@@ -1,9 +1,12 @@
 package dev.sonnx.runtime.ops.linalg;
 
 import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.ShapeCache;
+import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
@@ -13,16 +16,24 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * MatMul (1, 9, 13): numpy.matmul. Floats go to BLAS on the operands' own buffers; a batch of A's
- * over a shared 2-D B (the usual activations-times-weights) is a single product, other batches run
- * product by product, in parallel when each is small. Integers are exact and wrap to their type.
+ * MatMul (1, 9, 13): numpy.matmul. float32 goes to oneDNN ({@link DnnlProduct}; a constant B packed
+ * once); other floats, and float32 where oneDNN is unavailable, to BLAS on the operands' own buffers:
+ * a batch of A's over a shared 2-D B (the usual activations-times-weights) is a single product, other
+ * batches run product by product, in parallel when each is small. Integers are exact and wrap to
+ * their type.
  */
 final class MatMul extends Operator {
     static final Set<DataType> TYPES = TypeCheck.union(TypeCheck.FLOATS,
             EnumSet.of(DataType.INT32, DataType.INT64, DataType.UINT32, DataType.UINT64));
 
-    MatMul(Node node) {
+    /** B when it is a float32 constant of an inference model: packed once per plan. */
+    private final Tensor constantB;
+    private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
+
+    MatMul(Node node, BuildContext build) {
         super(node);
+        Tensor b = build == null ? null : build.constantInput(1);
+        this.constantB = b != null && b.dtype() == DataType.FLOAT ? b : null;
     }
 
     @Override
@@ -34,6 +45,15 @@ final class MatMul extends Operator {
         MatMulShape s = MatMulShape.of(a.shape(), b.shape());
         if (a.dtype().isInteger()) {
             return outputs(integerProduct(a, b, s, ctx.device()));
+        }
+        if (a.dtype() == DataType.FLOAT && ctx.device().isHost() && s.batch > 0 && s.m > 0 && s.n > 0 && s.k > 0) {
+            DnnlProduct p = plans.get(sh -> DnnlProduct.matMul(sh[0], sh[1], s, false, constantB != null,
+                    PostOps.NONE), a.shape(), b.shape());
+            if (p.dnnl != null) {
+                Tensor y = Tensor.zeros(DataType.FLOAT, s.outShape);
+                p.run(a, b, b == constantB, null, null, y);
+                return outputs(y);
+            }
         }
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);

@@ -132,18 +132,61 @@ final class FloatLoops {
         };
     }
 
-    /** y = max(x, 0) on float32, NaN kept (as the general path's Math.max does). */
-    static Tensor relu(Tensor x, Device device) {
+    /** The unary functions with a hand-written float32 loop. */
+    enum Unary {
+        /** max(x, 0), NaN kept (as the general path's Math.max does). */
+        RELU,
+        TANH,
+        ERF,
+        /** x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2. */
+        GELU,
+        /** x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2. */
+        GELU_TANH
+    }
+
+    /** y = f(x) on float32, for the functions of {@link Unary}. */
+    static Tensor unary(Unary f, Tensor x, Device device) {
         Tensor out = Tensor.zeros(x.dtype(), x.shape());
         FloatBuffer in = x.floats();
         FloatBuffer o = out.floats();
-        device.parallelFor(x.size(), 1, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = in.get(i);
-                o.put(i, v > 0 || v != v ? v : 0f);
-            }
-        });
+        switch (f) {
+            case RELU -> device.parallelFor(x.size(), 1, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    float v = in.get(i);
+                    o.put(i, v > 0 || v != v ? v : 0f);
+                }
+            });
+            case TANH -> device.parallelFor(x.size(), 20, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    o.put(i, (float) FloatMath.tanh(in.get(i)));
+                }
+            });
+            case ERF -> device.parallelFor(x.size(), 30, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    o.put(i, (float) FloatMath.erf(in.get(i)));
+                }
+            });
+            case GELU -> device.parallelFor(x.size(), 30, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    double v = in.get(i);
+                    o.put(i, (float) (0.5 * v * (1 + FloatMath.erf(v * ScalarMath.INV_SQRT_2))));
+                }
+            });
+            case GELU_TANH -> device.parallelFor(x.size(), 25, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    double v = in.get(i);
+                    // (1 + tanh u) / 2 = 1 / (1 + e^{-2u}): no cancellation for large negative u
+                    double u = ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v);
+                    o.put(i, (float) (v / (1 + Math.exp(-2 * u))));
+                }
+            });
+        }
         return out;
+    }
+
+    /** y = max(x, 0) on float32, NaN kept (as the general path's Math.max does). */
+    static Tensor relu(Tensor x, Device device) {
+        return unary(Unary.RELU, x, device);
     }
 
     /** gx = gy where x > 0, else 0 (float32). */

@@ -97,12 +97,13 @@ public final class MathOps implements OpRegistry.OpSet {
         unary(r, "Atan", 7, FLOATS, UnaryFn.real(Math::atan), (x, y) -> 1 / (1 + x * x));
         unary(r, "Sinh", 9, FLOATS, UnaryFn.real(Math::sinh), (x, y) -> Math.cosh(x));
         unary(r, "Cosh", 9, FLOATS, UnaryFn.real(Math::cosh), (x, y) -> Math.sinh(x));
-        unary(r, "Tanh", 1, FLOATS, UnaryFn.real(Math::tanh), (x, y) -> 1 - y * y);
+        r.add("Tanh", 1, (n, b) -> new UnaryOp(n, FLOATS, UnaryFn.real(Math::tanh), (x, y) -> 1 - y * y,
+                FloatLoops.Unary.TANH));
         unary(r, "Asinh", 9, FLOATS, UnaryFn.real(ScalarMath::asinh), (x, y) -> 1 / Math.sqrt(x * x + 1));
         unary(r, "Acosh", 9, FLOATS, UnaryFn.real(ScalarMath::acosh), (x, y) -> 1 / Math.sqrt(x * x - 1));
         unary(r, "Atanh", 9, FLOATS, UnaryFn.real(ScalarMath::atanh), (x, y) -> 1 / (1 - x * x));
-        unary(r, "Erf", 9, NUMERIC, UnaryFn.real(SpecialFunctions::erf),
-                (x, y) -> TWO_OVER_SQRT_PI * Math.exp(-x * x));
+        r.add("Erf", 9, (n, b) -> new UnaryOp(n, NUMERIC, UnaryFn.real(SpecialFunctions::erf),
+                (x, y) -> TWO_OVER_SQRT_PI * Math.exp(-x * x), FloatLoops.Unary.ERF));
     }
 
     // ------------------------------------------------------------------ activations
@@ -160,9 +161,9 @@ public final class MathOps implements OpRegistry.OpSet {
             String approximate = n.attributes().getString("approximate", "none");
             return switch (approximate) {
                 case "none" -> new UnaryOp(n, FLOATS, UnaryFn.real(ScalarMath::gelu),
-                        (x, y) -> ScalarMath.geluDerivative(x));
+                        (x, y) -> ScalarMath.geluDerivative(x), FloatLoops.Unary.GELU);
                 case "tanh" -> new UnaryOp(n, FLOATS, UnaryFn.real(ScalarMath::geluTanh),
-                        (x, y) -> ScalarMath.geluTanhDerivative(x));
+                        (x, y) -> ScalarMath.geluTanhDerivative(x), FloatLoops.Unary.GELU_TANH);
                 default -> throw new IllegalArgumentException("attribute 'approximate' must be \"none\" or \"tanh\", got \""
                         + approximate + "\"");
             };

@@ -5,10 +5,10 @@ import dev.sonnx.runtime.ops.kernel.SpecialFunctions;
 /** The scalar functions of the elementwise table that java.lang.Math lacks, in double precision. */
 final class ScalarMath {
     private static final double LN2 = 0.6931471805599453;
-    private static final double SQRT_2_OVER_PI = 0.7978845608028654;
-    private static final double INV_SQRT_2 = 0.7071067811865476;
+    static final double SQRT_2_OVER_PI = 0.7978845608028654;
+    static final double INV_SQRT_2 = 0.7071067811865476;
     private static final double INV_SQRT_2PI = 0.3989422804014327;
-    private static final double GELU_CUBIC = 0.044715;
+    static final double GELU_CUBIC = 0.044715;
 
     private ScalarMath() {
     }

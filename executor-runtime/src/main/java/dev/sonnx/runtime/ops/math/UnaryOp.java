@@ -25,27 +25,35 @@ final class UnaryOp extends Operator {
     private final Set<DataType> allowed;
     private final UnaryFn fn;
     private final Derivative derivative;
+    /** The hand-written float32 loop of this function, or null. */
+    private final FloatLoops.Unary kernel;
     private final boolean relu;
 
     UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative) {
-        this(node, allowed, fn, derivative, false);
+        this(node, allowed, fn, derivative, (FloatLoops.Unary) null);
     }
 
     /** {@code relu}: float32 forward and backward use the hand-written loops of {@link FloatLoops}. */
     UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative, boolean relu) {
+        this(node, allowed, fn, derivative, relu ? FloatLoops.Unary.RELU : null);
+    }
+
+    /** {@code kernel}: float32 forward uses this loop of {@link FloatLoops} (the same function, in closed form). */
+    UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative, FloatLoops.Unary kernel) {
         super(node);
         this.allowed = allowed;
         this.fn = fn;
         this.derivative = derivative;
-        this.relu = relu;
+        this.kernel = kernel;
+        this.relu = kernel == FloatLoops.Unary.RELU;
     }
 
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input X");
-        if (relu && x.dtype() == DataType.FLOAT) {
-            return outputs(FloatLoops.relu(x, ctx.device()));
+        if (kernel != null && x.dtype() == DataType.FLOAT) {
+            return outputs(FloatLoops.unary(kernel, x, ctx.device()));
         }
         return outputs(Elementwise.unary(x, x.dtype(), fn, ctx.device()));
     }

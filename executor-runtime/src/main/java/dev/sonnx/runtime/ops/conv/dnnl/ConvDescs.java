@@ -38,6 +38,15 @@ final class ConvDescs {
      */
     static ConvDescs of(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations,
                         int[] padBegin, int[] padEnd) {
+        return of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, false);
+    }
+
+    /**
+     * The same with data channels-last when {@code channelsLast} (X and Y hold N, spatial..., C; the
+     * shapes here stay N, C, spatial...).
+     */
+    static ConvDescs of(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations,
+                        int[] padBegin, int[] padEnd, boolean channelsLast) {
         int r = xShape.length - 2;
         if (!Dnnl.available() || r < 1 || r > 3) {
             return null;
@@ -70,8 +79,9 @@ final class ConvDescs {
             weights[1] = wShape[0] / group;
             System.arraycopy(wShape, 1, weights, 2, wShape.length - 1);
         }
-        return new ConvDescs(Dnnl.desc(xShape, Layouts.data(r)), Dnnl.desc(weights, Layouts.weights(r, group > 1)),
-                Dnnl.desc(weights, dnnl_format_tag_any), Dnnl.desc(yShape, Layouts.data(r)), st, dil, pb, pe);
+        return new ConvDescs(Dnnl.desc(xShape, Layouts.data(r, channelsLast)),
+                Dnnl.desc(weights, Layouts.weights(r, group > 1)), Dnnl.desc(weights, dnnl_format_tag_any),
+                Dnnl.desc(yShape, Layouts.data(r, channelsLast)), st, dil, pb, pe);
     }
 
     void release() {

@@ -5,6 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
@@ -15,7 +16,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
@@ -33,7 +36,9 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The oneDNN CPU engine and the plumbing every primitive wrapper of this package needs: memory
@@ -117,6 +122,11 @@ public final class Dnnl {
         return md;
     }
 
+    /** A float32 descriptor of {@code dims} whose layout the primitive chooses. */
+    static dnnl_memory_desc anyDesc(int[] dims) {
+        return desc(dims, dnnl_format_tag_any);
+    }
+
     /** A copy of the memory descriptor {@code pd} chose for {@code what} (a dnnl_query_*_md), owned by the caller. */
     static dnnl_memory_desc queried(dnnl_primitive_desc pd, int what) {
         dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, what, 0);
@@ -166,6 +176,24 @@ public final class Dnnl {
         check(dnnl_primitive_attr_create(attr), "attribute creation");
         check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
         return attr;
+    }
+
+    /** The name of the implementation oneDNN picked for {@code pd} (e.g. "brg_conv_fwd:avx512_core", "ref:any"). */
+    static String implementation(dnnl_primitive_desc pd) {
+        try (PointerPointer<BytePointer> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "implementation query");
+            BytePointer name = out.get(BytePointer.class, 0);
+            return name == null || name.isNull() ? "" : name.getString();
+        }
+    }
+
+    /**
+     * Whether {@code pd} runs oneDNN's reference kernels: plain loops, slower than sonnx's own
+     * kernels by orders of magnitude, which is what oneDNN falls back to for some post-op and layout
+     * combinations.
+     */
+    static boolean isReference(dnnl_primitive_desc pd) {
+        return implementation(pd).contains("ref");
     }
 
     /** Scratchpad bytes a primitive descriptor created with {@link #userScratchpad} needs. */

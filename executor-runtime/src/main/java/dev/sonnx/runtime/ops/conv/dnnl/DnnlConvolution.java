@@ -1,16 +1,21 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
+import dev.sonnx.runtime.tensor.Arena;
+import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
@@ -18,11 +23,13 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * A float32 oneDNN convolution forward for one shape. Data stay in ONNX's NC[D]HW layout (oneDNN
- * reorders internally where its kernels want blocks); the weights are reordered on each call from
- * OI[D]HW into the layout the primitive chose, because with plain weights oneDNN falls back to its
- * slow reference kernel, and the weights may change between calls (training), so the reordered
- * copy is not kept. Built once per input shape by the Conv operator and shared by concurrent runs.
+ * A float32 oneDNN convolution forward for one shape, optionally with post-ops (a residual add and an
+ * activation, {@link PostOps}). Data stay in ONNX's NC[D]HW layout (oneDNN reorders internally where
+ * its kernels want blocks); the weights go into the layout the primitive chose, because with plain
+ * weights oneDNN falls back to its slow reference kernel: once, through {@link #prepareWeights}, for
+ * weights that never change (an inference model's initializers), else on each call (training
+ * changes them between calls). Built once per input shape by the Conv operator and shared by
+ * concurrent runs.
  */
 public final class DnnlConvolution {
     private final ConvGeometry geometry;
@@ -30,16 +37,21 @@ public final class DnnlConvolution {
     /** Plain OI[D]HW to the primitive's weight layout; null when they coincide. */
     private final DnnlPrimitive weightsReorder;
     private final long weightsBytes;
+    private final PostOps postOps;
+    /** How the residual reaches the primitive (null without one). */
+    private final PostOps.ResidualMode residualMode;
     /** Built on the first backward call; {@link #NO_BACKWARD} when oneDNN refused it. */
     private volatile Object backward;
     private static final Object NO_BACKWARD = new Object();
 
     private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive weightsReorder,
-                            long weightsBytes) {
+                            long weightsBytes, PostOps postOps, PostOps.ResidualMode residualMode) {
         this.geometry = geometry;
         this.forward = forward;
         this.weightsReorder = weightsReorder;
         this.weightsBytes = weightsBytes;
+        this.postOps = postOps;
+        this.residualMode = residualMode;
     }
 
     /**
@@ -50,18 +62,53 @@ public final class DnnlConvolution {
      */
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd) {
-        ConvDescs d = ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        return create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, PostOps.NONE,
+                false);
+    }
+
+    /**
+     * The same with {@code postOps} applied to the result, and X, Y (and the residual) channels-last
+     * when {@code channelsLast} (the shapes given stay N, C, spatial...); null also when oneDNN
+     * refuses these post-ops for this geometry (the caller may then run the plain primitive and its
+     * own epilogue). Only primitives with plain layouts go backward.
+     */
+    public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
+                                         int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
+                                         PostOps postOps, boolean channelsLast) {
+        DnnlConvolution c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd,
+                postOps, PostOps.ResidualMode.BINARY, channelsLast);
+        if (c == null && postOps.residual()) {
+            c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
+                    PostOps.ResidualMode.SUM, channelsLast);
+        }
+        return c;
+    }
+
+    private static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
+                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
+                                          PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast) {
+        ConvDescs d = ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+                channelsLast);
         if (d == null) {
             return null;
         }
         dnnl_memory_desc biasDesc = bias ? Dnnl.desc(new int[] {yShape[1]}, Layouts.vector()) : null;
-        dnnl_primitive_attr attr = Dnnl.userScratchpad();
+        dnnl_primitive_attr attr = postOps.attributes(d.dst, mode);
+        if (attr == null) {
+            d.release();
+            Dnnl.destroy(biasDesc);
+            return null;
+        }
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
             int status = dnnl_convolution_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
                     dnnl_convolution_direct, d.src, d.anyWeights, biasDesc, d.dst, d.strides, d.dilations,
                     d.padBegin, d.padEnd, attr);
-            if (status != dnnl_success) {
+            // post-ops that only the reference kernel supports are better applied separately
+            if (status != dnnl_success || !postOps.isNone() && Dnnl.isReference(pd)) {
+                if (status == dnnl_success) {
+                    dnnl_primitive_desc_destroy(pd);
+                }
                 d.release();
                 Dnnl.destroy(biasDesc);
                 return null;
@@ -78,23 +125,72 @@ public final class DnnlConvolution {
         }
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
+        boolean binary = postOps.residual() && mode == PostOps.ResidualMode.BINARY;
         DnnlPrimitive fwd = new DnnlPrimitive(pd,
-                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst});
-        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
-        return new DnnlConvolution(geometry, fwd, reorder, bytes);
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
+                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null});
+        ConvGeometry geometry = channelsLast ? null
+                : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        return new DnnlConvolution(geometry, fwd, reorder, bytes, postOps, postOps.residual() ? mode : null);
+    }
+
+    /** The post-ops this primitive applies. */
+    public PostOps postOps() {
+        return postOps;
     }
 
     /** Y = conv(X, W) + B into {@code y} (float32 host tensors of the planned shapes; B may be null). */
     public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
-        Pointer bias = b == null ? null : b.pointer();
+        forward(x, w, b, null, y);
+    }
+
+    /**
+     * Y = post-ops(conv(X, W) + B [, Z]) into {@code y}: {@code z} (the residual, of Y's shape) is
+     * required exactly when the post-ops have one; W in ONNX's layout.
+     */
+    public void forward(Tensor x, Tensor w, Tensor b, Tensor z, Tensor y) {
         if (weightsReorder == null) {
-            forward.execute(x.pointer(), w.pointer(), bias, y.pointer());
+            run(x, w.pointer(), b, z, y);
             return;
         }
         Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
         weightsReorder.execute(w.pointer(), weights);
-        forward.execute(x.pointer(), weights, bias, y.pointer());
+        run(x, weights, b, z, y);
+    }
+
+    /**
+     * W in the primitive's own layout, for {@link #forwardPrepared}: {@code w} itself when the layouts
+     * coincide, else a copy allocated outside any run (the caller keeps it as long as the weights
+     * stay the same).
+     */
+    public Tensor prepareWeights(Tensor w) {
+        if (weightsReorder == null) {
+            return w;
+        }
+        Tensor prepared = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (weightsBytes / Float.BYTES)));
+        weightsReorder.execute(w.pointer(), prepared.pointer());
+        return prepared;
+    }
+
+    /** {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)} with weights from {@link #prepareWeights}. */
+    public void forwardPrepared(Tensor x, Tensor prepared, Tensor b, Tensor z, Tensor y) {
+        run(x, prepared.pointer(), b, z, y);
+    }
+
+    private void run(Tensor x, Pointer weights, Tensor b, Tensor z, Tensor y) {
+        if ((z != null) != postOps.residual()) {
+            throw new IllegalArgumentException(postOps.residual() ? "the residual input is missing"
+                    : "this convolution takes no residual input");
+        }
+        Pointer bias = b == null ? null : b.pointer();
+        if (residualMode == PostOps.ResidualMode.SUM) {
+            // the sum post-op adds what the destination holds
+            y.bytes().put(0, z.bytes(), 0, y.size() * Float.BYTES);
+            forward.execute(x.pointer(), weights, bias, y.pointer(), null);
+        } else {
+            forward.execute(x.pointer(), weights, bias, y.pointer(), z == null ? null : z.pointer());
+        }
     }
 
     /**
@@ -121,6 +217,9 @@ public final class DnnlConvolution {
     }
 
     private DnnlConvolutionBackward backward() {
+        if (geometry == null) {
+            return null;
+        }
         Object b = backward;
         if (b == null) {
             synchronized (this) {

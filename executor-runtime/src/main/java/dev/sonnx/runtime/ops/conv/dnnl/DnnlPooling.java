@@ -45,6 +45,12 @@ public final class DnnlPooling {
      */
     public static DnnlPooling create(Kind kind, int[] xShape, int[] yShape, int[] kernel, int[] strides,
                                      int[] dilations, int[] padBegin, int[] padEnd) {
+        return create(kind, xShape, yShape, kernel, strides, dilations, padBegin, padEnd, false);
+    }
+
+    /** The same over channels-last data when {@code channelsLast} (the shapes given stay N, C, spatial...). */
+    public static DnnlPooling create(Kind kind, int[] xShape, int[] yShape, int[] kernel, int[] strides,
+                                     int[] dilations, int[] padBegin, int[] padEnd, boolean channelsLast) {
         int r = xShape.length - 2;
         if (!Dnnl.available() || r < 1 || r > 3) {
             return null;
@@ -74,8 +80,8 @@ public final class DnnlPooling {
         int alg = kind == Kind.MAX ? dnnl_pooling_max
                 : kind == Kind.AVERAGE_EXCLUDING_PADDING ? dnnl_pooling_avg_exclude_padding
                 : dnnl_pooling_avg_include_padding;
-        dnnl_memory_desc src = Dnnl.desc(xShape, Layouts.data(r));
-        dnnl_memory_desc dst = Dnnl.desc(yShape, Layouts.data(r));
+        dnnl_memory_desc src = Dnnl.desc(xShape, Layouts.data(r, channelsLast));
+        dnnl_memory_desc dst = Dnnl.desc(yShape, Layouts.data(r, channelsLast));
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {

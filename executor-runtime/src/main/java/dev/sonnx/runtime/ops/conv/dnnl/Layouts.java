@@ -1,10 +1,18 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_abc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_abcd;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_abcde;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_abcdef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goidhw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goiw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ncdhw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ndhwc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_nhwc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_nwc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ncw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_oidhw;
@@ -19,6 +27,33 @@ final class Layouts {
     /** A vector (biases). */
     static int vector() {
         return dnnl_a;
+    }
+
+    /** Row-major tensors of rank 1 to 6. */
+    static int plain(int rank) {
+        switch (rank) {
+            case 1: return dnnl_a;
+            case 2: return dnnl_ab;
+            case 3: return dnnl_abc;
+            case 4: return dnnl_abcd;
+            case 5: return dnnl_abcde;
+            case 6: return dnnl_abcdef;
+            default: throw new IllegalArgumentException("no plain oneDNN layout for rank " + rank);
+        }
+    }
+
+    /** N, C, spatial... or, {@code channelsLast}, N, spatial..., C (the bytes of a tensor of that shape). */
+    static int data(int spatialRank, boolean channelsLast) {
+        if (!channelsLast) {
+            return data(spatialRank);
+        }
+        switch (spatialRank) {
+            case 1: return dnnl_nwc;
+            case 2: return dnnl_nhwc;
+            case 3: return dnnl_ndhwc;
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank
+                    + " spatial dimensions");
+        }
     }
 
     /** N, C, spatial... */

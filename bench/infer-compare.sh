@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Inference latency of sonnx against ONNX Runtime on the zoo models, batch 1 and 8, in one process per
+# model and batch (the two engines alternate run by run). Prints one line per case and its ratio.
+#   bench/infer-compare.sh [--threads T] [--runs N] [--warmup W] [models...]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+zoo="${SONNX_ZOO:-$here/../shared/onnx-zoo}"
+threads=2 runs=30 warmup=5 batches="1 8"
+models=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --batches) batches="$2"; shift 2 ;;
+    *) models+=("$1"); shift ;;
+  esac
+done
+[ ${#models[@]} -gt 0 ] || models=(resnet18 mobilenetv2 tinyyolov2 gpt2-mini bert-squad-mini)
+printf '%-16s %5s %10s %10s %7s\n' model batch sonnx_ms ort_ms ratio
+for m in "${models[@]}"; do
+  for b in $batches; do
+    out="$("$here/bin/sonnx" bench --model "$zoo/$m/model.onnx" --batch "$b" --threads "$threads" \
+      --runs "$runs" --warmup "$warmup" --compare 2>&1)" || { printf '%-16s %5s  failed: %s\n' "$m" "$b" \
+      "$(echo "$out" | grep -v '^\s*at ' | tail -1)"; continue; }
+    ours="$(echo "$out" | sed -n 's/^sonnx inference: median \([0-9.]*\) ms.*/\1/p')"
+    ort="$(echo "$out" | sed -n 's/^onnxruntime inference: median \([0-9.]*\) ms.*/\1/p')"
+    ratio="$(echo "$out" | sed -n 's/^ratio sonnx\/ort: //p')"
+    printf '%-16s %5s %10s %10s %7s\n' "$m" "$b" "$ours" "$ort" "$ratio"
+  done
+done

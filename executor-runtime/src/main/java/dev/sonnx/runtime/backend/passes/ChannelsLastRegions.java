@@ -1,0 +1,219 @@
+package dev.sonnx.runtime.backend.passes;
+
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.ops.conv.FusedConv;
+import dev.sonnx.runtime.tensor.DataType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Inference-time rewrite that keeps chains of 2-D convolutions and pools channels-last: inside a
+ * region, images are stored [N, H, W, C], the layout oneDNN's convolution and pooling kernels work
+ * in natively (on [N, C, H, W] data they reorder input and output at every call, and pool small
+ * channel counts with slow loops). Layouts convert at the region's borders only.
+ *
+ * <p>Region members: 2-D convolutions (Conv or FusedConv with float32 constant weights of rank 4 and
+ * a constant or no bias), and MaxPool (without Indices), AveragePool, GlobalAveragePool and
+ * GlobalMaxPool whose input comes from a member. A convolution's residual must come from a member
+ * too (its layout must be known). Members become {@code dev.sonnx.FusedConv} with
+ * {@code channels_last = 1} or {@code dev.sonnx.Nhwc*} pools, and {@code dev.sonnx.ToChannelsLast} /
+ * {@code ToChannelsFirst} convert at the borders; connected groups of fewer than two members, or
+ * without a convolution, stay as they are. Runs after {@link ConvActivationFusion}.
+ */
+public final class ChannelsLastRegions {
+    private static final String SUFFIX = "__nhwc";
+
+    private ChannelsLastRegions() {
+    }
+
+    public static ModelProto apply(ModelProto model) {
+        GraphProto g = model.getGraph();
+        GraphIndex index = new GraphIndex(g);
+        Set<NodeProto> members = new LinkedHashSet<>();
+        for (NodeProto n : g.getNodeList()) {
+            if (isConv2d(n, index) || isPool(n)) {
+                members.add(n);
+            }
+        }
+        // drop members whose image input (or residual) comes from outside, until none is left to drop
+        for (boolean changed = true; changed; ) {
+            changed = false;
+            for (NodeProto n : new ArrayList<>(members)) {
+                boolean ok = isConv2d(n, index) ? residualFrom(n, members, index)
+                        : index.producer(n.getInput(0)) != null && members.contains(index.producer(n.getInput(0)));
+                if (!ok) {
+                    members.remove(n);
+                    changed = true;
+                }
+            }
+        }
+        keepWorthwhileGroups(members, index);
+        if (members.isEmpty()) {
+            return model;
+        }
+        Set<String> taken = index.names();
+        Map<String, String> renamed = new HashMap<>();   // member outputs -> their channels-last names
+        for (NodeProto n : members) {
+            renamed.put(n.getOutput(0), fresh(n.getOutput(0) + SUFFIX, taken));
+        }
+        Map<String, String> toLast = new LinkedHashMap<>();   // outside values -> their transposed copies
+        GraphProto.Builder out = g.toBuilder().clearNode();
+        for (NodeProto n : g.getNodeList()) {
+            if (!members.contains(n)) {
+                out.addNode(n);
+                continue;
+            }
+            NodeProto.Builder b = rewritten(n, index).toBuilder().clearInput().clearOutput();
+            for (int i = 0; i < n.getInputCount(); i++) {
+                String in = n.getInput(i);
+                boolean image = i == 0 || i == 3;
+                if (!image || in.isEmpty()) {
+                    b.addInput(in);
+                } else if (renamed.containsKey(in)) {
+                    b.addInput(renamed.get(in));
+                } else {
+                    String t = toLast.get(in);
+                    if (t == null) {
+                        t = fresh(in + SUFFIX, taken);
+                        toLast.put(in, t);
+                        out.addNode(reorder(in, t, true));
+                    }
+                    b.addInput(t);
+                }
+            }
+            String y = n.getOutput(0);
+            b.addOutput(renamed.get(y));
+            out.addNode(b);
+            if (index.reads(y) > readsInRegion(y, members)) {
+                out.addNode(reorder(renamed.get(y), y, false));
+            }
+        }
+        return ConvActivationFusion.withPrivateDomain(model.toBuilder().setGraph(out)).build();
+    }
+
+    /** Conv or FusedConv (plain layout) of rank-4 float32 constant weights, constant or no bias, one output. */
+    private static boolean isConv2d(NodeProto n, GraphIndex index) {
+        boolean conv = n.getOpType().equals("Conv") && GraphIndex.isOnnx(n);
+        boolean fused = n.getOpType().equals(FusedConv.OP_TYPE) && n.getDomain().equals(FusedConv.DOMAIN)
+                && !GraphIndex.hasAttr(n, FusedConv.CHANNELS_LAST);
+        if (!conv && !fused || n.getOutputCount() != 1 || n.getInputCount() < 2 || n.getInput(0).isEmpty()) {
+            return false;
+        }
+        TensorProto w = index.constantInitializer(n.getInput(1));
+        if (w == null || w.getDataType() != DataType.FLOAT.code() || w.getDimsCount() != 4) {
+            return false;
+        }
+        return n.getInputCount() < 3 || n.getInput(2).isEmpty() || index.constantInitializer(n.getInput(2)) != null;
+    }
+
+    private static boolean isPool(NodeProto n) {
+        if (!GraphIndex.isOnnx(n) || n.getInputCount() != 1 || n.getOutputCount() != 1) {
+            return false;
+        }
+        return switch (n.getOpType()) {
+            case "MaxPool", "AveragePool" -> kernelRank(n) == 2;
+            case "GlobalAveragePool", "GlobalMaxPool" -> true;
+            default -> false;
+        };
+    }
+
+    private static int kernelRank(NodeProto n) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals("kernel_shape")) {
+                return a.getIntsCount();
+            }
+        }
+        return -1;
+    }
+
+    /** Whether a convolution's residual, if it has one, comes from a member. */
+    private static boolean residualFrom(NodeProto n, Set<NodeProto> members, GraphIndex index) {
+        if (n.getInputCount() < 4 || n.getInput(3).isEmpty()) {
+            return true;
+        }
+        NodeProto p = index.producer(n.getInput(3));
+        return p != null && members.contains(p);
+    }
+
+    /** Keeps only connected groups with at least two members, one of them a convolution. */
+    private static void keepWorthwhileGroups(Set<NodeProto> members, GraphIndex index) {
+        Map<NodeProto, NodeProto> parent = new HashMap<>();
+        for (NodeProto n : members) {
+            parent.put(n, n);
+        }
+        for (NodeProto n : members) {
+            for (int i : new int[] {0, 3}) {
+                if (i < n.getInputCount() && !n.getInput(i).isEmpty()) {
+                    NodeProto p = index.producer(n.getInput(i));
+                    if (p != null && members.contains(p)) {
+                        parent.put(root(parent, p), root(parent, n));
+                    }
+                }
+            }
+        }
+        Map<NodeProto, List<NodeProto>> groups = new HashMap<>();
+        for (NodeProto n : members) {
+            groups.computeIfAbsent(root(parent, n), k -> new ArrayList<>()).add(n);
+        }
+        for (List<NodeProto> group : groups.values()) {
+            boolean hasConv = group.stream().anyMatch(n -> isConv2d(n, index));
+            if (group.size() < 2 || !hasConv) {
+                group.forEach(members::remove);
+            }
+        }
+    }
+
+    private static NodeProto root(Map<NodeProto, NodeProto> parent, NodeProto n) {
+        while (parent.get(n) != n) {
+            n = parent.get(n);
+        }
+        return n;
+    }
+
+    /** How many reads of {@code value} are members' image inputs (X, or a convolution's Z). */
+    private static int readsInRegion(String value, Set<NodeProto> members) {
+        int r = 0;
+        for (NodeProto n : members) {
+            for (int i : new int[] {0, 3}) {
+                if (i < n.getInputCount() && n.getInput(i).equals(value)) {
+                    r++;
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The channels-last form of a member (inputs and outputs still the original names). */
+    private static NodeProto rewritten(NodeProto n, GraphIndex index) {
+        if (isConv2d(n, index)) {
+            NodeProto.Builder b = n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType(FusedConv.OP_TYPE);
+            b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.CHANNELS_LAST)
+                    .setType(AttributeProto.AttributeType.INT).setI(1));
+            return b.build();
+        }
+        return n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType("Nhwc" + n.getOpType()).build();
+    }
+
+    private static NodeProto reorder(String in, String out, boolean toLast) {
+        return NodeProto.newBuilder().setDomain(FusedConv.DOMAIN).setOpType(toLast ? "ToChannelsLast" : "ToChannelsFirst")
+                .setName(out + "_reorder").addInput(in).addOutput(out).build();
+    }
+
+    private static String fresh(String base, Set<String> taken) {
+        String name = base;
+        for (int i = 1; taken.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        taken.add(name);
+        return name;
+    }
+}

@@ -1,0 +1,172 @@
+package dev.sonnx.runtime.backend.passes;
+
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.OperatorSetIdProto;
+import dev.sonnx.runtime.ops.conv.FusedActivation;
+import dev.sonnx.runtime.ops.conv.FusedConv;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Inference-time rewrite of Conv [-> Add(residual)] [-> activation] into one {@code dev.sonnx.FusedConv}
+ * node, which oneDNN runs as a single convolution with post-ops: no pass over the activation tensor
+ * for the Add and the activation, no intermediate tensors. The activations are Relu, LeakyRelu,
+ * HardSigmoid, HardSwish and Clip with bounds known at prepare.
+ *
+ * <p>A chain fuses only where every value inside it has exactly one reader (so nothing else sees the
+ * intermediate results) and is no graph output, and the convolution's weights are a float32
+ * initializer (so the whole chain is float32: Conv, Add and the activations take one type). The
+ * fused node takes the place of the chain's last node, where all its inputs exist already.
+ */
+public final class ConvActivationFusion {
+    private ConvActivationFusion() {
+    }
+
+    public static ModelProto apply(ModelProto model) {
+        GraphProto g = model.getGraph();
+        int onnxOpset = onnxOpset(model);
+        GraphIndex index = new GraphIndex(g);
+        Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
+        Set<NodeProto> absorbed = new HashSet<>();
+        for (NodeProto conv : g.getNodeList()) {
+            if (!conv.getOpType().equals("Conv") || !GraphIndex.isOnnx(conv) || conv.getOutputCount() != 1
+                    || conv.getInputCount() < 2 || conv.getInput(0).isEmpty()
+                    || !index.isConstantInitializer(conv.getInput(1), DataType.FLOAT) || absorbed.contains(conv)) {
+                continue;
+            }
+            List<NodeProto> chain = new ArrayList<>();
+            chain.add(conv);
+            String value = conv.getOutput(0);
+            String residual = null;
+            NodeProto next = index.soleReader(value);
+            // before opset 7, Add broadcast by its own attributes rather than numpy's rules
+            if (next != null && next.getOpType().equals("Add") && GraphIndex.isOnnx(next) && onnxOpset >= 7
+                    && next.getInputCount() == 2 && next.getOutputCount() == 1 && !absorbed.contains(next)) {
+                String other = next.getInput(0).equals(value) ? next.getInput(1) : next.getInput(0);
+                if (!other.equals(value) && !other.isEmpty()) {
+                    residual = other;
+                    chain.add(next);
+                    value = next.getOutput(0);
+                    next = index.soleReader(value);
+                }
+            }
+            FusedActivation act = next == null || absorbed.contains(next) ? null : activation(next, index, onnxOpset);
+            if (act != null) {
+                chain.add(next);
+            }
+            if (chain.size() == 1) {
+                continue;
+            }
+            NodeProto last = chain.get(chain.size() - 1);
+            replaceLast.put(last, fused(conv, residual, act == null ? FusedActivation.NONE : act, last.getOutput(0)));
+            absorbed.addAll(chain);
+        }
+        if (replaceLast.isEmpty()) {
+            return model;
+        }
+        GraphProto.Builder out = g.toBuilder().clearNode();
+        for (NodeProto n : g.getNodeList()) {
+            NodeProto r = replaceLast.get(n);
+            if (r != null) {
+                out.addNode(r);
+            } else if (!absorbed.contains(n)) {
+                out.addNode(n);
+            }
+        }
+        return withPrivateDomain(model.toBuilder().setGraph(out)).build();
+    }
+
+    /** The model's ONNX opset (1 for IR versions before opset imports). */
+    static int onnxOpset(ModelProto model) {
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+                return (int) o.getVersion();
+            }
+        }
+        return 1;
+    }
+
+    /** Imports sonnx's private domain (once). */
+    static ModelProto.Builder withPrivateDomain(ModelProto.Builder model) {
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            if (o.getDomain().equals(FusedConv.DOMAIN)) {
+                return model;
+            }
+        }
+        return model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(FusedConv.DOMAIN)
+                .setVersion(FusedConv.VERSION));
+    }
+
+    /** The activation {@code n} computes, when a convolution can absorb it; else null. */
+    private static FusedActivation activation(NodeProto n, GraphIndex index, int opset) {
+        if (!GraphIndex.isOnnx(n) || n.getOutputCount() != 1 || n.getInputCount() < 1) {
+            return null;
+        }
+        switch (n.getOpType()) {
+            case "Relu":
+                return FusedActivation.relu();
+            case "LeakyRelu":
+                return FusedActivation.leakyRelu(GraphIndex.floatAttr(n, "alpha", 0.01f));
+            case "HardSigmoid":
+                return FusedActivation.hardSigmoid(GraphIndex.floatAttr(n, "alpha", 0.2f),
+                        GraphIndex.floatAttr(n, "beta", 0.5f));
+            case "HardSwish":
+                return FusedActivation.hardSwish();
+            case "Clip":
+                return clip(n, index, opset);
+            default:
+                return null;
+        }
+    }
+
+    /** Clip with bounds known at prepare: attributes before opset 11, constant scalar inputs from 11. */
+    private static FusedActivation clip(NodeProto n, GraphIndex index, int opset) {
+        if (opset < 11) {
+            return FusedActivation.clip(GraphIndex.floatAttr(n, "min", Float.NEGATIVE_INFINITY),
+                    GraphIndex.floatAttr(n, "max", Float.POSITIVE_INFINITY));
+        }
+        float[] bounds = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int i = 1; i <= 2; i++) {
+            if (n.getInputCount() <= i || n.getInput(i).isEmpty()) {
+                continue;
+            }
+            Tensor t = index.constant(n.getInput(i));
+            if (t == null || t.dtype() != DataType.FLOAT || t.size() != 1) {
+                return null;
+            }
+            bounds[i - 1] = t.getFloat(0);
+        }
+        return FusedActivation.clip(bounds[0], bounds[1]);
+    }
+
+    private static NodeProto fused(NodeProto conv, String residual, FusedActivation act, String output) {
+        NodeProto.Builder b = NodeProto.newBuilder().setName(conv.getName()).setOpType(FusedConv.OP_TYPE)
+                .setDomain(FusedConv.DOMAIN).addInput(conv.getInput(0)).addInput(conv.getInput(1))
+                .addInput(conv.getInputCount() > 2 ? conv.getInput(2) : "").addOutput(output);
+        if (residual != null) {
+            b.addInput(residual);
+        }
+        b.addAllAttribute(conv.getAttributeList());
+        if (!act.isNone()) {
+            b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.ACTIVATION)
+                    .setType(AttributeProto.AttributeType.STRING)
+                    .setS(com.google.protobuf.ByteString.copyFromUtf8(act.name())));
+            AttributeProto.Builder params = AttributeProto.newBuilder().setName(FusedConv.ACTIVATION_PARAMS)
+                    .setType(AttributeProto.AttributeType.FLOATS);
+            for (float p : act.params()) {
+                params.addFloats(p);
+            }
+            b.addAttribute(params);
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,20 @@
+package dev.sonnx.runtime.backend.passes;
+
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+
+/**
+ * The graph rewrites of inference models, in order; training models get none (it updates the
+ * parameters these rewrites merge). Each pass returns the model unchanged where nothing applies.
+ * Rewritten models may import sonnx's private operator domain ({@code dev.sonnx}).
+ */
+public final class InferencePasses {
+    private InferencePasses() {
+    }
+
+    public static ModelProto apply(ModelProto model) {
+        ModelProto m = ConvBatchNormFolding.apply(model);
+        m = ConvActivationFusion.apply(m);
+        m = ChannelsLastRegions.apply(m);
+        return m;
+    }
+}

@@ -1,0 +1,192 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import dev.sonnx.runtime.tensor.Arena;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * A float32 oneDNN matrix product for one shape: Y[..., M, N] = op(A)[..., M, K] op(B)[..., K, N]
+ * (+ bias [N]), then {@link PostOps}, on row-major tensors of equal rank (batch dimensions of size 1
+ * broadcast), op(X) = X or X^T on the last two dimensions. oneDNN's kernels are generated for the
+ * shape, so they beat a general BLAS on the small products of transformers; constant weights go
+ * into the primitive's packed layout once ({@link #prepareWeights}). Shared by concurrent runs.
+ */
+public final class DnnlMatMul {
+    private final DnnlPrimitive primitive;
+    /** B in ONNX's layout to the primitive's; null when the primitive reads B as it is. */
+    private final DnnlPrimitive weightsReorder;
+    private final long weightsBytes;
+    private final PostOps postOps;
+
+    private DnnlMatMul(DnnlPrimitive primitive, DnnlPrimitive weightsReorder, long weightsBytes, PostOps postOps) {
+        this.primitive = primitive;
+        this.weightsReorder = weightsReorder;
+        this.weightsBytes = weightsBytes;
+        this.postOps = postOps;
+    }
+
+    /**
+     * The primitive, or null when oneDNN is unavailable or refuses the problem (or would run it with
+     * its reference kernel). {@code aShape}, {@code bShape} and {@code yShape} have the same rank (at
+     * least 2) and are the tensors' own shapes (so transposed operands have their dimensions swapped);
+     * {@code packB}: B will come through {@link #prepareWeights}, so the primitive may choose its layout.
+     */
+    public static DnnlMatMul create(int[] aShape, boolean transA, int[] bShape, boolean transB, int[] yShape,
+                                    boolean bias, boolean packB, PostOps postOps) {
+        int r = yShape.length;
+        if (!Dnnl.available() || r < 2 || r > 6 || aShape.length != r || bShape.length != r) {
+            return null;
+        }
+        for (int[] s : new int[][] {aShape, bShape, yShape}) {
+            for (int v : s) {
+                if (v <= 0) {
+                    return null;
+                }
+            }
+        }
+        dnnl_memory_desc a = matrix(aShape, transA);
+        dnnl_memory_desc bPlain = matrix(bShape, transB);
+        dnnl_memory_desc bAny = packB ? Dnnl.anyDesc(logical(bShape, transB)) : null;
+        dnnl_memory_desc y = Dnnl.desc(yShape, Layouts.plain(r));
+        int[] biasShape = new int[r];
+        java.util.Arrays.fill(biasShape, 1);
+        biasShape[r - 1] = yShape[r - 1];
+        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(biasShape, Layouts.plain(r)) : null;
+        dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
+        if (attr == null) {
+            release(a, bPlain, bAny, y, biasDesc);
+            return null;
+        }
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            int status = dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, packB ? bAny : bPlain, biasDesc, y,
+                    attr);
+            if (status != dnnl_success || Dnnl.isReference(pd)) {
+                if (status == dnnl_success) {
+                    dnnl_primitive_desc_destroy(pd);
+                }
+                release(a, bPlain, bAny, y, biasDesc);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
+        DnnlPrimitive reorder = null;
+        if (!Dnnl.sameLayout(chosen, bPlain)) {
+            reorder = Dnnl.reorder(bPlain, Dnnl.copy(chosen));
+        } else {
+            Dnnl.destroy(bPlain);
+        }
+        Dnnl.destroy(bAny);
+        long bytes = Dnnl.size(chosen);
+        DnnlPrimitive p = new DnnlPrimitive(pd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
+                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null});
+        return new DnnlMatMul(p, reorder, bytes, postOps);
+    }
+
+    private static void release(dnnl_memory_desc... descs) {
+        for (dnnl_memory_desc d : descs) {
+            Dnnl.destroy(d);
+        }
+    }
+
+    /** The logical dimensions of op(X) for a tensor of shape {@code s}. */
+    private static int[] logical(int[] s, boolean trans) {
+        int[] d = s.clone();
+        if (trans) {
+            int r = s.length;
+            d[r - 2] = s[r - 1];
+            d[r - 1] = s[r - 2];
+        }
+        return d;
+    }
+
+    /** op(X) described over X's row-major bytes: X^T is X with the last two strides swapped. */
+    private static dnnl_memory_desc matrix(int[] shape, boolean trans) {
+        if (!trans) {
+            return Dnnl.desc(shape, Layouts.plain(shape.length));
+        }
+        int r = shape.length;
+        long[] strides = new long[r];
+        long s = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            strides[i] = s;
+            s *= shape[i];
+        }
+        int[] dims = logical(shape, true);
+        long tmp = strides[r - 1];
+        strides[r - 1] = strides[r - 2];
+        strides[r - 2] = tmp;
+        long[] d = new long[r];
+        for (int i = 0; i < r; i++) {
+            d[i] = dims[i];
+        }
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        Dnnl.check(dnnl_memory_desc_create_with_strides(md, r, d, dnnl_f32, strides), "memory descriptor creation");
+        return md;
+    }
+
+    public PostOps postOps() {
+        return postOps;
+    }
+
+    /** Y = post-ops(op(A) op(B) + bias [, Z]) with B in ONNX's layout (reordered per call if needed). */
+    public void forward(Tensor a, Tensor b, Tensor bias, Tensor z, Tensor y) {
+        if (weightsReorder == null) {
+            run(a, b.pointer(), bias, z, y);
+            return;
+        }
+        Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
+        weightsReorder.execute(b.pointer(), weights);
+        run(a, weights, bias, z, y);
+    }
+
+    /**
+     * B in the primitive's layout: {@code b} itself when no reorder is needed, else a copy allocated
+     * outside any run, for the caller to keep while B stays the same.
+     */
+    public Tensor prepareWeights(Tensor b) {
+        if (weightsReorder == null) {
+            return b;
+        }
+        Tensor prepared = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (weightsBytes / Float.BYTES)));
+        weightsReorder.execute(b.pointer(), prepared.pointer());
+        return prepared;
+    }
+
+    /** {@link #forward} with B from {@link #prepareWeights}. */
+    public void forwardPrepared(Tensor a, Tensor prepared, Tensor bias, Tensor z, Tensor y) {
+        run(a, prepared.pointer(), bias, z, y);
+    }
+
+    private void run(Tensor a, Pointer weights, Tensor bias, Tensor z, Tensor y) {
+        if ((z != null) != postOps.residual()) {
+            throw new IllegalArgumentException(postOps.residual() ? "the residual input is missing"
+                    : "this product takes no residual input");
+        }
+        primitive.execute(a.pointer(), weights, bias == null ? null : bias.pointer(), y.pointer(),
+                z == null ? null : z.pointer());
+    }
+}

@@ -1,0 +1,136 @@
+package dev.sonnx.runtime.backend.passes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.backend.SingaBackend;
+import dev.sonnx.runtime.backend.SingaRep;
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Which nodes go channels-last, where the layout converts, and that outputs stay those of the plain model. */
+class ChannelsLastRegionsTest {
+
+    private static Tensor random(long seed, int... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, (float) r.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    private static NodeProto ints(NodeProto n, String name, long... v) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            a.addInts(x);
+        }
+        return n.toBuilder().addAttribute(a).build();
+    }
+
+    private static NodeProto node(String op, String in, String out) {
+        return Models.node(op, op + "_" + out, in.split(","), new String[] {out});
+    }
+
+    /** x [1, 3, 8, 8] through a small residual network; extra outputs as asked. */
+    private static ModelProto network(String... extraOutputs) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("g")
+                .addNode(ints(node("Conv", "x,w1,b1", "c1"), "pads", 1, 1, 1, 1))
+                .addNode(node("Relu", "c1", "t1"))
+                .addNode(ints(ints(node("MaxPool", "t1", "p"), "kernel_shape", 2, 2), "strides", 2, 2))
+                .addNode(ints(node("Conv", "p,w2", "c2"), "pads", 1, 1, 1, 1))
+                .addNode(node("Add", "c2,p", "a"))
+                .addNode(node("Relu", "a", "r"))
+                .addNode(node("Conv", "r,w3", "c3"))
+                .addNode(node("GlobalAveragePool", "c3", "gap"))
+                .addNode(node("Flatten", "gap", "y"))
+                .addInitializer(TensorProtos.fromTensor(random(1, 4, 3, 3, 3), "w1"))
+                .addInitializer(TensorProtos.fromTensor(random(2, 4), "b1"))
+                .addInitializer(TensorProtos.fromTensor(random(3, 4, 4, 3, 3), "w2"))
+                .addInitializer(TensorProtos.fromTensor(random(4, 5, 4, 1, 1), "w3"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 1, 3, 8, 8))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 1, 5));
+        for (String o : extraOutputs) {
+            g.addOutput(Models.tensorInfo(o, DataType.FLOAT, 1, 4, 4, 4));
+        }
+        return Models.model(g.build(), 13);
+    }
+
+    private static List<String> opTypes(ModelProto m) {
+        List<String> r = new ArrayList<>();
+        for (NodeProto n : m.getGraph().getNodeList()) {
+            r.add(n.getOpType());
+        }
+        return r;
+    }
+
+    private static void assertSameOutputs(ModelProto m, Tensor x) {
+        SingaRep fast = SingaBackend.prepare(m, CpuDevice.get());
+        SingaRep plain = SingaBackend.prepare(m, CpuDevice.get(), SingaBackend.PrepareOptions.DEFAULTS.foldConstants(false));
+        List<Tensor> a = fast.run(List.of(x));
+        List<Tensor> e = plain.run(List.of(x));
+        assertEquals(e.size(), a.size());
+        for (int o = 0; o < e.size(); o++) {
+            assertEquals(java.util.Arrays.toString(e.get(o).shape()), java.util.Arrays.toString(a.get(o).shape()));
+            for (int i = 0; i < e.get(o).size(); i++) {
+                float ev = e.get(o).getFloat(i);
+                float av = a.get(o).getFloat(i);
+                assertTrue(Math.abs(av - ev) <= 1e-5 * (1 + Math.abs(ev)), "output " + o + " element " + i + ": " + av
+                        + ", expected " + ev);
+            }
+        }
+    }
+
+    @Test
+    void aChainOfConvolutionsAndPoolsRunsChannelsLastBetweenTwoReorders() {
+        ModelProto m = network();
+        ModelProto rewritten = InferencePasses.apply(m);
+        assertEquals(List.of("ToChannelsLast", "FusedConv", "NhwcMaxPool", "FusedConv", "FusedConv",
+                "NhwcGlobalAveragePool", "ToChannelsFirst", "Flatten"), opTypes(rewritten));
+        assertSameOutputs(m, random(10, 1, 3, 8, 8));
+    }
+
+    @Test
+    void valuesSeenOutsideTheRegionAreConvertedBack() {
+        ModelProto m = network("p");
+        List<String> ops = opTypes(InferencePasses.apply(m));
+        assertEquals(2, ops.stream().filter(o -> o.equals("ToChannelsFirst")).count(), ops.toString());
+        assertSameOutputs(m, random(11, 1, 3, 8, 8));
+    }
+
+    @Test
+    void poolsOfOutsideValuesAndLoneConvolutionsStayPlain() {
+        GraphProto g = GraphProto.newBuilder().setName("g")
+                .addNode(ints(ints(node("MaxPool", "x", "p"), "kernel_shape", 2, 2), "strides", 2, 2))
+                .addNode(node("Conv", "p,w", "y"))
+                .addInitializer(TensorProtos.fromTensor(random(1, 4, 3, 1, 1), "w"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 1, 3, 8, 8))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 1, 4, 4, 4)).build();
+        ModelProto m = Models.model(g, 13);
+        assertEquals(List.of("MaxPool", "Conv"), opTypes(ChannelsLastRegions.apply(m)));
+        // a convolution whose residual comes from outside keeps the plain layout, and so does its pool
+        GraphProto r = GraphProto.newBuilder().setName("g")
+                .addNode(node("Conv", "x,w", "c"))
+                .addNode(node("Add", "c,z", "a"))
+                .addNode(ints(node("MaxPool", "a", "y"), "kernel_shape", 2, 2))
+                .addInitializer(TensorProtos.fromTensor(random(1, 3, 3, 1, 1), "w"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 1, 3, 8, 8))
+                .addInput(Models.tensorInfo("z", DataType.FLOAT, 1, 3, 8, 8))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 1, 3, 7, 7)).build();
+        ModelProto withResidual = Models.model(r, 13);
+        assertEquals(List.of("FusedConv", "MaxPool"), opTypes(InferencePasses.apply(withResidual)));
+        assertTrue(InferencePasses.apply(withResidual).getGraph().getNode(0).getAttributeList().stream()
+                .noneMatch(a -> a.getName().equals("channels_last")));
+    }
+}
