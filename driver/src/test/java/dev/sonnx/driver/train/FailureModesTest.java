@@ -36,10 +36,12 @@ class FailureModesTest {
 
     @Test
     void nonFiniteLossStopsWithTheStepAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws Exception {
-        // A learning rate multiplied by 1e12 after six steps sends the weights, then the loss, to infinity.
+        // A learning rate multiplied by 1e30 every six steps: by step 13 it no longer fits a float, the
+        // weights become infinite and the loss with them (a smaller jump can leave a finite if huge loss
+        // once every ReLU has died).
         Path ckpt = tmp.resolve("ckpt");
         TrainConfig config = TrainConfig.builder().epochs(4).batchSize(32).optimizer("sgd", 0.05, 0.9, 0)
-                .schedule("step", 6, 1e12).checkpoints(ckpt.toString(), 2).build();
+                .schedule("step", 6, 1e30).checkpoints(ckpt.toString(), 2).build();
         Dataset<Row> data = Synthetic.frame(LocalSpark.get(), Synthetic.rows(256, 10, 3));
         TrainingException e = assertThrows(TrainingException.class, () -> trainer.fit(Synthetic.mlp(),
                 TrainData.of(data, "features", "label"), 2, config, tmp.resolve("out").toString()));
