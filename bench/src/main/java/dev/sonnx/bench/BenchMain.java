@@ -45,6 +45,9 @@ public final class BenchMain {
         int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
         int runs = Integer.parseInt(opts.getOrDefault("runs", "20"));
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
+        // The JVM compiles the hot paths only after thousands of calls; a model server runs for hours.
+        // Warm-up lasts at least this long (both engines, alternating), and then --warmup more runs.
+        double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "3"));
         boolean train = opts.containsKey("train");
         boolean compare = opts.containsKey("compare");
         String only = opts.getOrDefault("only", "");
@@ -58,8 +61,16 @@ public final class BenchMain {
                 inputs.stream().map(Tensor::describe).toList());
 
         if (train) {
-            double ours = trainStep(model, inputs, warmup, runs);
-            System.out.printf(Locale.ROOT, "sonnx train step: median %.2f ms over %d runs%n", ours, runs);
+            double[] steps = trainSteps(model, inputs, warmup, runs);
+            System.out.printf(Locale.ROOT, "sonnx train step: median %.2f ms over %d runs%n", median(steps), runs);
+            if (opts.containsKey("times")) {
+                // Every step's time, for scripts that pool runs (bench/train_bench.py).
+                StringBuilder line = new StringBuilder("sonnx train step times:");
+                for (double ms : steps) {
+                    line.append(String.format(Locale.ROOT, " %.3f", ms));
+                }
+                System.out.println(line);
+            }
             printProfile();
             System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
             return;
@@ -71,6 +82,15 @@ public final class BenchMain {
         try (OrtRunner ort = runOrt ? new OrtRunner(model, probe.inputNames(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
+            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            while (System.nanoTime() < warmEnd) {
+                if (runOurs) {
+                    probe.run(inputs);
+                }
+                if (runOrt) {
+                    ort.run();
+                }
+            }
             for (int i = 0; i < warmup + runs; i++) {
                 if (i == warmup) {
                     Profiler.reset();
@@ -172,8 +192,8 @@ public final class BenchMain {
         return t;
     }
 
-    /** One SGD step on the first input with random labels for the first output's classes. */
-    private static double trainStep(ModelProto model, List<Tensor> inputs, int warmup, int runs) {
+    /** The times of SGD steps on the first input with random labels for the first output's classes. */
+    private static double[] trainSteps(ModelProto model, List<Tensor> inputs, int warmup, int runs) {
         SonnxModel m = new SonnxModel(model, CpuDevice.get());
         m.compile(inputs, true, true, false);
         m.setOptimizer(new SGD(0.001, 0.9, 1e-4));
@@ -194,7 +214,7 @@ public final class BenchMain {
                 times[i - warmup] = (System.nanoTime() - t0) / 1e6;
             }
         }
-        return median(times);
+        return times;
     }
 
     /** An ONNX Runtime session over the same model and inputs, timed one run at a time. */
@@ -266,10 +286,10 @@ public final class BenchMain {
             String a = argv[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'\nusage: sonnx bench --model M"
-                        + " [--batch B] [--threads T] [--runs N] [--warmup W] [--train] [--compare] [--only sonnx|ort]");
+                        + " [--batch B] [--threads T] [--runs N] [--warmup W] [--warmup-seconds S] [--train [--times]] [--compare] [--only sonnx|ort]");
             }
             String key = a.substring(2);
-            if (key.equals("train") || key.equals("compare")) {
+            if (key.equals("train") || key.equals("compare") || key.equals("times")) {
                 m.put(key, "true");
             } else if (i + 1 < argv.length) {
                 m.put(key, argv[++i]);
