@@ -13,6 +13,7 @@ import dev.sonnx.runtime.model.SonnxModel;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.DataType;
@@ -55,8 +56,8 @@ public final class BenchMain {
         int t = CpuDevice.get().threads();
 
         ModelProto model = batch > 1 ? withFreeBatch(ModelIO.load(modelFile)) : ModelIO.load(modelFile);
-        SingaRep probe = SingaBackend.prepare(model, CpuDevice.get());
-        List<Tensor> inputs = inputs(modelFile, probe, batch);
+        List<ValueInfoProto> fed = fedInputs(model);
+        List<Tensor> inputs = inputs(modelFile, fed, batch);
         System.out.printf(Locale.ROOT, "model %s, batch %d, %d threads, inputs %s%n", modelFile, batch, t,
                 inputs.stream().map(Tensor::describe).toList());
 
@@ -76,10 +77,12 @@ public final class BenchMain {
             return;
         }
         boolean runOurs = !only.equals("ort");
+        // Prepared only when it runs, so that --only ort measures ONNX Runtime's memory alone.
+        SingaRep probe = runOurs ? SingaBackend.prepare(model, CpuDevice.get()) : null;
         boolean runOrt = compare || only.equals("ort");
         // Both engines in one loop, alternating run by run, so that load from other processes on a
         // shared machine falls on both alike.
-        try (OrtRunner ort = runOrt ? new OrtRunner(model, probe.inputNames(), inputs, t) : null) {
+        try (OrtRunner ort = runOrt ? new OrtRunner(model, fed.stream().map(ValueInfoProto::getName).toList(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
             long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
@@ -154,18 +157,25 @@ public final class BenchMain {
         return model.toBuilder().setGraph(g).build();
     }
 
+    /** The graph inputs that are fed (not initializers), in order. */
+    static List<ValueInfoProto> fedInputs(ModelProto model) {
+        java.util.Set<String> inits = new java.util.HashSet<>();
+        model.getGraph().getInitializerList().forEach(t -> inits.add(t.getName()));
+        return model.getGraph().getInputList().stream().filter(v -> !inits.contains(v.getName())).toList();
+    }
+
     /** The model's test_data_set_0 inputs (tiled to the batch) when present, else made-up ones. */
-    static List<Tensor> inputs(Path modelFile, SingaRep rep, int batch) throws IOException {
+    static List<Tensor> inputs(Path modelFile, List<ValueInfoProto> fed, int batch) throws IOException {
         Path set = modelFile.toAbsolutePath().getParent().resolve("test_data_set_0");
         List<Tensor> r = new ArrayList<>();
         SplittableRandom random = new SplittableRandom(1);
-        for (int i = 0; i < rep.inputs().size(); i++) {
+        for (int i = 0; i < fed.size(); i++) {
             Path f = set.resolve("input_" + i + ".pb");
             Tensor one;
             if (Files.exists(f)) {
                 one = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(f)));
             } else {
-                one = SampleFeeds.zeros(rep.inputs().get(i));
+                one = SampleFeeds.zeros(fed.get(i));
                 if (one != null && one.dtype() == DataType.FLOAT) {
                     for (int k = 0; k < one.size(); k++) {
                         one.setFloat(k, (float) random.nextGaussian());
@@ -173,7 +183,7 @@ public final class BenchMain {
                 }
             }
             if (one == null) {
-                throw new IllegalArgumentException("cannot make an input for " + rep.inputs().get(i).getName());
+                throw new IllegalArgumentException("cannot make an input for " + fed.get(i).getName());
             }
             r.add(batch == 1 ? one : tile(one, batch));
         }
