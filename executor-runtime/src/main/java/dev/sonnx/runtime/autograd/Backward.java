@@ -1,8 +1,10 @@
 package dev.sonnx.runtime.autograd;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.backend.Profiler;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -38,6 +40,19 @@ public final class Backward {
     }
 
     public static Map<Tensor, Tensor> gradients(Tape tape, Tensor loss, Tensor seed, Collection<Tensor> wrt) {
+        // The intermediate gradients come from pooled blocks and go back when the sweep ends (fresh
+        // memory would cost a page fault per 4 KiB on every step); the gradients returned stay the caller's.
+        Arena arena = new Arena(true);
+        try (Arena.Scope scope = arena.enter()) {
+            Map<Tensor, Tensor> result = sweep(tape, loss, seed, wrt);
+            result.values().forEach(arena::escape);
+            return result;
+        } finally {
+            arena.close();
+        }
+    }
+
+    private static Map<Tensor, Tensor> sweep(Tape tape, Tensor loss, Tensor seed, Collection<Tensor> wrt) {
         Set<Tensor> targets = Collections.newSetFromMap(new IdentityHashMap<>());
         targets.addAll(wrt);
         Set<Tensor> requires = reachingTargets(tape, targets);
@@ -69,9 +84,13 @@ public final class Backward {
                 continue;
             }
             Tensor[] gradIn;
+            long start = Profiler.ENABLED ? System.nanoTime() : 0;
             try {
                 gradIn = entry.op().backward(new BackwardContext(ins, outs, gradOut, needs, entry.saved(),
                         entry.context()));
+                if (Profiler.ENABLED) {
+                    Profiler.record(entry.op().node().opType() + " backward", System.nanoTime() - start);
+                }
             } catch (RuntimeException ex) {
                 throw new SonnxException(entry.op().node().label() + ": backward: " + ex.getMessage(), ex);
             }

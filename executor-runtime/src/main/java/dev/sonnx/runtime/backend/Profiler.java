@@ -9,13 +9,13 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code --profile} option of {@code sonnx bench}); off, it costs one branch per node.
  */
 public final class Profiler {
-    static final boolean ENABLED = Boolean.getBoolean("sonnx.profile");
+    public static final boolean ENABLED = Boolean.getBoolean("sonnx.profile");
     private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
 
     private Profiler() {
     }
 
-    static void record(String opType, long nanos) {
+    public static void record(String opType, long nanos) {
         LongAdder[] a = TIMES.computeIfAbsent(opType, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
         a[0].add(nanos);
         a[1].increment();

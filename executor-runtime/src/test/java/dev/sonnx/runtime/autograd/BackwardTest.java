@@ -37,6 +37,37 @@ class BackwardTest {
         }
     }
 
+    /**
+     * The sweep's intermediate gradients go back to the pool when it ends; the gradients it returns
+     * must not: a later sweep, which takes pooled blocks of the same sizes, leaves them as they were.
+     */
+    @Test
+    void returnedGradientsOutliveTheSweepsPooledMemory() {
+        Tensor a = Tensor.of(new float[] {0.5f, -1f, 2f, 3f}, 4);
+        Tensor b = Tensor.of(new float[] {1.5f, 0.25f, -0.5f, 1f}, 4);
+        Map<Tensor, Tensor> first;
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Tensor t = Autograd.apply1(op("Tanh", 1), Autograd.apply1(op("Mul", 2), a, b));
+            first = Backward.gradients(s.tape(), Autograd.apply1(op("Mul", 2), t, t), List.of(a, b));
+        }
+        float[] da = first.get(a).toFloatArray();
+        float[] db = first.get(b).toFloatArray();
+        for (int step = 0; step < 3; step++) {
+            Tensor c = Tensor.of(new float[] {9, 8, 7, 6}, 4);
+            try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+                Tensor t = Autograd.apply1(op("Tanh", 1), Autograd.apply1(op("Mul", 2), c, b));
+                Backward.gradients(s.tape(), Autograd.apply1(op("Mul", 2), t, t), List.of(c, b));
+            }
+        }
+        assertArrayEquals(da, first.get(a).toFloatArray());
+        assertArrayEquals(db, first.get(b).toFloatArray());
+        for (int i = 0; i < 4; i++) {
+            // d/da tanh(ab)^2 = 2 tanh(ab) (1 - tanh^2(ab)) b
+            double th = Math.tanh(a.getDouble(i) * b.getDouble(i));
+            assertEquals(2 * th * (1 - th * th) * b.getDouble(i), da[i], 1e-6);
+        }
+    }
+
     @Test
     void broadcastGradientsAreSummedBack() {
         Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);

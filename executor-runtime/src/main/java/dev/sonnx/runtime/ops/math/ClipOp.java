@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.FloatBuffer;
@@ -150,14 +151,18 @@ final class ClipOp extends Operator {
         Tensor[] grads = r;
         if (g.needsGrad(0)) {
             Tensor gx = Tensor.zeros(x.dtype(), x.shape());
-            g.device().parallelFor(x.size(), 4, (s, e) -> {
-                for (int i = s; i < e; i++) {
-                    double v = x.getDouble(i);
-                    if (v >= lo && v <= hi || v != v) {
-                        gx.setDouble(i, gy.getDouble(i));
+            if (x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
+                passFloat(x, gy, gx, (float) lo, (float) hi, g.device());
+            } else {
+                g.device().parallelFor(x.size(), 4, (s, e) -> {
+                    for (int i = s; i < e; i++) {
+                        double v = x.getDouble(i);
+                        if (v >= lo && v <= hi || v != v) {
+                            gx.setDouble(i, gy.getDouble(i));
+                        }
                     }
-                }
-            });
+                });
+            }
             grads[0] = gx;
         }
         boolean wantMin = attributeBounds == null && g.needsGrad(1) && g.input(1) != null;
@@ -181,6 +186,19 @@ final class ClipOp extends Operator {
             }
         }
         return grads;
+    }
+
+    /** gx = gy where lo <= x <= hi (or x is NaN), else 0: float32 on buffer views, no per-element dtype switch. */
+    private static void passFloat(Tensor x, Tensor gy, Tensor gx, float lo, float hi, Device device) {
+        FloatBuffer xb = x.floats();
+        FloatBuffer gb = gy.floats();
+        FloatBuffer ob = gx.floats();
+        device.parallelFor(x.size(), 2, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                float v = xb.get(i);
+                ob.put(i, v >= lo && v <= hi || v != v ? gb.get(i) : 0f);
+            }
+        });
     }
 
     private static Tensor filled(Tensor like, double v) {

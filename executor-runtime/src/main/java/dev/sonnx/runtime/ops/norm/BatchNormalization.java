@@ -5,6 +5,7 @@ import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -152,6 +153,10 @@ final class BatchNormalization extends Operator {
 
     /** Batch mean and population variance of every channel (two passes, in double). */
     private static void statistics(Tensor x, Layout l, double[] mean, double[] var, OpContext ctx) {
+        if (x.dtype() == DataType.FLOAT) {
+            BatchNormFloat.statistics(x, l.n, l.c, l.s, mean, var, ctx.device());
+            return;
+        }
         ctx.device().parallelFor(l.c, 3L * l.perChannel() + 1, (s, e) -> {
             double[] v = new double[l.s];
             for (int c = s; c < e; c++) {
@@ -180,6 +185,10 @@ final class BatchNormalization extends Operator {
         for (int c = 0; c < l.c; c++) {
             a[c] = invStd[c] * scale[c];
             b[c] = bias[c] - mean[c] * a[c];
+        }
+        if (x.dtype() == DataType.FLOAT) {
+            BatchNormFloat.apply(x, y, l.n, l.c, l.s, a, b, ctx.device());
+            return;
         }
         ctx.device().parallelFor(l.n * l.c, 2L * l.s + 1, (s, e) -> {
             double[] v = new double[l.s];
@@ -231,6 +240,42 @@ final class BatchNormalization extends Operator {
         double[] sumDy = new double[l.c];
         double[] sumDyXhat = new double[l.c];
         Tensor dx = g.needsGrad(0) ? Tensor.zeros(x.dtype(), x.shape()) : null;
+        if (x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
+            BatchNormFloat.backward(x, gy, dx, l.n, l.c, l.s, mean, invStd, scale, batch, sumDy, sumDyXhat,
+                    g.device());
+        } else {
+            genericBackward(x, gy, dx, l, mean, invStd, scale, batch, sumDy, sumDyXhat, g);
+        }
+        r[0] = dx;
+        if (g.needsGrad(1)) {
+            r[1] = Rows.tensor(g.input(1), sumDyXhat, g.input(1).shape());
+        }
+        if (g.needsGrad(2)) {
+            r[2] = Rows.tensor(g.input(2), sumDy, g.input(2).shape());
+        }
+        if (!batch && (g.needsGrad(3) || g.needsGrad(4))) {
+            double[] dMean = new double[l.c];
+            double[] dVar = new double[l.c];
+            for (int c = 0; c < l.c; c++) {
+                double k = scale[c] * invStd[c];
+                dMean[c] = -k * sumDy[c];
+                // sum dy * (x - mean) = sumDyXhat / invStd
+                dVar[c] = -0.5 * k * invStd[c] * sumDyXhat[c];
+            }
+            if (g.needsGrad(3)) {
+                r[3] = Rows.tensor(g.input(3), dMean, g.input(3).shape());
+            }
+            if (g.needsGrad(4)) {
+                r[4] = Rows.tensor(g.input(4), dVar, g.input(4).shape());
+            }
+        }
+        return r;
+    }
+
+    /** The per-channel sums (and dx) for any floating type, in double. */
+    private static void genericBackward(Tensor x, Tensor gy, Tensor dx, Layout l, double[] mean, double[] invStd,
+                                        double[] scale, boolean batch, double[] sumDy, double[] sumDyXhat,
+                                        BackwardContext g) {
         double m = l.perChannel();
         g.device().parallelFor(l.c, 8L * l.perChannel() + 1, (s, e) -> {
             double[] xv = new double[l.s];
@@ -267,30 +312,6 @@ final class BatchNormalization extends Operator {
                 }
             }
         });
-        r[0] = dx;
-        if (g.needsGrad(1)) {
-            r[1] = Rows.tensor(g.input(1), sumDyXhat, g.input(1).shape());
-        }
-        if (g.needsGrad(2)) {
-            r[2] = Rows.tensor(g.input(2), sumDy, g.input(2).shape());
-        }
-        if (!batch && (g.needsGrad(3) || g.needsGrad(4))) {
-            double[] dMean = new double[l.c];
-            double[] dVar = new double[l.c];
-            for (int c = 0; c < l.c; c++) {
-                double k = scale[c] * invStd[c];
-                dMean[c] = -k * sumDy[c];
-                // sum dy * (x - mean) = sumDyXhat / invStd
-                dVar[c] = -0.5 * k * invStd[c] * sumDyXhat[c];
-            }
-            if (g.needsGrad(3)) {
-                r[3] = Rows.tensor(g.input(3), dMean, g.input(3).shape());
-            }
-            if (g.needsGrad(4)) {
-                r[4] = Rows.tensor(g.input(4), dVar, g.input(4).shape());
-            }
-        }
-        return r;
     }
 
     /** The statistics forward used, when it saved none. */

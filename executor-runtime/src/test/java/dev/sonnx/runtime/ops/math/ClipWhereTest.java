@@ -29,6 +29,20 @@ class ClipWhereTest {
         assertDoubles(z, DataType.DOUBLE, 0, -1e300, 0);
     }
 
+    /** float32's own backward loop: the gradient passes inside [min, max] (bounds included) and at NaN. */
+    @Test
+    void float32GradientPassesInsideTheBounds() {
+        Tensor x = Tensor.of(new float[] {-2, -1, -0.5f, 0.3f, 1, 1.2f, Float.NaN}, 7);
+        Tensor gy = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7}, 7);
+        Tensor[] in = {x, Tensor.scalar(-1f), Tensor.scalar(1f)};
+        var op = OpTester.of("Clip", 13).inputs(3).build();
+        var ctx = new dev.sonnx.runtime.testing.TestContext(true);
+        var out = op.forward(in, ctx);
+        Tensor gx = op.backward(new dev.sonnx.runtime.ops.BackwardContext(in, out, new Tensor[] {gy},
+                new boolean[] {true, false, false}, ctx.saved, ctx))[0];
+        assertDoubles(gx, DataType.FLOAT, 0, 0, 2, 3, 4, 5, 0, 7);
+    }
+
     @Test
     void clipWithOptionalInputs() {
         Tensor x = Tensor.of(new float[] {-3, -1, 0, 1, 3}, 5);

@@ -137,4 +137,53 @@ class BatchNormalizationTest {
         Tensor var = GradCheck.random(10, 0.5, 1.5, 3);
         GradCheck.of(op).check(new Tensor[] {x, scale, b, mean, var}, 0, 1, 2, 3, 4);
     }
+
+    /**
+     * The float32 kernels (plane copies, float arithmetic, double sums) against the float64 path, which
+     * the gradient checks above verify: Y and every gradient within float rounding, on planes whose
+     * length (7 x 5 = 35) leaves a remainder after the four-way sums, with batch and running statistics.
+     */
+    @Test
+    void float32KernelsMatchTheFloat64Path() {
+        for (boolean batch : new boolean[] {true, false}) {
+            Operator op = OpTester.of("BatchNormalization", 15).inputs(5).attr("epsilon", 1e-3f).build();
+            Tensor[] wide = {GradCheck.random(11, -3, 5, 3, 4, 7, 5), GradCheck.random(12, 0.5, 1.5, 4),
+                    GradCheck.random(13, -1, 1, 4), GradCheck.random(14, -1, 1, 4), GradCheck.random(15, 0.5, 1.5, 4)};
+            Tensor[] narrow = new Tensor[wide.length];
+            for (int i = 0; i < wide.length; i++) {
+                narrow[i] = Tensor.fromDoubles(DataType.FLOAT, wide[i].toDoubleArray(), wide[i].shape());
+            }
+            Tensor gy = GradCheck.random(16, -1, 1, 3, 4, 7, 5);
+            Tensor[] expected = forwardAndBackward(op, wide, gy, batch);
+            Tensor[] actual = forwardAndBackward(op, narrow, Tensor.fromDoubles(DataType.FLOAT, gy.toDoubleArray(),
+                    gy.shape()), batch);
+            String[] names = {"Y", "dX", "dscale", "dB", "dmean", "dvar"};
+            for (int i = 0; i < expected.length; i++) {
+                if (expected[i] == null) {
+                    assertEquals(null, actual[i], names[i]);
+                    continue;
+                }
+                assertEquals(DataType.FLOAT, actual[i].dtype(), names[i]);
+                double[] e = expected[i].toDoubleArray();
+                double[] a = actual[i].toDoubleArray();
+                for (int j = 0; j < e.length; j++) {
+                    assertEquals(e[j], a[j], 1e-5 + 1e-4 * Math.abs(e[j]), (batch ? "batch " : "running ") + names[i]
+                            + "[" + j + "]");
+                }
+            }
+        }
+    }
+
+    /** Y, then the gradients of X, scale, B, mean and var for output gradient {@code gy}. */
+    private static Tensor[] forwardAndBackward(Operator op, Tensor[] in, Tensor gy, boolean batch) {
+        TestContext ctx = new TestContext(batch);
+        Value[] out = op.forward(in, ctx);
+        boolean[] needs = {true, true, true, !batch, !batch};
+        Tensor[] grads = op.backward(new dev.sonnx.runtime.ops.BackwardContext(in, out, new Tensor[] {gy}, needs,
+                ctx.saved, ctx));
+        Tensor[] r = new Tensor[6];
+        r[0] = out[0].asTensor();
+        System.arraycopy(grads, 0, r, 1, 5);
+        return r;
+    }
 }
