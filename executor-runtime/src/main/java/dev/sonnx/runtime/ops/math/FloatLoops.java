@@ -201,39 +201,50 @@ final class FloatLoops {
         for (int from = start; from < end; from += Block.LENGTH) {
             int n = Math.min(Block.LENGTH, end - from);
             in.get(from, u, 0, n);
+            // one small method per function: C2 compiles each loop on its own, with the function inlined
             switch (f) {
-                case RELU -> {
-                    for (int i = 0; i < n; i++) {
-                        float v = u[i];
-                        u[i] = v > 0 || v != v ? v : 0f;
-                    }
-                }
-                case TANH -> {
-                    for (int i = 0; i < n; i++) {
-                        u[i] = (float) FloatMath.tanh(u[i]);
-                    }
-                }
-                case ERF -> {
-                    for (int i = 0; i < n; i++) {
-                        u[i] = (float) FloatMath.erf(u[i]);
-                    }
-                }
-                case GELU -> {
-                    for (int i = 0; i < n; i++) {
-                        double v = u[i];
-                        u[i] = (float) (0.5 * v * (1 + FloatMath.erf(v * ScalarMath.INV_SQRT_2)));
-                    }
-                }
-                case GELU_TANH -> {
-                    for (int i = 0; i < n; i++) {
-                        double v = u[i];
-                        // (1 + tanh u) / 2 = 1 / (1 + e^{-2u}): no cancellation for large negative u
-                        double t = ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v);
-                        u[i] = (float) (v / (1 + Math.exp(-2 * t)));
-                    }
-                }
+                case RELU -> relu(u, n);
+                case TANH -> tanh(u, n);
+                case ERF -> erf(u, n);
+                case GELU -> gelu(u, n);
+                case GELU_TANH -> geluTanh(u, n);
             }
             o.put(from, u, 0, n);
+        }
+    }
+
+    private static void relu(float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = u[i];
+            u[i] = v > 0 || v != v ? v : 0f;
+        }
+    }
+
+    private static void tanh(float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            u[i] = (float) FloatMath.tanh(u[i]);
+        }
+    }
+
+    private static void erf(float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            u[i] = (float) FloatMath.erf(u[i]);
+        }
+    }
+
+    private static void gelu(float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = u[i];
+            u[i] = (float) (0.5 * v * (1 + FloatMath.erf(v * ScalarMath.INV_SQRT_2)));
+        }
+    }
+
+    private static void geluTanh(float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = u[i];
+            // (1 + tanh u) / 2 = 1 / (1 + e^{-2u}): no cancellation for large negative u
+            double t = ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v);
+            u[i] = (float) (v / (1 + Math.exp(-2 * t)));
         }
     }
 

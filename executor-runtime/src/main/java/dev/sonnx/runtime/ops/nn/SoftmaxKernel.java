@@ -23,33 +23,19 @@ final class SoftmaxKernel {
         int len = l.length();
         int inner = l.inner();
         if (inner == 1) {
+            // each line is copied into an array, worked on there (the passes over an array compile to
+            // tight loops, unlike get/put on a direct buffer) and copied out
             device.parallelFor(l.outer(), 3L * len, (s, e) -> {
+                float[] line = Line.get(len);
                 for (int o = s; o < e; o++) {
                     int b = o * len;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int k = 0; k < len; k++) {
-                        max = Math.max(max, x.get(b + k));
-                    }
-                    double sum = 0;
+                    x.get(b, line, 0, len);
                     if (log) {
-                        for (int k = 0; k < len; k++) {
-                            sum += Math.exp(x.get(b + k) - max);
-                        }
-                        double shift = max + Math.log(sum);
-                        for (int k = 0; k < len; k++) {
-                            y.put(b + k, (float) (x.get(b + k) - shift));
-                        }
+                        logSoftmax(line, len);
                     } else {
-                        for (int k = 0; k < len; k++) {
-                            double v = Math.exp(x.get(b + k) - max);
-                            y.put(b + k, (float) v);
-                            sum += v;
-                        }
-                        double scale = 1 / sum;
-                        for (int k = 0; k < len; k++) {
-                            y.put(b + k, (float) (y.get(b + k) * scale));
-                        }
+                        softmax(line, len);
                     }
+                    y.put(b, line, 0, len);
                 }
             });
             return;
@@ -90,6 +76,52 @@ final class SoftmaxKernel {
                 }
             }
         });
+    }
+
+    private static void softmax(float[] v, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < len; k++) {
+            max = Math.max(max, v[k]);
+        }
+        double sum = 0;
+        for (int k = 0; k < len; k++) {
+            double e = Math.exp((double) v[k] - max);
+            v[k] = (float) e;
+            sum += e;
+        }
+        double scale = 1 / sum;
+        for (int k = 0; k < len; k++) {
+            v[k] = (float) (v[k] * scale);
+        }
+    }
+
+    private static void logSoftmax(float[] v, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < len; k++) {
+            max = Math.max(max, v[k]);
+        }
+        double sum = 0;
+        for (int k = 0; k < len; k++) {
+            sum += Math.exp((double) v[k] - max);
+        }
+        double shift = max + Math.log(sum);
+        for (int k = 0; k < len; k++) {
+            v[k] = (float) (v[k] - shift);
+        }
+    }
+
+    /** A per-thread array for one line, grown as needed. */
+    private static final class Line {
+        private static final ThreadLocal<float[]> PER_THREAD = ThreadLocal.withInitial(() -> new float[0]);
+
+        static float[] get(int length) {
+            float[] a = PER_THREAD.get();
+            if (a.length < length) {
+                a = new float[length];
+                PER_THREAD.set(a);
+            }
+            return a;
+        }
     }
 
     /** Any float type, widened to double arrays (float64, float16, bfloat16). */
