@@ -14,6 +14,11 @@ import java.util.Arrays;
  */
 final class SoftmaxKernel {
     static final int BLOCK = 256;
+    /**
+     * Cost of one element in {@link dev.sonnx.runtime.tensor.Device#parallelFor} units: an exp is
+     * about twenty simple operations, so attention's softmax (16K elements) is split across threads.
+     */
+    private static final long ELEMENT_COST = 20;
 
     private SoftmaxKernel() {
     }
@@ -25,7 +30,7 @@ final class SoftmaxKernel {
         if (inner == 1) {
             // each line is copied into an array, worked on there (the passes over an array compile to
             // tight loops, unlike get/put on a direct buffer) and copied out
-            device.parallelFor(l.outer(), 3L * len, (s, e) -> {
+            device.parallelFor(l.outer(), ELEMENT_COST * len, (s, e) -> {
                 float[] line = Line.get(len);
                 for (int o = s; o < e; o++) {
                     int b = o * len;
@@ -41,7 +46,7 @@ final class SoftmaxKernel {
             return;
         }
         int blocks = (inner + BLOCK - 1) / BLOCK;
-        device.parallelFor(l.outer() * blocks, 3L * len * Math.min(inner, BLOCK), (s, e) -> {
+        device.parallelFor(l.outer() * blocks, ELEMENT_COST * len * Math.min(inner, BLOCK), (s, e) -> {
             double[] max = new double[BLOCK];
             double[] sum = new double[BLOCK];
             for (int t = s; t < e; t++) {
