@@ -31,14 +31,15 @@ final class SoftmaxKernel {
             // each line is copied into an array, worked on there (the passes over an array compile to
             // tight loops, unlike get/put on a direct buffer) and copied out
             device.parallelFor(l.outer(), ELEMENT_COST * len, (s, e) -> {
-                float[] line = Line.get(len);
+                Line scratch = Line.get(len);
+                float[] line = scratch.floats;
                 for (int o = s; o < e; o++) {
                     int b = o * len;
                     x.get(b, line, 0, len);
                     if (log) {
-                        logSoftmax(line, len);
+                        logSoftmax(line, scratch.doubles, len);
                     } else {
-                        softmax(line, len);
+                        softmax(line, scratch.doubles, len);
                     }
                     y.put(b, line, 0, len);
                 }
@@ -83,49 +84,59 @@ final class SoftmaxKernel {
         });
     }
 
-    private static void softmax(float[] v, int len) {
-        float max = Float.NEGATIVE_INFINITY;
+    // The line is widened to doubles in a loop of its own: converting inside the loop that calls
+    // Math.exp chains the iterations (C2's conversion writes only part of its register, so it waits
+    // for the previous exp still held there), three times slower on this machine's CPU.
+
+    private static void softmax(float[] v, double[] w, int len) {
+        double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < len; k++) {
-            max = Math.max(max, v[k]);
+            w[k] = v[k];
+            max = Math.max(max, w[k]);
         }
         double sum = 0;
         for (int k = 0; k < len; k++) {
-            double e = Math.exp((double) v[k] - max);
-            v[k] = (float) e;
+            double e = Math.exp(w[k] - max);
+            w[k] = e;
             sum += e;
         }
         double scale = 1 / sum;
         for (int k = 0; k < len; k++) {
-            v[k] = (float) (v[k] * scale);
+            // exp rounded to float first, as y holds it between the passes of the buffer version
+            v[k] = (float) ((float) w[k] * scale);
         }
     }
 
-    private static void logSoftmax(float[] v, int len) {
-        float max = Float.NEGATIVE_INFINITY;
+    private static void logSoftmax(float[] v, double[] w, int len) {
+        double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < len; k++) {
-            max = Math.max(max, v[k]);
+            w[k] = v[k];
+            max = Math.max(max, w[k]);
         }
         double sum = 0;
         for (int k = 0; k < len; k++) {
-            sum += Math.exp((double) v[k] - max);
+            sum += Math.exp(w[k] - max);
         }
         double shift = max + Math.log(sum);
         for (int k = 0; k < len; k++) {
-            v[k] = (float) (v[k] - shift);
+            v[k] = (float) (w[k] - shift);
         }
     }
 
-    /** A per-thread array for one line, grown as needed. */
+    /** Per-thread arrays for one line, grown as needed. */
     private static final class Line {
-        private static final ThreadLocal<float[]> PER_THREAD = ThreadLocal.withInitial(() -> new float[0]);
+        private static final ThreadLocal<Line> PER_THREAD = ThreadLocal.withInitial(Line::new);
 
-        static float[] get(int length) {
-            float[] a = PER_THREAD.get();
-            if (a.length < length) {
-                a = new float[length];
-                PER_THREAD.set(a);
+        float[] floats = new float[0];
+        double[] doubles = new double[0];
+
+        static Line get(int length) {
+            Line l = PER_THREAD.get();
+            if (l.floats.length < length) {
+                l.floats = new float[length];
+                l.doubles = new double[length];
             }
-            return a;
+            return l;
         }
     }
 
