@@ -64,6 +64,11 @@ final class OpenMpTeam {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /** Whether omp_set_num_threads was found (else every primitive runs on the full team). */
+    static boolean available() {
+        return SET_NUM_THREADS != null;
+    }
+
     /** Whether a primitive of {@code work} multiply-adds runs on the calling thread alone. */
     static boolean serial(long work) {
         return SET_NUM_THREADS != null && FULL > 1 && work < SERIAL_WORK;
