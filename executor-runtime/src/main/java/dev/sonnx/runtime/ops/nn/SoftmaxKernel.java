@@ -15,10 +15,11 @@ import java.util.Arrays;
 final class SoftmaxKernel {
     static final int BLOCK = 256;
     /**
-     * Cost of one element in {@link dev.sonnx.runtime.tensor.Device#parallelFor} units: an exp is
-     * about twenty simple operations, so attention's softmax (16K elements) is split across threads.
+     * Cost of one element in {@link dev.sonnx.runtime.tensor.Device#parallelFor} units (an exp and a
+     * few operations): attention's softmax over [1, 4, 64, 64] is split across threads (72 us on two
+     * against 116 us on one), over [1, 4, 32, 32] it is not (27 us alone, 32 us on two).
      */
-    private static final long ELEMENT_COST = 20;
+    private static final long ELEMENT_COST = 12;
 
     private SoftmaxKernel() {
     }
