@@ -12,8 +12,9 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
  *
  * <p>The team size is OpenMP's per-thread {@code omp_set_num_threads}, which no Java binding
  * exposes: it is called through a JavaCPP function pointer of the same C signature,
- * {@code void (*)(int)}, pointed at the symbol of the libgomp that oneDNN loaded. When that fails
- * every primitive keeps the full team.
+ * {@code void (*)(int)} (the OpenBLAS presets' {@code SetNumThreads}), pointed at the symbol of the
+ * libgomp that oneDNN loaded. When that fails every primitive keeps the full team;
+ * {@code -Dsonnx.dnnl.serialSmall=false} turns the whole thing off.
  */
 final class OpenMpTeam {
     /**
@@ -35,7 +36,8 @@ final class OpenMpTeam {
             return null;
         }
         try {
-            Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class); // the JNI library holding the function pointer's call
+            // OpenBLAS's JNI library holds the native side of SetNumThreads.call
+            Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
             Pointer address = Loader.addressof("omp_set_num_threads");
             if (address == null || address.isNull()) {
                 return null;

@@ -37,7 +37,8 @@ class OpenMpTeamTest {
                 for (int q = 0; q < k; q++) {
                     s += (double) a.getFloat(i * k + q) * b.getFloat(q * n + j);
                 }
-                assertEquals(s, y.getFloat(i * n + j), 1e-4 * Math.sqrt(k), m + "x" + k + "x" + n + " at " + i + "," + j);
+                assertEquals(s, y.getFloat(i * n + j), 1e-4 * Math.sqrt(k),
+                        m + "x" + k + "x" + n + " at " + i + "," + j);
             }
         }
     }
