@@ -56,9 +56,9 @@ public final class Arena implements AutoCloseable {
         void close();
     }
 
-    synchronized HostStorage allocate(int bytes) {
+    synchronized HostStorage allocate(int bytes, boolean zeroed) {
         ByteBuffer block = BufferPool.HOST.take(bytes);
-        HostStorage s = HostStorage.pooled(block, bytes, this);
+        HostStorage s = HostStorage.pooled(block, bytes, this, zeroed);
         allocated.add(s);
         return s;
     }

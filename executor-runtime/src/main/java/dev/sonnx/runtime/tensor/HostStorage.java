@@ -31,10 +31,10 @@ public final class HostStorage implements Storage {
         this(buffer, strings, null, null);
     }
 
-    /** Storage over a pool block, zero-filled, lent by {@code arena}. */
-    static HostStorage pooled(ByteBuffer block, int bytes, Arena arena) {
+    /** Storage over a pool block lent by {@code arena}, zero-filled when {@code zeroed}. */
+    static HostStorage pooled(ByteBuffer block, int bytes, Arena arena, boolean zeroed) {
         ByteBuffer view = block.duplicate().clear().limit(bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
-        if (bytes > 0) {
+        if (zeroed && bytes > 0) {
             org.bytedeco.javacpp.Pointer.memset(new org.bytedeco.javacpp.Pointer(view), 0, bytes);
         }
         return new HostStorage(view, null, block, arena);
@@ -67,11 +67,23 @@ public final class HostStorage implements Storage {
 
     /** Zero-filled native memory of {@code bytes} bytes (from the current run's arena, if any). */
     public static HostStorage allocate(long bytes) {
+        return allocate(bytes, true);
+    }
+
+    /**
+     * Native memory of {@code bytes} bytes whose contents are unspecified when it comes from the
+     * current run's pool: for kernels that write every byte, which need not pay for zeroing it.
+     */
+    public static HostStorage allocateForOverwrite(long bytes) {
+        return allocate(bytes, false);
+    }
+
+    private static HostStorage allocate(long bytes, boolean zeroed) {
         MemoryLimit.check(bytes);
         int n = (int) bytes;
         Arena arena = Arena.current();
         if (arena != null) {
-            return arena.allocate(n);
+            return arena.allocate(n, zeroed);
         }
         ByteBuffer b = n == 0 ? ByteBuffer.allocateDirect(0)
                 : ByteBuffer.allocateDirect(roundUp(n) + ALIGNMENT).alignedSlice(ALIGNMENT).limit(n).slice();

@@ -42,6 +42,18 @@ public final class Tensor implements Value {
         return new Tensor(dtype, s, HostStorage.allocate((long) n * dtype.byteSize()));
     }
 
+    /**
+     * A host tensor whose contents are unspecified (zeros, or what a previous tensor of the run left
+     * in pooled memory): only for kernels that write every element before anyone reads it.
+     */
+    public static Tensor uninitialized(DataType dtype, int... shape) {
+        if (dtype == DataType.STRING || dtype.byteSize() == 0) {
+            return zeros(dtype, shape);
+        }
+        int[] s = shape.clone();
+        return new Tensor(dtype, s, HostStorage.allocateForOverwrite((long) Shapes.size(s) * dtype.byteSize()));
+    }
+
     /** A zero-filled tensor on {@code device}. */
     public static Tensor zeros(DataType dtype, int[] shape, Device device) {
         if (device == null || device.isHost()) {

@@ -50,7 +50,8 @@ final class MatMul extends Operator {
             DnnlProduct p = plans.get(sh -> DnnlProduct.matMul(sh[0], sh[1], s, false, constantB != null,
                     PostOps.NONE), a.shape(), b.shape());
             if (p.dnnl != null) {
-                Tensor y = Tensor.zeros(DataType.FLOAT, s.outShape);
+                // the primitive writes every element (no post-op reads Y)
+                Tensor y = Tensor.uninitialized(DataType.FLOAT, s.outShape);
                 p.run(a, b, b == constantB, null, null, y);
                 return outputs(y);
             }

@@ -10,6 +10,7 @@ import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -75,6 +76,11 @@ final class BinaryOp extends Operator {
 
     private final Spec spec;
     private final LegacyBroadcast legacy;
+    /** The broadcast plan of the latest input shapes: a model feeds a node the same shapes run after run. */
+    private volatile ShapesPlan latest;
+
+    private record ShapesPlan(int[] a, int[] b, Broadcast plan) {
+    }
 
     /** {@code legacyBroadcast}: the operator's version predates numpy broadcasting (opset < 7). */
     BinaryOp(Node node, Spec spec, boolean legacyBroadcast) {
@@ -95,7 +101,18 @@ final class BinaryOp extends Operator {
         if (legacy != null) {
             b = legacy.align(a, b);
         }
-        return outputs(Elementwise.binary(a, b, spec.boolOutput() ? DataType.BOOL : t, spec.fn(), ctx.device()));
+        return outputs(Elementwise.binary(a, b, broadcast(a.shape(), b.shape()),
+                spec.boolOutput() ? DataType.BOOL : t, spec.fn(), ctx.device()));
+    }
+
+    private Broadcast broadcast(int[] a, int[] b) {
+        ShapesPlan p = latest;
+        if (p != null && Arrays.equals(p.a(), a) && Arrays.equals(p.b(), b)) {
+            return p.plan();
+        }
+        Broadcast plan = Broadcast.of(a, b);
+        latest = new ShapesPlan(a.clone(), b.clone(), plan);
+        return plan;
     }
 
     @Override

@@ -23,8 +23,13 @@ public final class Elementwise {
      * kernel goes through {@link FloatLoops}.
      */
     static Tensor binary(Tensor a, Tensor b, DataType outType, BinaryFn fn, Device device) {
-        Broadcast bc = Broadcast.of(a.shape(), b.shape());
-        Tensor out = Tensor.zeros(outType, bc.outShape());
+        return binary(a, b, Broadcast.of(a.shape(), b.shape()), outType, fn, device);
+    }
+
+    /** {@link #binary} with the broadcast plan {@code bc} of a's and b's shapes made by the caller. */
+    static Tensor binary(Tensor a, Tensor b, Broadcast bc, DataType outType, BinaryFn fn, Device device) {
+        // every path below writes each output element
+        Tensor out = Tensor.uninitialized(outType, bc.outShape());
         if (fn.kernel() != null && a.dtype() == DataType.FLOAT && outType == DataType.FLOAT) {
             FloatLoops.binary(fn.kernel(), a, b, out, bc, device);
         } else {

@@ -54,7 +54,7 @@ final class Softmax extends Operator {
             ctx.saveForBackward(l);
         }
         if (x.dtype() == DataType.FLOAT) {
-            Tensor y = Tensor.zeros(DataType.FLOAT, x.shape());
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape()); // the kernel writes every element
             SoftmaxKernel.run(x.floats(), y.floats(), l, log, ctx.device());
             return outputs(y);
         }

@@ -102,8 +102,18 @@ public final class DnnlMatMul {
         DnnlPrimitive p = new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
-                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null});
+                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null},
+                multiplyAdds(aShape, transA, yShape));
         return new DnnlMatMul(p, reorder, bytes, postOps);
+    }
+
+    /** Y's elements times the inner dimension. */
+    private static long multiplyAdds(int[] aShape, boolean transA, int[] yShape) {
+        long n = aShape[aShape.length - (transA ? 2 : 1)];
+        for (int v : yShape) {
+            n *= v;
+        }
+        return n;
     }
 
     private static void release(dnnl_memory_desc... descs) {

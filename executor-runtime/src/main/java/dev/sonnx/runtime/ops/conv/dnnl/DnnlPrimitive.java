@@ -27,12 +27,22 @@ final class DnnlPrimitive {
     private final long scratchpadBytes;
     private final int[] args;
     private final dnnl_memory_desc[] descs;
+    /** Whether it runs on the calling thread alone ({@link OpenMpTeam}). */
+    private final boolean serial;
 
     /**
      * Takes ownership of {@code pd} and of {@code descs} (the argument descriptors, in the order of
      * {@code args}); creates the primitive.
      */
     DnnlPrimitive(dnnl_primitive_desc pd, int[] args, dnnl_memory_desc[] descs) {
+        this(pd, args, descs, Long.MAX_VALUE);
+    }
+
+    /**
+     * The same for a primitive of about {@code work} multiply-adds per call: small ones run on the
+     * calling thread alone.
+     */
+    DnnlPrimitive(dnnl_primitive_desc pd, int[] args, dnnl_memory_desc[] descs, long work) {
         dnnl_primitive p = new dnnl_primitive();
         try {
             Dnnl.check(dnnl_primitive_create(p, pd), "primitive creation");
@@ -43,6 +53,7 @@ final class DnnlPrimitive {
         this.primitive = p;
         this.args = args.clone();
         this.descs = descs.clone();
+        this.serial = OpenMpTeam.serial(work);
         this.scratchpadBytes = Dnnl.scratchpadSize(pd);
         this.scratchpadDesc = scratchpadBytes > 0 ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
                 : null;
@@ -82,7 +93,16 @@ final class DnnlPrimitive {
                 p[j++] = data[i];
             }
         }
-        Dnnl.execute(primitive, a, d, p, scratchpadDesc, scratchpadBytes, DNNL_ARG_SCRATCHPAD);
+        if (serial) {
+            OpenMpTeam.enterSerial();
+            try {
+                Dnnl.execute(primitive, a, d, p, scratchpadDesc, scratchpadBytes, DNNL_ARG_SCRATCHPAD);
+            } finally {
+                OpenMpTeam.leaveSerial();
+            }
+        } else {
+            Dnnl.execute(primitive, a, d, p, scratchpadDesc, scratchpadBytes, DNNL_ARG_SCRATCHPAD);
+        }
         java.lang.ref.Reference.reachabilityFence(this);
     }
 }

@@ -1,0 +1,91 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.presets.openblas_nolapack;
+
+/**
+ * Runs small oneDNN primitives on the calling thread alone. oneDNN spreads every primitive over an
+ * OpenMP team; its other threads sleep between primitives ({@code OMP_WAIT_POLICY=PASSIVE}, so that
+ * they do not starve the JVM's threads), and waking them costs 20 to 80 us on a busy machine: a
+ * 32 x 128 x 384 product took 17 us on one thread against 30 to 40 us on two, even back to back.
+ *
+ * <p>The team size is OpenMP's per-thread {@code omp_set_num_threads}, which no Java binding
+ * exposes: it is called through a JavaCPP function pointer of the same C signature,
+ * {@code void (*)(int)} (the OpenBLAS presets' {@code SetNumThreads}), pointed at the symbol of the
+ * libgomp that oneDNN loaded. When that fails every primitive keeps the full team;
+ * {@code -Dsonnx.dnnl.serialSmall=false} turns the whole thing off.
+ */
+final class OpenMpTeam {
+    /**
+     * Multiply-adds below which one thread beats the team (measured on 2 cores: 4M ran faster alone,
+     * 16M faster on two threads).
+     */
+    static final long SERIAL_WORK = 1L << 23;
+
+    /** omp_set_num_threads, or null when it could not be found. */
+    private static final openblas_nolapack.SetNumThreads SET_NUM_THREADS = find();
+    /** The team size OpenMP starts every thread with. */
+    private static final int FULL = initialTeam();
+
+    private OpenMpTeam() {
+    }
+
+    private static openblas_nolapack.SetNumThreads find() {
+        if (!Dnnl.available() || !Boolean.parseBoolean(System.getProperty("sonnx.dnnl.serialSmall", "true"))) {
+            return null;
+        }
+        try {
+            // OpenBLAS's JNI library holds the native side of SetNumThreads.call
+            Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+            Pointer address = Loader.addressof("omp_set_num_threads");
+            if (address == null || address.isNull()) {
+                return null;
+            }
+            openblas_nolapack.SetNumThreads f = new openblas_nolapack.SetNumThreads() { };
+            f.put(address);
+            return f;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** OMP_NUM_THREADS's first level, else every processor (what libgomp does). */
+    private static int initialTeam() {
+        String env = System.getenv("OMP_NUM_THREADS");
+        if (env != null) {
+            try {
+                int n = Integer.parseInt(env.split(",")[0].trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // libgomp ignores a malformed value too
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Whether omp_set_num_threads was found (else every primitive runs on the full team). */
+    static boolean available() {
+        return SET_NUM_THREADS != null;
+    }
+
+    /** Whether a primitive of {@code work} multiply-adds runs on the calling thread alone. */
+    static boolean serial(long work) {
+        return SET_NUM_THREADS != null && FULL > 1 && work < SERIAL_WORK;
+    }
+
+    /**
+     * Makes the calling thread's next primitives run on it alone, until {@link #leaveSerial}. The
+     * thread's team is full again outside such a section, so primitives are always created for the
+     * full team (their scratchpads are sized for it; running on fewer threads is allowed).
+     */
+    static void enterSerial() {
+        SET_NUM_THREADS.call(1);
+    }
+
+    static void leaveSerial() {
+        SET_NUM_THREADS.call(FULL);
+    }
+}

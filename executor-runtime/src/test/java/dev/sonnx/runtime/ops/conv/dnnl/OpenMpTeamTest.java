@@ -1,0 +1,57 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Small oneDNN products run on the calling thread alone, large ones on the full OpenMP team, on the
+ * same thread one after the other, and both stay right.
+ */
+class OpenMpTeamTest {
+
+    private static Tensor random(long seed, int rows, int cols) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.zeros(DataType.FLOAT, rows, cols);
+        for (int i = 0; i < rows * cols; i++) {
+            t.setFloat(i, (float) r.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    private static void assertProduct(int m, int k, int n) {
+        Tensor a = random(m, m, k);
+        Tensor b = random(n + 1, k, n);
+        Tensor y = Tensor.zeros(DataType.FLOAT, m, n);
+        DnnlMatMul p = DnnlMatMul.create(new int[] {m, k}, false, new int[] {k, n}, false, new int[] {m, n}, false,
+                false, PostOps.NONE);
+        p.forward(a, b, null, null, y);
+        for (int i = 0; i < m; i += Math.max(1, m / 7)) {
+            for (int j = 0; j < n; j += Math.max(1, n / 7)) {
+                double s = 0;
+                for (int q = 0; q < k; q++) {
+                    s += (double) a.getFloat(i * k + q) * b.getFloat(q * n + j);
+                }
+                assertEquals(s, y.getFloat(i * n + j), 1e-4 * Math.sqrt(k),
+                        m + "x" + k + "x" + n + " at " + i + "," + j);
+            }
+        }
+    }
+
+    @Test
+    void smallProductsAloneAndLargeOnesOnTheTeamBothRight() {
+        assumeTrue(Dnnl.available(), "oneDNN is not available here");
+        assertTrue(OpenMpTeam.available(), "omp_set_num_threads not found beside oneDNN");
+        assertTrue(!OpenMpTeam.serial(OpenMpTeam.SERIAL_WORK));
+        for (int round = 0; round < 3; round++) {
+            assertProduct(8, 16, 8);
+            assertProduct(256, 256, 256);
+            assertProduct(32, 128, 384);
+        }
+    }
+}
