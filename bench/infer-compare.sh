@@ -22,7 +22,7 @@ for m in "${models[@]}"; do
   for b in $batches; do
     out="$("$here/bin/sonnx" bench --model "$zoo/$m/model.onnx" --batch "$b" --threads "$threads" \
       --runs "$runs" --warmup "$warmup" --compare 2>&1)" || { printf '%-16s %5s  failed: %s\n' "$m" "$b" \
-      "$(echo "$out" | grep -v '^\s*at ' | tail -1)"; continue; }
+      "$(echo "$out" | grep -m1 -E 'Exception|Error' | sed 's/^[^:]*: //' | cut -c1-150)"; continue; }
     ours="$(echo "$out" | sed -n 's/^sonnx inference: median \([0-9.]*\) ms.*/\1/p')"
     ort="$(echo "$out" | sed -n 's/^onnxruntime inference: median \([0-9.]*\) ms.*/\1/p')"
     ratio="$(echo "$out" | sed -n 's/^ratio sonnx\/ort: //p')"

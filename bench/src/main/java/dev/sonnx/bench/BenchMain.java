@@ -81,14 +81,15 @@ public final class BenchMain {
         SingaRep probe = runOurs ? SingaBackend.prepare(model, CpuDevice.get()) : null;
         boolean runOrt = compare || only.equals("ort");
         // Both engines in one loop, alternating run by run, so that load from other processes on a
-        // shared machine falls on both alike.
+        // shared machine falls on both alike. Each run's outputs are handed back, as ONNX Runtime's
+        // results are closed.
         try (OrtRunner ort = runOrt ? new OrtRunner(model, fed.stream().map(ValueInfoProto::getName).toList(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
             long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
             while (System.nanoTime() < warmEnd) {
                 if (runOurs) {
-                    probe.run(inputs);
+                    probe.run(inputs).forEach(Tensor::release);
                 }
                 if (runOrt) {
                     ort.run();
@@ -100,7 +101,7 @@ public final class BenchMain {
                 }
                 if (runOurs) {
                     long t0 = System.nanoTime();
-                    probe.run(inputs);
+                    probe.run(inputs).forEach(Tensor::release);
                     if (i >= warmup) {
                         ourTimes[i - warmup] = (System.nanoTime() - t0) / 1e6;
                     }

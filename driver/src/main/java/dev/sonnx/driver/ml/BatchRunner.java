@@ -172,6 +172,8 @@ final class BatchRunner implements MapPartitionsFunction<Row, Row> {
                     }
                 }
             }
+            // the cells hold copies: the outputs' memory serves the next batch
+            outs.forEach(Tensor::release);
             Row[] result = new Row[n];
             for (int i = 0; i < n; i++) {
                 result[i] = RowFactory.create(cells[i]);

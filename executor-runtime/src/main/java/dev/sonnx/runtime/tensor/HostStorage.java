@@ -56,6 +56,19 @@ public final class HostStorage implements Storage {
         escaped = true;
     }
 
+    /**
+     * Gives an escaped block (a run's output) back to the pool at its owner's request; false when
+     * this storage is not pooled, still belongs to a run (its arena recycles it) or went back already.
+     */
+    synchronized boolean giveBack() {
+        if (block == null || !escaped || recycled) {
+            return false;
+        }
+        recycled = true;
+        BufferPool.HOST.give(block);
+        return true;
+    }
+
     /** Gives the block back to the pool once (never when escaped). */
     synchronized void recycle() {
         if (block == null || escaped || recycled) {

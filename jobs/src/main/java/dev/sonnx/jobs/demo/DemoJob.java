@@ -181,6 +181,7 @@ public final class DemoJob implements Job<DemoJob.Settings> {
                 }
                 correct += best == labels[from + i] ? 1 : 0;
             }
+            logits.release();
         }
         return new Loop(n, (System.nanoTime() - start) / 1e9, correct / (double) n);
     }
