@@ -31,7 +31,7 @@ final class BatchNormFloat {
                 double sq = 0;
                 for (int i = 0; i < n; i++) {
                     xb.get((i * c + ch) * s, v, 0, s);
-                    sq += squaredDeviations(v, s, mu);
+                    sq += centredDot(v, mu, v, mu, s);
                 }
                 mean[ch] = mu;
                 var[ch] = perChannel == 0 ? 0 : sq / perChannel;
@@ -81,7 +81,7 @@ final class BatchNormFloat {
                     xb.get(off, xv, 0, s);
                     gb.get(off, gv, 0, s);
                     sg += sum(gv, s);
-                    sgx += centredProducts(gv, xv, s, mean[ch]);
+                    sgx += centredDot(gv, 0, xv, mean[ch], s);
                 }
                 sgx *= invStd[ch];
                 sumDy[ch] = sg;
@@ -124,45 +124,21 @@ final class BatchNormFloat {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** Sum of (v - mean)^2. */
-    private static double squaredDeviations(float[] v, int len, double mean) {
+    /** Sum of (a - meanA) * (b - meanB): squared deviations (a = b), or dy * (x - mean) (meanA = 0). */
+    private static double centredDot(float[] a, double meanA, float[] b, double meanB, int len) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
         int j = 0;
         for (; j + 3 < len; j += 4) {
-            double d0 = v[j] - mean;
-            double d1 = v[j + 1] - mean;
-            double d2 = v[j + 2] - mean;
-            double d3 = v[j + 3] - mean;
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
+            s0 += (a[j] - meanA) * (b[j] - meanB);
+            s1 += (a[j + 1] - meanA) * (b[j + 1] - meanB);
+            s2 += (a[j + 2] - meanA) * (b[j + 2] - meanB);
+            s3 += (a[j + 3] - meanA) * (b[j + 3] - meanB);
         }
         for (; j < len; j++) {
-            double d = v[j] - mean;
-            s0 += d * d;
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    /** Sum of g * (x - mean). */
-    private static double centredProducts(float[] g, float[] x, int len, double mean) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 3 < len; j += 4) {
-            s0 += g[j] * (x[j] - mean);
-            s1 += g[j + 1] * (x[j + 1] - mean);
-            s2 += g[j + 2] * (x[j + 2] - mean);
-            s3 += g[j + 3] * (x[j + 3] - mean);
-        }
-        for (; j < len; j++) {
-            s0 += g[j] * (x[j] - mean);
+            s0 += (a[j] - meanA) * (b[j] - meanB);
         }
         return (s0 + s1) + (s2 + s3);
     }

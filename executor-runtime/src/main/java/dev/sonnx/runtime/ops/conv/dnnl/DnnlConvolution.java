@@ -14,8 +14,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
-import dev.sonnx.runtime.tensor.Arena;
-import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
@@ -35,8 +33,7 @@ public final class DnnlConvolution {
     private final ConvGeometry geometry;
     private final DnnlPrimitive forward;
     /** Plain OI[D]HW to the primitive's weight layout; null when they coincide. */
-    private final DnnlPrimitive weightsReorder;
-    private final long weightsBytes;
+    private final PackedWeights weights;
     private final PostOps postOps;
     /** How the residual reaches the primitive (null without one). */
     private final PostOps.ResidualMode residualMode;
@@ -48,8 +45,7 @@ public final class DnnlConvolution {
                             long weightsBytes, PostOps postOps, PostOps.ResidualMode residualMode) {
         this.geometry = geometry;
         this.forward = forward;
-        this.weightsReorder = weightsReorder;
-        this.weightsBytes = weightsBytes;
+        this.weights = new PackedWeights(weightsReorder, weightsBytes);
         this.postOps = postOps;
         this.residualMode = residualMode;
     }
@@ -150,13 +146,7 @@ public final class DnnlConvolution {
      * required exactly when the post-ops have one; W in ONNX's layout.
      */
     public void forward(Tensor x, Tensor w, Tensor b, Tensor z, Tensor y) {
-        if (weightsReorder == null) {
-            run(x, w.pointer(), b, z, y);
-            return;
-        }
-        Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
-        weightsReorder.execute(w.pointer(), weights);
-        run(x, weights, b, z, y);
+        run(x, weights.forCall(w), b, z, y);
     }
 
     /**
@@ -165,12 +155,7 @@ public final class DnnlConvolution {
      * stay the same).
      */
     public Tensor prepareWeights(Tensor w) {
-        if (weightsReorder == null) {
-            return w;
-        }
-        Tensor prepared = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (weightsBytes / Float.BYTES)));
-        weightsReorder.execute(w.pointer(), prepared.pointer());
-        return prepared;
+        return weights.prepare(w);
     }
 
     /** {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)} with weights from {@link #prepareWeights}. */
@@ -178,7 +163,7 @@ public final class DnnlConvolution {
         run(x, prepared.pointer(), b, z, y);
     }
 
-    private void run(Tensor x, Pointer weights, Tensor b, Tensor z, Tensor y) {
+    private void run(Tensor x, Pointer packed, Tensor b, Tensor z, Tensor y) {
         if ((z != null) != postOps.residual()) {
             throw new IllegalArgumentException(postOps.residual() ? "the residual input is missing"
                     : "this convolution takes no residual input");
@@ -187,9 +172,9 @@ public final class DnnlConvolution {
         if (residualMode == PostOps.ResidualMode.SUM) {
             // the sum post-op adds what the destination holds
             y.bytes().put(0, z.bytes(), 0, y.size() * Float.BYTES);
-            forward.execute(x.pointer(), weights, bias, y.pointer(), null);
+            forward.execute(x.pointer(), packed, bias, y.pointer(), null);
         } else {
-            forward.execute(x.pointer(), weights, bias, y.pointer(), z == null ? null : z.pointer());
+            forward.execute(x.pointer(), packed, bias, y.pointer(), z == null ? null : z.pointer());
         }
     }
 

@@ -15,8 +15,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
-import dev.sonnx.runtime.tensor.Arena;
-import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
@@ -33,14 +31,12 @@ import org.bytedeco.javacpp.Pointer;
 public final class DnnlMatMul {
     private final DnnlPrimitive primitive;
     /** B in ONNX's layout to the primitive's; null when the primitive reads B as it is. */
-    private final DnnlPrimitive weightsReorder;
-    private final long weightsBytes;
+    private final PackedWeights weights;
     private final PostOps postOps;
 
     private DnnlMatMul(DnnlPrimitive primitive, DnnlPrimitive weightsReorder, long weightsBytes, PostOps postOps) {
         this.primitive = primitive;
-        this.weightsReorder = weightsReorder;
-        this.weightsBytes = weightsBytes;
+        this.weights = new PackedWeights(weightsReorder, weightsBytes);
         this.postOps = postOps;
     }
 
@@ -164,13 +160,7 @@ public final class DnnlMatMul {
 
     /** Y = post-ops(op(A) op(B) + bias [, Z]) with B in ONNX's layout (reordered per call if needed). */
     public void forward(Tensor a, Tensor b, Tensor bias, Tensor z, Tensor y) {
-        if (weightsReorder == null) {
-            run(a, b.pointer(), bias, z, y);
-            return;
-        }
-        Pointer weights = Scratch.get(Scratch.WEIGHTS, weightsBytes);
-        weightsReorder.execute(b.pointer(), weights);
-        run(a, weights, bias, z, y);
+        run(a, weights.forCall(b), bias, z, y);
     }
 
     /**
@@ -178,12 +168,7 @@ public final class DnnlMatMul {
      * outside any run, for the caller to keep while B stays the same.
      */
     public Tensor prepareWeights(Tensor b) {
-        if (weightsReorder == null) {
-            return b;
-        }
-        Tensor prepared = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (weightsBytes / Float.BYTES)));
-        weightsReorder.execute(b.pointer(), prepared.pointer());
-        return prepared;
+        return weights.prepare(b);
     }
 
     /** {@link #forward} with B from {@link #prepareWeights}. */
@@ -191,12 +176,12 @@ public final class DnnlMatMul {
         run(a, prepared.pointer(), bias, z, y);
     }
 
-    private void run(Tensor a, Pointer weights, Tensor bias, Tensor z, Tensor y) {
+    private void run(Tensor a, Pointer packed, Tensor bias, Tensor z, Tensor y) {
         if ((z != null) != postOps.residual()) {
             throw new IllegalArgumentException(postOps.residual() ? "the residual input is missing"
                     : "this product takes no residual input");
         }
-        primitive.execute(a.pointer(), weights, bias == null ? null : bias.pointer(), y.pointer(),
+        primitive.execute(a.pointer(), packed, bias == null ? null : bias.pointer(), y.pointer(),
                 z == null ? null : z.pointer());
     }
 }
