@@ -108,6 +108,13 @@ class FloatLoopsTest {
             x.setFloat(1, -0f);
             x.setFloat(2, 0f);
         }
+        if (n > 6) {
+            // the edges of the branch-free mask: the smallest positive and negative floats, infinities
+            x.setFloat(3, Float.MIN_VALUE);
+            x.setFloat(4, Float.POSITIVE_INFINITY);
+            x.setFloat(5, Float.NEGATIVE_INFINITY);
+            x.setFloat(6, -Float.MIN_VALUE);
+        }
         Tensor fast = FloatLoops.relu(x, CPU);
         Tensor slow = Elementwise.unary(x, DataType.FLOAT, UnaryFn.real(v -> Math.max(v, 0)), CPU);
         assertArrayEquals(slow.toFloatArray(), fast.toFloatArray(), 0f);
