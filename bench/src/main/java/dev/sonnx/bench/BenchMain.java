@@ -141,12 +141,12 @@ public final class BenchMain {
      * hard-codes the batch fails in both).
      */
     static ModelProto withFreeBatch(ModelProto model) {
-        java.util.Set<String> inits = new java.util.HashSet<>();
-        model.getGraph().getInitializerList().forEach(t -> inits.add(t.getName()));
+        java.util.Set<String> fed = new java.util.HashSet<>();
+        fedInputs(model).forEach(v -> fed.add(v.getName()));
         var g = model.getGraph().toBuilder();
         for (int i = 0; i < g.getInputCount(); i++) {
             var in = g.getInput(i);
-            if (inits.contains(in.getName()) || !in.getType().hasTensorType()
+            if (!fed.contains(in.getName()) || !in.getType().hasTensorType()
                     || in.getType().getTensorType().getShape().getDimCount() == 0) {
                 continue;
             }

@@ -9,6 +9,7 @@ import java.util.random.RandomGenerator;
 /** An {@link OpContext} for calling operators directly in tests; keeps what forward saved. */
 public final class TestContext implements OpContext {
     private final boolean training;
+    private final boolean recording;
     private final Device device;
     private final RandomGenerator random = new SplittableRandom(42);
     public Object saved;
@@ -18,8 +19,18 @@ public final class TestContext implements OpContext {
     }
 
     public TestContext(boolean training, Device device) {
+        this(training, true, device);
+    }
+
+    private TestContext(boolean training, boolean recording, Device device) {
         this.training = training;
+        this.recording = recording;
         this.device = device;
+    }
+
+    /** A plain inference run: nothing recorded, so operators may take their inference-only paths. */
+    public static TestContext inference() {
+        return new TestContext(false, false, CpuDevice.get());
     }
 
     @Override
@@ -34,7 +45,7 @@ public final class TestContext implements OpContext {
 
     @Override
     public boolean recording() {
-        return true;
+        return recording;
     }
 
     @Override

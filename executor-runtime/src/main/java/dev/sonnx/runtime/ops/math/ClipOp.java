@@ -150,8 +150,10 @@ final class ClipOp extends Operator {
         }
         Tensor[] grads = r;
         if (g.needsGrad(0)) {
-            Tensor gx = Tensor.zeros(x.dtype(), x.shape());
-            if (x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
+            boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT;
+            // the float32 loop writes every element; the general one only where the gradient passes
+            Tensor gx = float32 ? Tensor.uninitialized(x.dtype(), x.shape()) : Tensor.zeros(x.dtype(), x.shape());
+            if (float32) {
                 passFloat(x, gy, gx, (float) lo, (float) hi, g.device());
             } else {
                 g.device().parallelFor(x.size(), 4, (s, e) -> {

@@ -108,7 +108,8 @@ final class BatchNormalization extends Operator {
         for (int c = 0; c < l.c; c++) {
             invStd[c] = 1 / Math.sqrt(var[c] + epsilon);
         }
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        // apply writes every element
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         apply(x, y, l, mean, invStd, scale, bias, ctx);
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(mean, invStd, batchStats));
@@ -239,7 +240,8 @@ final class BatchNormalization extends Operator {
         boolean batch = saved.batchStats;
         double[] sumDy = new double[l.c];
         double[] sumDyXhat = new double[l.c];
-        Tensor dx = g.needsGrad(0) ? Tensor.zeros(x.dtype(), x.shape()) : null;
+        // both backward paths write every element of dx
+        Tensor dx = g.needsGrad(0) ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
         if (x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
             BatchNormFloat.backward(x, gy, dx, l.n, l.c, l.s, mean, invStd, scale, batch, sumDy, sumDyXhat,
                     g.device());

@@ -4,51 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.tensor.DataType;
-import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.OpTester;
+import dev.sonnx.runtime.testing.TestContext;
 import java.util.SplittableRandom;
-import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
 /** MaxPool and AveragePool through oneDNN (float32 inference) against the direct-loop reference. */
 class DnnlPoolingTest {
 
     /** An inference run: nothing recorded, so MaxPool may take oneDNN. */
-    private static final OpContext INFERENCE = new OpContext() {
-        @Override
-        public Device device() {
-            return CpuDevice.get();
-        }
-
-        @Override
-        public boolean training() {
-            return false;
-        }
-
-        @Override
-        public boolean recording() {
-            return false;
-        }
-
-        @Override
-        public void saveForBackward(Object state) {
-        }
-
-        @Override
-        public void assignState(Tensor state, Tensor value) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public RandomGenerator random() {
-            return new SplittableRandom(1);
-        }
-    };
+    private static final OpContext INFERENCE = TestContext.inference();
 
     @Test
     void maxAndAverageMatchTheReference() {
