@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.math;
 
 import dev.sonnx.runtime.ops.kernel.Broadcast;
+import dev.sonnx.runtime.ops.kernel.VectorMath;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -26,7 +27,6 @@ final class FloatLoops {
 
         final float[] first = new float[LENGTH];
         final float[] second = new float[LENGTH];
-        final double[] wide = new double[LENGTH];
 
         static Block get() {
             return PER_THREAD.get();
@@ -173,13 +173,22 @@ final class FloatLoops {
     /** The unary functions with a hand-written float32 loop. */
     enum Unary {
         /** max(x, 0), NaN kept (as the general path's Math.max does). */
-        RELU,
-        TANH,
-        ERF,
+        RELU(1),
+        EXP(2),
+        SIGMOID(3),
+        TANH(1),
+        ERF(3),
         /** x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2. */
-        GELU,
+        GELU(4),
         /** x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2. */
-        GELU_TANH
+        GELU_TANH(3);
+
+        /** Cost of an element in {@link Device#parallelFor} units. */
+        final long cost;
+
+        Unary(long cost) {
+            this.cost = cost;
+        }
     }
 
     /** y = f(x) on float32, for the functions of {@link Unary}. */
@@ -187,30 +196,23 @@ final class FloatLoops {
         Tensor out = Tensor.uninitialized(x.dtype(), x.shape());
         FloatBuffer in = x.floats();
         FloatBuffer o = out.floats();
-        long cost = switch (f) {
-            case RELU -> 1;
-            case TANH -> 20;
-            case ERF, GELU -> 30;
-            case GELU_TANH -> 25;
-        };
-        device.parallelFor(x.size(), cost, (s, e) -> unaryRange(f, in, o, s, e));
+        device.parallelFor(x.size(), f.cost, (s, e) -> unaryRange(f, in, o, s, e));
         return out;
     }
 
     private static void unaryRange(Unary f, FloatBuffer in, FloatBuffer o, int start, int end) {
-        Block block = Block.get();
-        float[] u = block.first;
-        double[] w = block.wide;
+        float[] u = Block.get().first;
         for (int from = start; from < end; from += Block.LENGTH) {
             int n = Math.min(Block.LENGTH, end - from);
             in.get(from, u, 0, n);
-            // one small method per function: C2 compiles each loop on its own, with the function inlined
             switch (f) {
                 case RELU -> relu(u, n);
-                case TANH -> tanh(u, w, n);
-                case ERF -> erf(u, w, n);
-                case GELU -> gelu(u, w, n);
-                case GELU_TANH -> geluTanh(u, w, n);
+                case EXP -> VectorMath.exp(u, 0, n);
+                case SIGMOID -> VectorMath.sigmoid(u, 0, n);
+                case TANH -> VectorMath.tanh(u, 0, n);
+                case ERF -> VectorMath.erf(u, 0, n);
+                case GELU -> VectorMath.gelu(u, 0, n);
+                case GELU_TANH -> VectorMath.geluTanh(u, 0, n);
             }
             o.put(from, u, 0, n);
         }
@@ -221,59 +223,6 @@ final class FloatLoops {
         for (int i = 0; i < n; i++) {
             u[i] = Math.max(u[i], 0f);
         }
-    }
-
-    // The functions below widen the block to doubles in a loop of its own, compute on the doubles and
-    // narrow in a third loop. Converting inside the loop that calls Math.exp chains the iterations:
-    // C2's float/double conversion writes only part of its register, so it waits for the previous
-    // iteration's exp still held there (16 ns an element against 5 ns on this machine's CPU).
-
-    private static void widen(float[] u, double[] w, int n) {
-        for (int i = 0; i < n; i++) {
-            w[i] = u[i];
-        }
-    }
-
-    private static void narrow(double[] w, float[] u, int n) {
-        for (int i = 0; i < n; i++) {
-            u[i] = (float) w[i];
-        }
-    }
-
-    private static void tanh(float[] u, double[] w, int n) {
-        widen(u, w, n);
-        for (int i = 0; i < n; i++) {
-            w[i] = FloatMath.tanh(w[i]);
-        }
-        narrow(w, u, n);
-    }
-
-    private static void erf(float[] u, double[] w, int n) {
-        widen(u, w, n);
-        for (int i = 0; i < n; i++) {
-            w[i] = FloatMath.erf(w[i]);
-        }
-        narrow(w, u, n);
-    }
-
-    private static void gelu(float[] u, double[] w, int n) {
-        widen(u, w, n);
-        for (int i = 0; i < n; i++) {
-            double v = w[i];
-            w[i] = 0.5 * v * (1 + FloatMath.erf(v * ScalarMath.INV_SQRT_2));
-        }
-        narrow(w, u, n);
-    }
-
-    private static void geluTanh(float[] u, double[] w, int n) {
-        widen(u, w, n);
-        for (int i = 0; i < n; i++) {
-            double v = w[i];
-            // (1 + tanh u) / 2 = 1 / (1 + e^{-2u}): no cancellation for large negative u
-            double t = ScalarMath.SQRT_2_OVER_PI * (v + ScalarMath.GELU_CUBIC * v * v * v);
-            w[i] = v / (1 + Math.exp(-2 * t));
-        }
-        narrow(w, u, n);
     }
 
     /** y = max(x, 0) on float32, NaN kept (as the general path's Math.max does). */

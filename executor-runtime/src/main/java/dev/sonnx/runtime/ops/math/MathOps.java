@@ -83,7 +83,7 @@ public final class MathOps implements OpRegistry.OpSet {
         unary(r, "Sign", 9, NUMERIC, UnaryFn.of(Math::signum, Long::signum, x -> x != 0 ? 1 : 0), (x, y) -> 0);
         unary(r, "Reciprocal", 1, FLOATS, UnaryFn.real(x -> 1 / x), (x, y) -> -y * y);
         unary(r, "Sqrt", 1, FLOATS, UnaryFn.real(Math::sqrt), (x, y) -> 0.5 / y);
-        unary(r, "Exp", 1, FLOATS, UnaryFn.real(Math::exp), (x, y) -> y);
+        r.add("Exp", 1, (n, b) -> new UnaryOp(n, FLOATS, UnaryFn.real(Math::exp), (x, y) -> y, FloatLoops.Unary.EXP));
         unary(r, "Log", 1, FLOATS, UnaryFn.real(Math::log), (x, y) -> 1 / x);
         // piecewise constant: zero gradient almost everywhere, as in PyTorch
         unary(r, "Floor", 1, FLOATS, UnaryFn.real(Math::floor), (x, y) -> 0);
@@ -111,7 +111,8 @@ public final class MathOps implements OpRegistry.OpSet {
     private static void registerActivations(OpRegistry r) {
         r.add("Relu", 1, (n, b) -> new UnaryOp(n, SIGNED, UnaryFn.of(x -> Math.max(x, 0), x -> Math.max(x, 0)),
                 (x, y) -> x > 0 ? 1 : 0, true));
-        unary(r, "Sigmoid", 1, FLOATS, UnaryFn.real(ScalarMath::sigmoid), (x, y) -> y * (1 - y));
+        r.add("Sigmoid", 1, (n, b) -> new UnaryOp(n, FLOATS, UnaryFn.real(ScalarMath::sigmoid), (x, y) -> y * (1 - y),
+                FloatLoops.Unary.SIGMOID));
         unary(r, "Softplus", 1, FLOATS, UnaryFn.real(ScalarMath::softplus), (x, y) -> ScalarMath.sigmoid(x));
         unary(r, "Softsign", 1, FLOATS, UnaryFn.real(x -> x / (1 + Math.abs(x))),
                 (x, y) -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x))));

@@ -38,7 +38,7 @@ final class UnaryOp extends Operator {
         this(node, allowed, fn, derivative, relu ? FloatLoops.Unary.RELU : null);
     }
 
-    /** {@code kernel}: float32 forward uses this loop of {@link FloatLoops} (the same function, in closed form). */
+    /** {@code kernel}: float32 forward uses this loop of {@link FloatLoops} (the same function, vectorised in float32). */
     UnaryOp(Node node, Set<DataType> allowed, UnaryFn fn, Derivative derivative, FloatLoops.Unary kernel) {
         super(node);
         this.allowed = allowed;

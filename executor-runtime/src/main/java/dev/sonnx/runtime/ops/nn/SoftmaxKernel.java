@@ -2,6 +2,7 @@ package dev.sonnx.runtime.ops.nn;
 
 import dev.sonnx.runtime.ops.reduce.AxisLayout;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.ops.kernel.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -15,11 +16,14 @@ import java.util.Arrays;
 final class SoftmaxKernel {
     static final int BLOCK = 256;
     /**
-     * Cost of one element in {@link dev.sonnx.runtime.tensor.Device#parallelFor} units (an exp and a
-     * few operations): attention's softmax over [1, 4, 64, 64] is split across threads (72 us on two
-     * against 116 us on one), over [1, 4, 32, 32] it is not (27 us alone, 32 us on two).
+     * Cost of one element in {@link dev.sonnx.runtime.tensor.Device#parallelFor} units (about a
+     * nanosecond each): a line's vectorised exp and its four passes take about 4; the strided path's
+     * Math.exp on doubles about 12.
      */
+    private static final long LINE_ELEMENT_COST = 4;
     private static final long ELEMENT_COST = 12;
+    /** Short lines are grouped up to this many elements (the vectorised exp's loops unroll to 64+). */
+    private static final int GROUP_ELEMENTS = 1024;
 
     private SoftmaxKernel() {
     }
@@ -29,20 +33,23 @@ final class SoftmaxKernel {
         int len = l.length();
         int inner = l.inner();
         if (inner == 1) {
-            // each line is copied into an array, worked on there (the passes over an array compile to
-            // tight loops, unlike get/put on a direct buffer) and copied out
-            device.parallelFor(l.outer(), ELEMENT_COST * len, (s, e) -> {
-                Line scratch = Line.get(len);
-                float[] line = scratch.floats;
-                for (int o = s; o < e; o++) {
+            // lines are copied into an array, worked on there (the passes over an array compile to
+            // tight loops, unlike get/put on a direct buffer) and copied out; short lines (attention's
+            // 32 or 64) go several at a time, as the vectorised exp needs a long array to pay off
+            int linesPerGroup = Math.max(1, GROUP_ELEMENTS / len);
+            device.parallelFor(l.outer(), LINE_ELEMENT_COST * len, (s, e) -> {
+                Line scratch = Line.get(Math.min(linesPerGroup, e - s) * len);
+                float[] lines = scratch.floats;
+                for (int o = s; o < e; o += linesPerGroup) {
+                    int count = Math.min(linesPerGroup, e - o);
                     int b = o * len;
-                    x.get(b, line, 0, len);
+                    x.get(b, lines, 0, count * len);
                     if (log) {
-                        logSoftmax(line, scratch.doubles, len);
+                        logSoftmax(lines, scratch.second, scratch.maxima, count, len);
                     } else {
-                        softmax(line, scratch.doubles, len);
+                        softmax(lines, scratch.maxima, count, len);
                     }
-                    y.put(b, line, 0, len);
+                    y.put(b, lines, 0, count * len);
                 }
             });
             return;
@@ -85,43 +92,59 @@ final class SoftmaxKernel {
         });
     }
 
-    // The line is widened to doubles in a loop of its own: converting inside the loop that calls
-    // Math.exp chains the iterations (C2's conversion writes only part of its register, so it waits
-    // for the previous exp still held there), three times slower on this machine's CPU.
+    // exp in float32 with VectorMath (vectorised; Math.exp on doubles cost 5 ns an element), the sum
+    // in double: lines run to tens of thousands of elements (a vocabulary).
 
-    private static void softmax(float[] v, double[] w, int len) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int k = 0; k < len; k++) {
-            w[k] = v[k];
-            max = Math.max(max, w[k]);
-        }
-        double sum = 0;
-        for (int k = 0; k < len; k++) {
-            double e = Math.exp(w[k] - max);
-            w[k] = e;
-            sum += e;
-        }
-        double scale = 1 / sum;
-        for (int k = 0; k < len; k++) {
-            // exp rounded to float first, as y holds it between the passes of the buffer version
-            v[k] = (float) ((float) w[k] * scale);
+    /** Softmax of each of {@code count} lines of {@code len} elements, in place. */
+    private static void softmax(float[] v, float[] maxima, int count, int len) {
+        subtractLineMaxima(v, v, maxima, count, len);
+        VectorMath.exp(v, 0, count * len);
+        for (int b = 0; b < count * len; b += len) {
+            double sum = 0;
+            for (int k = b; k < b + len; k++) {
+                sum += v[k];
+            }
+            float scale = (float) (1 / sum);
+            for (int k = b; k < b + len; k++) {
+                v[k] *= scale;
+            }
         }
     }
 
-    private static void logSoftmax(float[] v, double[] w, int len) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int k = 0; k < len; k++) {
-            w[k] = v[k];
-            max = Math.max(max, w[k]);
+    /** Log-softmax of each of {@code count} lines, in place; {@code e} is scratch of the same size. */
+    private static void logSoftmax(float[] v, float[] e, float[] maxima, int count, int len) {
+        subtractLineMaxima(v, e, maxima, count, len);
+        VectorMath.exp(e, 0, count * len);
+        for (int line = 0, b = 0; line < count; line++, b += len) {
+            double sum = 0;
+            for (int k = b; k < b + len; k++) {
+                sum += e[k];
+            }
+            double shift = maxima[line] + Math.log(sum);
+            for (int k = b; k < b + len; k++) {
+                v[k] = (float) (v[k] - shift);
+            }
         }
-        double sum = 0;
-        for (int k = 0; k < len; k++) {
-            sum += Math.exp(w[k] - max);
+    }
+
+    /** to = v - (its line's maximum), line by line; the maxima go to {@code maxima}. */
+    private static void subtractLineMaxima(float[] v, float[] to, float[] maxima, int count, int len) {
+        for (int line = 0, b = 0; line < count; line++, b += len) {
+            float max = lineMax(v, b, b + len);
+            maxima[line] = max;
+            for (int k = b; k < b + len; k++) {
+                to[k] = v[k] - max;
+            }
         }
-        double shift = max + Math.log(sum);
-        for (int k = 0; k < len; k++) {
-            v[k] = (float) (w[k] - shift);
+    }
+
+    /** The largest element; NaN when one is NaN (so that the line comes out NaN, as exp(NaN) does). */
+    private static float lineMax(float[] v, int from, int to) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int k = from; k < to; k++) {
+            max = Math.max(max, v[k]);
         }
+        return max;
     }
 
     /** Per-thread arrays for one line, grown as needed. */
@@ -129,13 +152,16 @@ final class SoftmaxKernel {
         private static final ThreadLocal<Line> PER_THREAD = ThreadLocal.withInitial(Line::new);
 
         float[] floats = new float[0];
-        double[] doubles = new double[0];
+        float[] second = new float[0];
+        /** Each line's maximum (at most as many lines as elements). */
+        float[] maxima = new float[0];
 
         static Line get(int length) {
             Line l = PER_THREAD.get();
             if (l.floats.length < length) {
                 l.floats = new float[length];
-                l.doubles = new double[length];
+                l.second = new float[length];
+                l.maxima = new float[length];
             }
             return l;
         }
