@@ -214,6 +214,7 @@ public final class DistOpt extends Optimizer {
             for (int i = 0; i < params.size(); i++) {
                 inner.update(params.get(i), grads.get(i));
             }
+            releaseAll(grads);
             endStep();
         }
     }

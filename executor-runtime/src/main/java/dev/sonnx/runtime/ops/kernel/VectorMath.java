@@ -38,8 +38,11 @@ public final class VectorMath {
     private static final float ERF_SPLIT = 0.927734375f;
     /** erf rounds to +-1 in float beyond here. */
     private static final float ERF_ONE = 3.925f;
-    /** 1 + erf(z) = erfc(-z) is below 1e-37 beyond here: its polynomial stays small and decreasing. */
-    private static final float ERFC_CLAMP = 9f;
+    /**
+     * Below -this, 1 + erf(z) = erfc(-z) is 0 in float32 (its exponent is under -104), so that GELU(-inf)
+     * is -inf * 0 = NaN, as the formula gives.
+     */
+    private static final float ERFC_CLAMP = 10f;
     private static final float INV_SQRT_2 = 0.70710678118654752f;
     private static final float SQRT_2_OVER_PI = 0.79788456080286536f;
     private static final float GELU_CUBIC = 0.044715f;

@@ -143,11 +143,13 @@ class VectorMathTest {
         assertTrue(tail < 2e-4, "gelu relative error in the left tail " + tail + " at " + worstAt);
         double farTail = maxRelativeError(VectorMath::gelu, VectorMathTest::gelu, grid(-30f, -6f, 400_001), 1);
         assertTrue(farTail < 1e-9, "gelu absolute error below -6: " + farTail + " at " + worstAt);
-        float[] s = special(VectorMath::gelu, Float.NaN, Float.POSITIVE_INFINITY, 0f, -40f);
+        float[] s = special(VectorMath::gelu, Float.NaN, Float.POSITIVE_INFINITY, 0f, -40f, Float.NEGATIVE_INFINITY);
         assertTrue(Float.isNaN(s[0]));
         assertEquals(Float.POSITIVE_INFINITY, s[1]);
         assertEquals(0f, s[2]);
         assertEquals(0f, s[3], 1e-30f);
+        // -inf * (1 + erf(-inf)) / 2 = -inf * 0, as the formula has it
+        assertTrue(Float.isNaN(s[4]));
     }
 
     @Test
