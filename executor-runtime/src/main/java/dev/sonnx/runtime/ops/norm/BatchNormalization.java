@@ -4,11 +4,15 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlBatchNorm;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * BatchNormalization: Y = (X - mean) / sqrt(var + epsilon) * scale + B per channel (axis 1; a 1-D X
@@ -79,7 +83,18 @@ final class BatchNormalization extends Operator {
     }
 
     /** What backward needs: the statistics used and whether they were the batch's. */
-    private record Saved(double[] mean, double[] invStd, boolean batchStats) {
+    private record Saved(double[] mean, double[] var, double[] invStd, boolean batchStats) {
+    }
+
+    /**
+     * oneDNN's batch-statistics primitives per X layout (empty where oneDNN declines): they replace
+     * the Java statistics, normalisation and backward for float32 training.
+     */
+    private final Map<Layout, Optional<DnnlBatchNorm>> dnnl = new ConcurrentHashMap<>();
+
+    private DnnlBatchNorm dnnl(Layout l) {
+        return dnnl.computeIfAbsent(l, k -> Optional.ofNullable(DnnlBatchNorm.create(k.n, k.c, k.s, (float) epsilon)))
+                .orElse(null);
     }
 
     @Override
@@ -99,7 +114,16 @@ final class BatchNormalization extends Operator {
         boolean batchStats = trainingForm || ctx.training();
         double[] mean = runMean;
         double[] var = runVar;
-        if (batchStats) {
+        // apply and oneDNN write every element
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
+        DnnlBatchNorm fast = batchStats && x.dtype() == DataType.FLOAT ? dnnl(l) : null;
+        if (fast != null) {
+            Tensor meanF = Tensor.uninitialized(DataType.FLOAT, l.c);
+            Tensor varF = Tensor.uninitialized(DataType.FLOAT, l.c);
+            fast.forwardTraining(x, y, floats(scale), floats(bias), meanF, varF);
+            mean = doubles(meanF);
+            var = doubles(varF);
+        } else if (batchStats) {
             mean = new double[l.c];
             var = new double[l.c];
             statistics(x, l, mean, var, ctx);
@@ -108,11 +132,11 @@ final class BatchNormalization extends Operator {
         for (int c = 0; c < l.c; c++) {
             invStd[c] = 1 / Math.sqrt(var[c] + epsilon);
         }
-        // apply writes every element
-        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
-        apply(x, y, l, mean, invStd, scale, bias, ctx);
+        if (fast == null) {
+            apply(x, y, l, mean, invStd, scale, bias, ctx);
+        }
         if (ctx.recording()) {
-            ctx.saveForBackward(new Saved(mean, invStd, batchStats));
+            ctx.saveForBackward(new Saved(mean, var, invStd, batchStats));
         }
         Value[] out = new Value[Math.max(1, node.outputCount())];
         out[0] = y;
@@ -240,9 +264,17 @@ final class BatchNormalization extends Operator {
         boolean batch = saved.batchStats;
         double[] sumDy = new double[l.c];
         double[] sumDyXhat = new double[l.c];
-        // both backward paths write every element of dx
+        // all backward paths write every element of dx
         Tensor dx = g.needsGrad(0) ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
-        if (x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
+        boolean floats = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT;
+        DnnlBatchNorm fast = batch && floats && dx != null ? dnnl(l) : null;
+        if (fast != null) {
+            Tensor dScale = Tensor.uninitialized(DataType.FLOAT, l.c);
+            Tensor dShift = Tensor.uninitialized(DataType.FLOAT, l.c);
+            fast.backward(x, floats(mean), floats(saved.var), gy, floats(scale), dx, dScale, dShift);
+            readInto(dScale, sumDyXhat);
+            readInto(dShift, sumDy);
+        } else if (floats) {
             BatchNormFloat.backward(x, gy, dx, l.n, l.c, l.s, mean, invStd, scale, batch, sumDy, sumDyXhat,
                     g.device());
         } else {
@@ -272,6 +304,27 @@ final class BatchNormalization extends Operator {
             }
         }
         return r;
+    }
+
+    /** A float32 tensor of the values (per-channel vectors for oneDNN). */
+    private static Tensor floats(double[] values) {
+        Tensor t = Tensor.uninitialized(DataType.FLOAT, values.length);
+        for (int i = 0; i < values.length; i++) {
+            t.setFloat(i, (float) values[i]);
+        }
+        return t;
+    }
+
+    private static double[] doubles(Tensor t) {
+        double[] v = new double[t.size()];
+        readInto(t, v);
+        return v;
+    }
+
+    private static void readInto(Tensor t, double[] to) {
+        for (int i = 0; i < to.length; i++) {
+            to[i] = t.getFloat(i);
+        }
     }
 
     /** The per-channel sums (and dx) for any floating type, in double. */
@@ -333,6 +386,6 @@ final class BatchNormalization extends Operator {
         for (int c = 0; c < l.c; c++) {
             invStd[c] = 1 / Math.sqrt(var[c] + epsilon);
         }
-        return new Saved(mean, invStd, batch);
+        return new Saved(mean, var, invStd, batch);
     }
 }

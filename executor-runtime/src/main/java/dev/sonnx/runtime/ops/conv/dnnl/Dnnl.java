@@ -78,7 +78,7 @@ public final class Dnnl {
     });
 
     /** Most arguments a primitive of this package takes (a backward pass: 4 tensors and a scratchpad). */
-    private static final int MAX_ARGS = 8;
+    private static final int MAX_ARGS = 12;
 
     /**
      * Argument arrays reused per thread: allocating one per call goes through JavaCPP's native

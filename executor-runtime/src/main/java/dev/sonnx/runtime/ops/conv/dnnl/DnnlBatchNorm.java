@@ -1,0 +1,109 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SCALE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SHIFT;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_MEAN;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_abcd;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_backward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
+
+import dev.sonnx.runtime.tensor.Tensor;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+
+/**
+ * float32 BatchNormalization with batch statistics (training) through oneDNN, for X seen as
+ * N x C x S (S the product of the spatial dimensions), plain layout: the forward computes each
+ * channel's mean and population variance and normalises in one primitive; the backward gives dX and
+ * the sums that are dScale and dB. oneDNN's kernels read X once per pass with vector instructions
+ * on all threads; the Java kernels took 3 to 4 ns an element (resnet18's training step: 130 ms of
+ * its 700). Built once per shape; shared by concurrent runs.
+ */
+public final class DnnlBatchNorm {
+    private final DnnlPrimitive forward;
+    private final DnnlPrimitive backward;
+
+    private DnnlBatchNorm(DnnlPrimitive forward, DnnlPrimitive backward) {
+        this.forward = forward;
+        this.backward = backward;
+    }
+
+    /** The primitives for X of N x C x S with this epsilon, or null where oneDNN is unavailable or declines. */
+    public static DnnlBatchNorm create(int n, int c, int s, float epsilon) {
+        if (!Dnnl.available() || n <= 0 || c <= 0 || s <= 0) {
+            return null;
+        }
+        int[] dims = {n, c, 1, s};
+        int flags = dnnl_use_scale | dnnl_use_shift;
+        dnnl_memory_desc data = Dnnl.desc(dims, dnnl_abcd);
+        dnnl_primitive_attr attr = Dnnl.userScratchpad();
+        dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
+        dnnl_primitive_desc bwdPd = new dnnl_primitive_desc();
+        try {
+            if (dnnl_batch_normalization_forward_primitive_desc_create(fwdPd, Dnnl.engine(), dnnl_forward_training,
+                    data, data, epsilon, flags, attr) != dnnl_success) {
+                Dnnl.destroy(data);
+                return null;
+            }
+            if (dnnl_batch_normalization_backward_primitive_desc_create(bwdPd, Dnnl.engine(), dnnl_backward, data,
+                    data, data, epsilon, flags, fwdPd, attr) != dnnl_success) {
+                dnnl_primitive_desc_destroy(fwdPd);
+                Dnnl.destroy(data);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        long work = 4L * n * c * s;
+        DnnlPrimitive fwd = new DnnlPrimitive(fwdPd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT},
+                new dnnl_memory_desc[] {Dnnl.copy(data), Dnnl.copy(data), channels(c), channels(c), channels(c),
+                    channels(c)}, work);
+        DnnlPrimitive bwd = new DnnlPrimitive(bwdPd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_DIFF_DST, DNNL_ARG_SCALE,
+                    DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT},
+                new dnnl_memory_desc[] {Dnnl.copy(data), channels(c), channels(c), Dnnl.copy(data), channels(c),
+                    Dnnl.copy(data), channels(c), channels(c)}, 2 * work);
+        Dnnl.destroy(data);
+        return new DnnlBatchNorm(fwd, bwd);
+    }
+
+    private static dnnl_memory_desc channels(int c) {
+        return Dnnl.desc(new int[] {c}, dnnl_a);
+    }
+
+    /**
+     * y = scale * (x - mean) / sqrt(variance + epsilon) + shift, writing the batch's mean and population
+     * variance of each channel into {@code mean} and {@code variance} (float32 tensors of C elements).
+     */
+    public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
+        forward.execute(x.pointer(), y.pointer(), mean.pointer(), variance.pointer(), scale.pointer(),
+                shift.pointer());
+    }
+
+    /**
+     * dx for batch statistics (mean, variance: the forward's), and per channel dScale = sum dy * xhat
+     * and dShift = sum dy.
+     */
+    public void backward(Tensor x, Tensor mean, Tensor variance, Tensor dy, Tensor scale, Tensor dx, Tensor dScale,
+                         Tensor dShift) {
+        backward.execute(x.pointer(), mean.pointer(), variance.pointer(), dy.pointer(), scale.pointer(),
+                dx.pointer(), dScale.pointer(), dShift.pointer());
+    }
+}
