@@ -15,6 +15,7 @@ public final class InferencePasses {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = ConvActivationFusion.apply(m);
         m = ChannelsLastRegions.apply(m);
+        m = LayerNormFusion.apply(m);
         return m;
     }
 }
