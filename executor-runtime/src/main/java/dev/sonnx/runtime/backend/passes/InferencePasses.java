@@ -16,6 +16,7 @@ public final class InferencePasses {
         m = ConvActivationFusion.apply(m);
         m = ChannelsLastRegions.apply(m);
         m = LayerNormFusion.apply(m);
+        m = GeluFusion.apply(m);
         return m;
     }
 }
