@@ -17,6 +17,7 @@ public final class InferencePasses {
         m = ChannelsLastRegions.apply(m);
         m = LayerNormFusion.apply(m);
         m = GeluFusion.apply(m);
+        m = MatMulFusion.apply(m);   // after GeluFusion: takes its Gelu nodes as post-ops
         return m;
     }
 }

@@ -16,8 +16,10 @@ public final class LinalgOps implements OpRegistry.OpSet {
         r.add("Gemm", 7, (n, b) -> new Gemm(n, b, 7));
         r.add("Gemm", 11, (n, b) -> new Gemm(n, b, 11));
         r.add("MatMul", 1, MatMul::new);
-        // Gelu for models before opset 20, written by the inference passes (never in a model file): ONNX's
-        // Gelu-20 from this same registry
+        // written by the inference passes (never in a model file): a float32 product with its bias, residual
+        // and Gelu; and Gelu itself for models before opset 20 (where no product absorbs it), which is
+        // ONNX's Gelu-20 from this same registry
+        r.add(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1, FusedMatMul::new);
         r.add(FusedConv.DOMAIN, "Gelu", 1, (n, b) -> {
             OpRegistry.Factory gelu = r.resolve("", "Gelu", 20);
             if (gelu == null) {
