@@ -222,6 +222,172 @@ class MatMulFusionTest {
         assertOutputs(Models.model(seen.build(), 13), expected(true, true, v -> v), X, R);
     }
 
+    // ------------------------------------------------------------------ attention products
+
+    private static final int T = 5;
+    private static final int H = 3;
+    private static final int D = 4;
+
+    private static NodeProto transpose(String out, String in, long... perm) {
+        return PassTesting.withInts(node("Transpose", out, in), "perm", perm);
+    }
+
+    /** Scaled dot-product attention of q, k, v [2, T, H, D], as exporters write it, output [2, T, H, D]. */
+    private static List<NodeProto> attention(NodeProto scale) {
+        return List.of(constant("c", 2f), transpose("qt", "q", 0, 2, 1, 3), transpose("kt", "k", 0, 2, 3, 1),
+                transpose("vt", "v", 0, 2, 1, 3), node("MatMul", "s", "qt", "kt"), scale,
+                node("Softmax", "p", "sc"), node("MatMul", "o", "p", "vt"), transpose("y", "o", 0, 2, 1, 3));
+    }
+
+    private static GraphProto.Builder attentionGraph(List<NodeProto> nodes, DataType type) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("attention");
+        for (String in : new String[] {"q", "k", "v"}) {
+            g.addInput(Models.tensorInfo(in, type, 2, T, H, D));
+        }
+        g.addOutput(Models.tensorInfo("y", type, 2, T, H, D));
+        nodes.forEach(g::addNode);
+        return g;
+    }
+
+    /** softmax(q k^T * scale) v per batch and head, written back as [2, T, H, D], in double. */
+    private static double[] attentionReference(Tensor q, Tensor k, Tensor v, double scale) {
+        double[] y = new double[2 * T * H * D];
+        for (int b = 0; b < 2; b++) {
+            for (int h = 0; h < H; h++) {
+                for (int i = 0; i < T; i++) {
+                    double[] w = new double[T];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < T; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < D; d++) {
+                            dot += q.getDouble(((b * T + i) * H + h) * D + d) * k.getDouble(((b * T + j) * H + h) * D + d);
+                        }
+                        w[j] = dot * scale;
+                        max = Math.max(max, w[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < T; j++) {
+                        w[j] = Math.exp(w[j] - max);
+                        sum += w[j];
+                    }
+                    for (int d = 0; d < D; d++) {
+                        double o = 0;
+                        for (int j = 0; j < T; j++) {
+                            o += w[j] / sum * v.getDouble(((b * T + j) * H + h) * D + d);
+                        }
+                        y[((b * T + i) * H + h) * D + d] = o;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void attentionProductsReadTheirTransposesThroughStrides() {
+        Tensor q = random(11, -1, 1, 2, T, H, D);
+        Tensor k = random(12, -1, 1, 2, T, H, D);
+        Tensor v = random(13, -1, 1, 2, T, H, D);
+        for (NodeProto scale : List.of(node("Div", "sc", "s", "c"), node("Mul", "sc", "c", "s"))) {
+            ModelProto m = Models.model(attentionGraph(attention(scale), DataType.FLOAT).build(), 13);
+            ModelProto rewritten = MatMulFusion.apply(m);
+            assertEquals(List.of(MatMulFusion.OP_TYPE, "Softmax", MatMulFusion.OP_TYPE), opTypes(rewritten));
+            NodeProto scores = rewritten.getGraph().getNodeList().stream()
+                    .filter(n -> n.getOutput(0).equals("sc")).findFirst().orElseThrow();
+            assertEquals(List.of("q", "k", ""), scores.getInputList());
+            assertEquals(List.of(0L, 2L, 1L, 3L), ints(scores, "perm_a"));
+            assertEquals(List.of(0L, 2L, 3L, 1L), ints(scores, "perm_b"));
+            float alpha = GraphIndex.floatAttr(scores, "alpha", 1f);
+            assertEquals(scale.getOpType().equals("Div") ? 0.5f : 2f, alpha);
+            NodeProto context = rewritten.getGraph().getNodeList().stream()
+                    .filter(n -> n.getOutput(0).equals("y")).findFirst().orElseThrow();
+            assertEquals(List.of("p", "v", ""), context.getInputList());
+            assertEquals(List.of(0L, 2L, 1L, 3L), ints(context, "perm_b"));
+            assertEquals(List.of(0L, 2L, 1L, 3L), ints(context, "perm_y"));
+            assertOutputs(m, attentionReference(q, k, v, alpha), q, k, v);
+        }
+    }
+
+    @Test
+    void transposesOfOtherTypesGoThroughMatMulsOwnKernels() {
+        // int32 products: no scale, so the type is unknown at prepare; the fused node must take it as MatMul does
+        List<NodeProto> nodes = List.of(transpose("qt", "q", 0, 2, 1, 3), transpose("kt", "k", 0, 2, 3, 1),
+                node("MatMul", "s", "qt", "kt"), transpose("y", "s", 0, 2, 1, 3));
+        GraphProto.Builder g = GraphProto.newBuilder().setName("int")
+                .addInput(Models.tensorInfo("q", DataType.INT32, 2, T, H, D))
+                .addInput(Models.tensorInfo("k", DataType.INT32, 2, T, H, D))
+                .addOutput(Models.tensorInfo("y", DataType.INT32, 2, T, H, T));
+        nodes.forEach(g::addNode);
+        ModelProto m = Models.model(g.build(), 13);
+        assertEquals(List.of(MatMulFusion.OP_TYPE), opTypes(MatMulFusion.apply(m)));
+        int[] qv = new int[2 * T * H * D];
+        int[] kv = new int[2 * T * H * D];
+        for (int i = 0; i < qv.length; i++) {
+            qv[i] = i % 7 - 3;
+            kv[i] = i % 5 - 2;
+        }
+        Tensor q = Tensor.of(qv, 2, T, H, D);
+        Tensor k = Tensor.of(kv, 2, T, H, D);
+        // y[b, i, h, j] = sum_d q[b, i, h, d] k[b, j, h, d]
+        int[] want = new int[2 * T * H * T];
+        for (int b = 0; b < 2; b++) {
+            for (int i = 0; i < T; i++) {
+                for (int h = 0; h < H; h++) {
+                    for (int j = 0; j < T; j++) {
+                        int dot = 0;
+                        for (int d = 0; d < D; d++) {
+                            dot += qv[((b * T + i) * H + h) * D + d] * kv[((b * T + j) * H + h) * D + d];
+                        }
+                        want[((b * T + i) * H + h) * T + j] = dot;
+                    }
+                }
+            }
+        }
+        for (var rep : List.of(dev.sonnx.runtime.backend.SingaBackend.prepare(m, dev.sonnx.runtime.cpu.CpuDevice.get()),
+                dev.sonnx.runtime.backend.SingaBackend.prepare(m, dev.sonnx.runtime.cpu.CpuDevice.get(),
+                        dev.sonnx.runtime.backend.SingaBackend.PrepareOptions.DEFAULTS.foldConstants(false)))) {
+            Tensor y = rep.run(List.of(q, k)).get(0);
+            assertEquals(DataType.INT32, y.dtype());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {2, T, H, T}, y.shape());
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], y.getLong(i), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void transposesAndScalesThatDoNotFitStayOutside() {
+        Tensor q = random(11, -1, 1, 2, T, H, D);
+        Tensor k = random(12, -1, 1, 2, T, H, D);
+        Tensor v = random(13, -1, 1, 2, T, H, D);
+        // a scale of shape [1] (it could broadcast) stays a Div; the transposes still fuse
+        List<NodeProto> vectorScale = new java.util.ArrayList<>(attention(node("Div", "sc", "s", "c")));
+        vectorScale.set(0, constant("c", Tensor.of(new float[] {2f}, 1)));
+        ModelProto m = Models.model(attentionGraph(vectorScale, DataType.FLOAT).build(), 13);
+        assertEquals(List.of(MatMulFusion.OP_TYPE, "Div", "Softmax", MatMulFusion.OP_TYPE), opTypes(MatMulFusion.apply(m)));
+        assertOutputs(m, attentionReference(q, k, v, 0.5), q, k, v);
+        // K's transpose read twice, V's moving the innermost axis out of the matrix, the output's moving it at all
+        List<NodeProto> misfits = new java.util.ArrayList<>(attention(node("Div", "sc", "s", "c")));
+        misfits.replaceAll(n -> n.getOutput(0).equals("vt") ? transpose("vt", "v", 0, 3, 1, 2)
+                : n.getOutput(0).equals("y") ? transpose("y", "o", 0, 3, 1, 2) : n);
+        misfits.add(node("Neg", "side", "kt"));
+        GraphProto.Builder g = attentionGraph(misfits, DataType.FLOAT);
+        g.setOutput(0, Models.tensorInfo("y", DataType.FLOAT, 2, T, H, T));
+        g.addOutput(Models.tensorInfo("side", DataType.FLOAT, 2, H, D, T));
+        ModelProto rewritten = MatMulFusion.apply(Models.model(g.build(), 13));
+        NodeProto scores = rewritten.getGraph().getNodeList().stream()
+                .filter(n -> n.getOutput(0).equals("sc")).findFirst().orElseThrow();
+        assertEquals(List.of("q", "kt", ""), scores.getInputList());
+        // Q's transpose fused; K's, V's and the output's stay
+        assertEquals(List.of("Transpose", "Transpose", MatMulFusion.OP_TYPE, "Softmax", "MatMul", "Transpose", "Neg"),
+                opTypes(rewritten));
+    }
+
+    private static List<Long> ints(NodeProto n, String name) {
+        return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst().orElseThrow()
+                .getIntsList();
+    }
+
     private static void assertUnchanged(ModelProto m) {
         assertSame(m, MatMulFusion.apply(m));
     }

@@ -166,16 +166,110 @@ class FusedMatMulTest {
         }
     }
 
+    /** x transposed by perm, in double. */
+    private static Tensor transposed(Tensor x, int[] perm) {
+        int[] in = x.shape();
+        int[] out = new int[perm.length];
+        for (int d = 0; d < perm.length; d++) {
+            out[d] = in[perm[d]];
+        }
+        int[] st = Shapes.strides(in);
+        double[] y = new double[x.size()];
+        int[] idx = new int[out.length];
+        for (int i = 0; i < y.length; i++) {
+            int rem = i;
+            int off = 0;
+            for (int d = out.length - 1; d >= 0; d--) {
+                idx[d] = rem % out[d];
+                rem /= out[d];
+                off += idx[d] * st[perm[d]];
+            }
+            y[i] = x.getDouble(off);
+        }
+        return Tensor.of(y, out);
+    }
+
+    private static long[] longs(int[] v) {
+        return java.util.Arrays.stream(v).asLongStream().toArray();
+    }
+
+    /**
+     * Transposed operands and result, and a scale: Y = Transpose(alpha * (A' @ B') [+ bias], perm_y)
+     * on float32 (oneDNN's strided descriptors; the plain path where a bias comes too) and on other
+     * types (MatMul's kernels, transposes only).
+     */
     @Test
-    void refusesOtherTypesAndActivations() {
+    void transposedOperandsAndResultWithAScale() {
+        int[] permA = {0, 2, 1, 3};
+        int[] permB = {0, 2, 3, 1};
+        int[] permY = {0, 2, 1, 3};
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE, DataType.INT64}) {
+            for (boolean withBias : new boolean[] {false, true}) {
+                if (type != DataType.FLOAT && withBias) {
+                    continue;
+                }
+                Tensor a = random(21, 2, 5, 3, 4);
+                Tensor b = random(22, 2, 5, 3, 4);
+                Tensor bias = random(23, 5);
+                if (type != DataType.FLOAT) {
+                    a = Tensor.fromDoubles(type, roundedDoubles(a), a.shape());
+                    b = Tensor.fromDoubles(type, roundedDoubles(b), b.shape());
+                }
+                float alpha = type == DataType.FLOAT ? 0.25f : 1f;
+                OpTester t = OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
+                        .inputs(withBias ? new String[] {"a", "b", "bias"} : new String[] {"a", "b"})
+                        .attrInts(FusedMatMul.PERM_A, longs(permA)).attrInts(FusedMatMul.PERM_B, longs(permB))
+                        .attrInts(FusedMatMul.PERM_Y, longs(permY));
+                if (alpha != 1) {
+                    t.attr(FusedMatMul.ALPHA, alpha);
+                }
+                Tensor y = withBias ? t.run(a, b, bias)[0] : t.run(a, b)[0];
+                Tensor product = matmul(transposed(a, permA), transposed(b, permB));
+                double[] scaled = new double[product.size()];
+                for (int i = 0; i < scaled.length; i++) {
+                    scaled[i] = alpha * product.getDouble(i) + (withBias ? bias.getDouble(i % 5) : 0);
+                }
+                Tensor want = transposed(Tensor.of(scaled, product.shape()), permY);
+                assertArrayEquals(new int[] {2, 5, 3, 5}, want.shape());
+                assertArrayEquals(want.shape(), y.shape(), type + ", bias " + withBias);
+                assertTrue(y.dtype() == type, type.toString());
+                for (int i = 0; i < want.size(); i++) {
+                    double e = want.getDouble(i);
+                    assertTrue(Math.abs(y.getDouble(i) - e) <= 1e-5 * (1 + Math.abs(e)),
+                            type + ", bias " + withBias + ": element " + i + " is " + y.getDouble(i) + ", expected " + e);
+                }
+            }
+        }
+    }
+
+    /** The values of a float32 tensor rounded to integers (exact in every type). */
+    private static double[] roundedDoubles(Tensor t) {
+        double[] v = new double[t.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(t.getDouble(i) * 2);
+        }
+        return v;
+    }
+
+    @Test
+    void otherTypesTakeNoFloat32Extras() {
         Tensor a = Tensor.of(new double[] {1, 2}, 1, 2);
-        Tensor b = Tensor.of(new double[] {1, 2}, 2, 1);
-        assertThrows(IllegalArgumentException.class,
-                () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1).inputs(2).run(a, b));
+        Tensor b = Tensor.of(new double[] {3, 4}, 2, 1);
+        // a plain product of float64: MatMul's
+        Tensor y = OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1).inputs(2).run(a, b)[0];
+        assertTrue(y.dtype() == DataType.DOUBLE && y.getDouble(0) == 11);
+        assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
+                .inputs(2).attr(FusedMatMul.ACTIVATION, "Gelu").run(a, b));
+        assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
+                .inputs(2).attr(FusedMatMul.ALPHA, 2f).run(a, b));
+        assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
+                .inputs(3).run(a, b, Tensor.of(new double[] {1}, 1)));
         assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
                 .inputs(2).attr(FusedMatMul.ACTIVATION, "Relu").build());
         assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
                 .inputs(2).attr(FusedMatMul.ACTIVATION, "Gelu").attr("approximate", "fast").build());
+        assertThrows(IllegalArgumentException.class, () -> OpTester.of(FusedConv.DOMAIN, FusedMatMul.OP_TYPE, 1)
+                .inputs(2).attrInts(FusedMatMul.PERM_A, 0, 0).build());
     }
 
     @Test
