@@ -128,12 +128,14 @@ public final class LayerNormFusion {
             }
         }
         if (square == null || div == null
-                || index.reads(d) != (square.getOpType().equals("Mul") ? 3 : 2) || index.readers(d).size() != index.reads(d)) {
+                || index.reads(d) != (square.getOpType().equals("Mul") ? 3 : 2)
+                || index.readers(d).size() != index.reads(d)) {
             return null;
         }
         chain.add(square);
         NodeProto var = index.soleReader(square.getOutput(0));
-        if (!is(var, "ReduceMean") || !lastAxisKeepDims(var, rank, index, opset) || !var.getInput(0).equals(square.getOutput(0))) {
+        if (!is(var, "ReduceMean") || !lastAxisKeepDims(var, rank, index, opset)
+                || !var.getInput(0).equals(square.getOutput(0))) {
             return null;
         }
         chain.add(var);
@@ -148,7 +150,8 @@ public final class LayerNormFusion {
         }
         chain.add(addEps);
         NodeProto sqrt = index.soleReader(addEps.getOutput(0));
-        if (!is(sqrt, "Sqrt") || index.soleReader(sqrt.getOutput(0)) != div || !div.getInput(1).equals(sqrt.getOutput(0))) {
+        if (!is(sqrt, "Sqrt") || index.soleReader(sqrt.getOutput(0)) != div
+                || !div.getInput(1).equals(sqrt.getOutput(0))) {
             return null;
         }
         chain.add(sqrt);

@@ -26,17 +26,18 @@ import java.util.Arrays;
  *   <li>Inputs: A, B as MatMul's (numpy.matmul of A' and B'); bias (optional), Z (optional, the
  *   residual), each numpy-broadcast against the sum before it, as the Adds it replaces.</li>
  *   <li>Attributes: {@code perm_a}, {@code perm_b}, {@code perm_y}: the permutations of the
- *   Transposes it absorbed (absent: none); {@code alpha}: the constant the product was multiplied by (default 1);
- *   {@code activation}: "" (none) or "Gelu", with Gelu's {@code approximate} ("none" or "tanh").</li>
+ *   Transposes it absorbed (absent: none); {@code alpha}: the constant the product was multiplied
+ *   by (default 1); {@code activation}: "" (none) or "Gelu", with Gelu's {@code approximate}
+ *   ("none" or "tanh").</li>
  * </ul>
  * oneDNN runs it as one matrix product: the transposes as strides of the operands' and the
  * result's descriptors (no copy), the bias, the residual as a binary-add post-op, and alpha or Gelu
  * as an eltwise post-op, where the bias is a vector over Y's last dimension, Z has Y's shape, and
- * alpha and perm_y come without the others (a transformer's projections and attention products). A constant B is packed once.
- * Anything else (other shapes, no oneDNN) transposes, multiplies, then adds and activates in plain
- * loops. The bias, residual, alpha and activation take float32 only; a product with transposes alone
- * takes MatMul's types. The passes of {@code backend.passes} write it at prepare; never in a model
- * file.
+ * alpha and perm_y come without the others (a transformer's projections and attention products).
+ * A constant B is packed once. Anything else (other shapes, no oneDNN) transposes, multiplies,
+ * then adds and activates in plain loops. The bias, residual, alpha and activation take float32
+ * only; a product with transposes alone takes MatMul's types. The passes of {@code backend.passes}
+ * write it at prepare; never in a model file.
  */
 final class FusedMatMul extends Operator {
     static final String OP_TYPE = "FusedMatMul";
