@@ -30,6 +30,8 @@ final class GraphIndex {
     private final Map<String, List<NodeProto>> readers = new HashMap<>();
     private final Map<String, Integer> reads = new HashMap<>();
     private final Map<String, NodeProto> constantNodes = new HashMap<>();
+    /** Declared ranks (graph inputs, outputs and value_info with a shape). */
+    private final Map<String, Integer> declaredRanks = new HashMap<>();
 
     GraphIndex(GraphProto graph) {
         this.graph = graph;
@@ -41,6 +43,14 @@ final class GraphIndex {
         }
         for (ValueInfoProto v : graph.getOutputList()) {
             graphOutputs.add(v.getName());
+        }
+        for (List<ValueInfoProto> infos : List.of(graph.getInputList(), graph.getOutputList(),
+                graph.getValueInfoList())) {
+            for (ValueInfoProto v : infos) {
+                if (v.getType().hasTensorType() && v.getType().getTensorType().hasShape()) {
+                    declaredRanks.put(v.getName(), v.getType().getTensorType().getShape().getDimCount());
+                }
+            }
         }
         for (NodeProto n : graph.getNodeList()) {
             for (String o : n.getOutputList()) {
@@ -89,6 +99,19 @@ final class GraphIndex {
         return r == null || r.size() != 1 ? null : r.get(0);
     }
 
+    /**
+     * The nodes that read {@code value}, one entry per input slot (a node reading it twice appears
+     * twice); reads by nested bodies and graph outputs are not listed (see {@link #reads}).
+     */
+    List<NodeProto> readers(String value) {
+        return readers.getOrDefault(value, List.of());
+    }
+
+    /** The rank the graph declares for {@code value} (input, output or value_info), or -1. */
+    int declaredRank(String value) {
+        return declaredRanks.getOrDefault(value, -1);
+    }
+
     /** The initializer named {@code value} when no feed can replace it, else null. */
     TensorProto constantInitializer(String value) {
         return graphInputs.contains(value) ? null : initializers.get(value);
@@ -128,6 +151,40 @@ final class GraphIndex {
         for (AttributeProto a : c.getAttributeList()) {
             if (a.getName().equals("value") && a.hasT()) {
                 return TensorProtos.toTensor(a.getT());
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The single number {@code name} holds when prepare knows it and it is a float32 scalar (rank 0,
+     * or rank at most {@code maxRank} with one element); else null.
+     */
+    Float floatScalar(String name, int maxRank) {
+        Tensor t = name.isEmpty() ? null : constant(name);
+        return t == null || t.dtype() != DataType.FLOAT || t.size() != 1 || t.rank() > maxRank ? null : t.getFloat(0);
+    }
+
+    /** Whether {@code a} is within relative tolerance {@code rel} of {@code b}. */
+    static boolean near(double a, double b, double rel) {
+        return Math.abs(a - b) <= rel * Math.abs(b);
+    }
+
+    /** An integer attribute of a node, or {@code def}. */
+    static long intAttr(NodeProto n, String name, long def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getI();
+            }
+        }
+        return def;
+    }
+
+    /** An ints attribute of a node, or null when absent. */
+    static long[] intsAttr(NodeProto n, String name) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
             }
         }
         return null;

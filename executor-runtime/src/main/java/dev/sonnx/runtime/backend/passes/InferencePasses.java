@@ -15,6 +15,9 @@ public final class InferencePasses {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = ConvActivationFusion.apply(m);
         m = ChannelsLastRegions.apply(m);
+        m = LayerNormFusion.apply(m);
+        m = GeluFusion.apply(m);
+        m = MatMulFusion.apply(m);   // after GeluFusion: takes its Gelu nodes as post-ops
         return m;
     }
 }

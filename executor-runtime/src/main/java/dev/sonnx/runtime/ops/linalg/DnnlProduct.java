@@ -45,6 +45,74 @@ final class DnnlProduct {
         return d == null ? NONE : new DnnlProduct(d);
     }
 
+    /**
+     * The product of transposed views, read and written through strides without copying: A' = A
+     * transposed by {@code permA} (null: as it is), likewise B', {@code s} the numpy.matmul shapes of
+     * A' and B' (matrices or batches of them), and the result stored transposed by {@code permY}
+     * (null: as it is); with an optional bias of length N and post-ops. {@link #NONE} when oneDNN
+     * does not take it.
+     */
+    static DnnlProduct strided(int[] a, int[] permA, int[] b, int[] permB, int[] permY, MatMulShape s, boolean bias,
+                               PostOps post) {
+        int r = s.batchShape.length + 2;
+        long[] aStrides = new long[r];
+        long[] bStrides = new long[r];
+        int[] a2 = view(a, permA, true, r, aStrides);
+        int[] b2 = view(b, permB, false, r, bStrides);
+        int[] y = withMatrix(s.batchShape, s.m, s.n);
+        long[] yStrides = null;
+        if (permY != null) {
+            // logical axis permY[j] of the product is axis j of the stored result
+            int[] stored = new int[r];
+            for (int j = 0; j < r; j++) {
+                stored[j] = y[permY[j]];
+            }
+            long st = 1;
+            yStrides = new long[r];
+            for (int j = r - 1; j >= 0; j--) {
+                yStrides[permY[j]] = st;
+                st *= stored[j];
+            }
+        }
+        DnnlMatMul d = DnnlMatMul.createStrided(a2, aStrides, b2, bStrides, y, yStrides, bias, post);
+        return d == null ? NONE : new DnnlProduct(d);
+    }
+
+    /**
+     * The logical dimensions of {@code shape} transposed by {@code perm} (a vector: a row for A, a
+     * column for B), left-padded with 1s to {@code rank}; their element strides into {@code strides}.
+     */
+    private static int[] view(int[] shape, int[] perm, boolean isA, int rank, long[] strides) {
+        int n = shape.length;
+        long[] own = new long[n];
+        long st = 1;
+        for (int i = n - 1; i >= 0; i--) {
+            own[i] = st;
+            st *= shape[i];
+        }
+        int[] dims;
+        long[] ds;
+        if (n == 1) {
+            dims = isA ? new int[] {1, shape[0]} : new int[] {shape[0], 1};
+            ds = isA ? new long[] {shape[0], 1} : new long[] {1, 1};
+        } else {
+            dims = new int[n];
+            ds = new long[n];
+            for (int i = 0; i < n; i++) {
+                int from = perm == null ? i : perm[i];
+                dims[i] = shape[from];
+                ds[i] = own[from];
+            }
+        }
+        int pad = rank - dims.length;
+        int[] r = new int[rank];
+        java.util.Arrays.fill(r, 0, pad, 1);
+        java.util.Arrays.fill(strides, 0, pad, st);
+        System.arraycopy(dims, 0, r, pad, dims.length);
+        System.arraycopy(ds, 0, strides, pad, ds.length);
+        return r;
+    }
+
     /** Gemm's Y = op(A) op(B) (+ bias [N]) on matrices; {@link #NONE} when oneDNN does not take it. */
     static DnnlProduct gemm(int[] a, boolean transA, int[] b, boolean transB, int m, int n, boolean bias,
                             boolean constantB, PostOps post) {

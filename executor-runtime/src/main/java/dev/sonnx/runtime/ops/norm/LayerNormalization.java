@@ -16,7 +16,10 @@ import java.util.Arrays;
  * LayerNormalization (17): each row X[i0..i(axis-1), :] standardized over the dimensions from
  * {@code axis} on, then Y = xhat * Scale + B with Scale and B broadcast to those dimensions. The
  * optional outputs Mean and InvStdDev have X's leading dimensions (then 1s) and the
- * {@code stash_type} type (float32 or bfloat16); statistics are computed in double.
+ * {@code stash_type} type (float32 or bfloat16); statistics are computed in double. float32 inference
+ * without the optional outputs takes {@link LayerNormFloat}. Also registered as
+ * {@code dev.sonnx.LayerNormalization} (version 1), which the inference passes write for models
+ * before opset 17 in place of the exported ReduceMean/Sub/Pow/Sqrt/Div chain.
  */
 final class LayerNormalization extends Operator {
     private final int axis;
@@ -52,6 +55,10 @@ final class LayerNormalization extends Operator {
         int[] inner = Arrays.copyOfRange(x.shape(), a, x.rank());
         double[] s = expand(scale, inner, "input Scale");
         double[] b = bias == null ? null : expand(bias, inner, "input B");
+        if (x.dtype() == DataType.FLOAT && !ctx.recording() && !node.hasOutput(1) && !node.hasOutput(2)) {
+            return outputs(LayerNormFloat.forward(x, rows, length, toFloats(s), b == null ? null : toFloats(b),
+                    epsilon, ctx.device()));
+        }
         RowNorm kernel = new RowNorm(rows, length, epsilon, 1, 0, 1);
         Tensor y = Tensor.zeros(x.dtype(), x.shape());
         RowNorm.Stats st = kernel.forward(x, y, s, b, ctx.device());
@@ -81,6 +88,14 @@ final class LayerNormalization extends Operator {
             throw new IllegalArgumentException("attribute 'axis' = " + axis + " is out of range for input X of rank " + r);
         }
         return axis < 0 ? axis + r : axis;
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] r = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = (float) v[i];
+        }
+        return r;
     }
 
     /** {@code p} broadcast (unidirectionally) to {@code inner}, as a dense array. */

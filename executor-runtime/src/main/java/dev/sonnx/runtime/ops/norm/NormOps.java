@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.norm;
 
 import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.ops.conv.FusedConv;
 
 /**
  * Operators of this family: normalization: BatchNormalization, InstanceNormalization,
@@ -18,6 +19,8 @@ public final class NormOps implements OpRegistry.OpSet {
         r.add("BatchNormalization", 14, (n, b) -> new BatchNormalization(n, 14));
         r.add("InstanceNormalization", 1, (n, b) -> new InstanceNormalization(n));
         r.add("LayerNormalization", 17, (n, b) -> new LayerNormalization(n));
+        // the same for models before opset 17, written by the inference passes (never in a model file)
+        r.add(FusedConv.DOMAIN, "LayerNormalization", 1, (n, b) -> new LayerNormalization(n));
         r.add("GroupNormalization", 18, (n, b) -> new GroupNormalization(n, false));
         r.add("GroupNormalization", 21, (n, b) -> new GroupNormalization(n, true));
         r.add("LRN", 1, (n, b) -> new Lrn(n));

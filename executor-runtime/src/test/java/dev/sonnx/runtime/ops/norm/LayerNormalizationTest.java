@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.GradCheck;
 import dev.sonnx.runtime.testing.OpTester;
@@ -122,5 +123,50 @@ class LayerNormalizationTest {
         Tensor x = GradCheck.random(11, -2, 2, 3, 5);
         GradCheck.of(op).tolerance(1e-3, 1e-3, 1e-2).check(new Tensor[] {x, GradCheck.random(12, 0.5, 1.5, 5),
             GradCheck.random(13, -1, 1, 5)}, 0, 1, 2);
+    }
+
+    /**
+     * The float32 inference kernel (one output, not recording) against the definition in double: rows
+     * shorter and longer than its summing block, a tail that is not a multiple of its eight lanes,
+     * rows centred far from zero, broadcast and omitted parameters; and the same operator under the
+     * private domain that the inference passes write.
+     */
+    @Test
+    void float32KernelMatchesTheDefinition() {
+        int[][] shapes = {{4, 3}, {3, 2, 130}, {2, 600}, {1, 1}};
+        for (int[] shape : shapes) {
+            for (double centre : new double[] {0, 100}) {
+                int len = shape[shape.length - 1];
+                int rows = Shapes.size(shape) / len;
+                Tensor x = GradCheck.random(5, centre - 2, centre + 2, shape);
+                x = Tensor.of(x.toFloatArray(), shape);
+                Tensor scale = Tensor.of(GradCheck.random(6, 0.5, 1.5, len).toFloatArray(), len);
+                Tensor bias = Tensor.of(GradCheck.random(7, -1, 1, len).toFloatArray(), len);
+                Tensor one = Tensor.of(new float[] {0.75f}, 1);
+                for (int variant = 0; variant < 3; variant++) {
+                    String domain = variant == 2 ? dev.sonnx.runtime.ops.conv.FusedConv.DOMAIN : "";
+                    OpTester t = OpTester.of(domain, "LayerNormalization", variant == 2 ? 1 : 17)
+                            .inputs(variant == 1 ? 2 : 3).attr("epsilon", 1e-3f);
+                    Tensor y = variant == 1 ? t.run(x, one)[0] : t.run(x, scale, bias)[0];
+                    assertEquals(DataType.FLOAT, y.dtype());
+                    for (int r = 0; r < rows; r++) {
+                        double mean = 0;
+                        for (int j = 0; j < len; j++) {
+                            mean += x.getDouble(r * len + j) / len;
+                        }
+                        double var = 0;
+                        for (int j = 0; j < len; j++) {
+                            var += Math.pow(x.getDouble(r * len + j) - mean, 2) / len;
+                        }
+                        for (int j = 0; j < len; j++) {
+                            double v = (x.getDouble(r * len + j) - mean) / Math.sqrt(var + 1e-3f);
+                            double want = variant == 1 ? v * 0.75 : v * scale.getDouble(j) + bias.getDouble(j);
+                            assertEquals(want, y.getDouble(r * len + j), 1e-5 * (1 + Math.abs(want)),
+                                    Shapes.toString(shape) + " centred at " + centre + ", variant " + variant);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -103,6 +103,74 @@ public final class DnnlMatMul {
         return new DnnlMatMul(p, reorder, bytes, postOps);
     }
 
+    /**
+     * The product of operands that oneDNN reads through strides rather than packed rows: transposed
+     * views of row-major tensors (an attention head's Q, K and V inside [N, T, H, D] activations),
+     * so the transposes need no copy. {@code aDims}/{@code bDims}: the logical dimensions of A and B
+     * (equal ranks, batch dimensions of size 1 broadcast); {@code aStrides}/{@code bStrides}: each
+     * dimension's stride in elements; {@code yStrides} likewise for Y (null: row-major), which may be
+     * written transposed too. B is read as it is. Null when oneDNN is unavailable, refuses the problem
+     * or would run it with its reference kernel.
+     */
+    public static DnnlMatMul createStrided(int[] aDims, long[] aStrides, int[] bDims, long[] bStrides, int[] yShape,
+                                           long[] yStrides, boolean bias, PostOps postOps) {
+        int r = yShape.length;
+        if (!Dnnl.available() || r < 2 || r > 6 || aDims.length != r || bDims.length != r
+                || aStrides.length != r || bStrides.length != r || yStrides != null && yStrides.length != r) {
+            return null;
+        }
+        for (int[] s : new int[][] {aDims, bDims, yShape}) {
+            for (int v : s) {
+                if (v <= 0) {
+                    return null;
+                }
+            }
+        }
+        dnnl_memory_desc a = strided(aDims, aStrides);
+        dnnl_memory_desc b = strided(bDims, bStrides);
+        dnnl_memory_desc y = yStrides == null ? Dnnl.desc(yShape, Layouts.plain(r)) : strided(yShape, yStrides);
+        int[] biasShape = new int[r];
+        java.util.Arrays.fill(biasShape, 1);
+        biasShape[r - 1] = yShape[r - 1];
+        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(biasShape, Layouts.plain(r)) : null;
+        dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
+        if (attr == null) {
+            release(a, b, y, biasDesc);
+            return null;
+        }
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            int status = dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, b, biasDesc, y, attr);
+            if (status != dnnl_success || Dnnl.isReference(pd)) {
+                if (status == dnnl_success) {
+                    dnnl_primitive_desc_destroy(pd);
+                }
+                release(a, b, y, biasDesc);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        DnnlPrimitive p = new DnnlPrimitive(pd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
+                new dnnl_memory_desc[] {a, b, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null},
+                multiplyAdds(aDims, false, yShape));
+        return new DnnlMatMul(p, null, 0, postOps);
+    }
+
+    /** A float32 descriptor of {@code dims} with explicit element strides. */
+    private static dnnl_memory_desc strided(int[] dims, long[] strides) {
+        long[] d = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = dims[i];
+        }
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        Dnnl.check(dnnl_memory_desc_create_with_strides(md, d.length, d, dnnl_f32, strides.clone()),
+                "memory descriptor creation");
+        return md;
+    }
+
     /** Y's elements times the inner dimension. */
     private static long multiplyAdds(int[] aShape, boolean transA, int[] yShape) {
         long n = aShape[aShape.length - (transA ? 2 : 1)];

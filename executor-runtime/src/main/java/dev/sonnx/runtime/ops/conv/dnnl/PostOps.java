@@ -7,6 +7,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_erf;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_tanh;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardswish;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
@@ -43,7 +44,9 @@ public final class PostOps {
         /** x * Phi(x). */
         GELU_ERF,
         /** GELU's tanh approximation. */
-        GELU_TANH
+        GELU_TANH,
+        /** alpha * x + beta (a product's constant scale). */
+        LINEAR
     }
 
     public static final PostOps NONE = new PostOps(false, Eltwise.NONE, 0, 0);
@@ -104,6 +107,7 @@ public final class PostOps {
                     case HARD_SWISH -> dnnl_eltwise_hardswish;
                     case GELU_ERF -> dnnl_eltwise_gelu_erf;
                     case GELU_TANH -> dnnl_eltwise_gelu_tanh;
+                    case LINEAR -> dnnl_eltwise_linear;
                     case NONE -> throw new AssertionError();
                 };
                 status = dnnl_post_ops_append_eltwise(ops, alg, alpha, beta);
