@@ -82,7 +82,10 @@ public final class CpuDevice implements Device {
             body.run(0, count);
             return;
         }
-        int chunks = (int) Math.min(count, Math.min((long) threads * 4, work / MIN_PARALLEL_WORK + 1));
+        // several chunks per thread even for loops just above the threshold: a helper that wakes late
+        // (tens of microseconds on a busy machine) claims only a small piece, so the caller, which has
+        // done the rest meanwhile, waits for that piece alone rather than for half of the loop
+        int chunks = Math.min(count, threads * 4);
         Loop loop = new Loop(body, count, chunks, Thread.currentThread());
         for (int i = 0; i < Math.min(threads - 1, chunks - 1); i++) {
             helpers.execute(loop);
