@@ -7,6 +7,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.DirectMemory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -64,6 +65,8 @@ public final class SingaBackend {
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
         Supplier<Plan> unfused = optimized == inlined ? () -> plan
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
+        // the rewrites' scratch memory went back to malloc; have malloc give its pages back too
+        DirectMemory.trim();
         return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos);
     }
 

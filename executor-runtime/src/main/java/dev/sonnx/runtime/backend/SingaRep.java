@@ -8,6 +8,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.DirectMemory;
 import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -199,6 +200,8 @@ public final class SingaRep {
             if (arena != null && tape == null) {
                 arena.close();
             }
+            // the run that packs the weights frees their plain copies (see ConstantWeights)
+            DirectMemory.trim();
         }
     }
 

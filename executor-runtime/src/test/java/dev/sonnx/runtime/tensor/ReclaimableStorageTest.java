@@ -115,6 +115,23 @@ class ReclaimableStorageTest {
     }
 
     @Test
+    void mallocIsTrimmedOnceEnoughWasFreed() {
+        DirectMemory.trim(); // whatever earlier tests freed
+        assertFalse(DirectMemory.trim(), "nothing freed since the last trim");
+        try (Arena a = Arena.scratch(); Arena.Scope ignored = a.enter()) {
+            Tensor.zeros(DataType.FLOAT, 256 << 10); // 1 MiB
+        }
+        assertFalse(DirectMemory.trim(), "1 MiB is not worth a trim");
+        try (Arena a = Arena.scratch(); Arena.Scope ignored = a.enter()) {
+            for (int i = 0; i < 8; i++) {
+                Tensor.zeros(DataType.FLOAT, 256 << 10);
+            }
+        }
+        assertTrue(DirectMemory.trim(), "9 MiB freed: malloc hands its free pages back");
+        assertFalse(DirectMemory.trim());
+    }
+
+    @Test
     void scratchArenaGivesItsMemoryBackWhenItCloses() {
         int n = 4 << 20; // 16 MiB
         Tensor scratch;

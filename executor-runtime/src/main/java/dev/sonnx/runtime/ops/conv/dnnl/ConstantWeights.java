@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import dev.sonnx.runtime.tensor.DirectMemory;
 import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.ArrayList;
@@ -77,8 +78,10 @@ public final class ConstantWeights {
         if (copies.size() > MAX_LAYOUTS) {
             copies.remove(0);
         }
-        if (!plainRead && plain.storage() instanceof HostStorage h) {
-            h.reclaim(target -> layout.unpack(t, target));
+        if (!plainRead && plain.storage() instanceof HostStorage h && h.reclaim(target -> layout.unpack(t, target))) {
+            // each layer's copy is larger than the plain weights freed before it: without returning
+            // malloc's free pages as they add up, the first run would hold both copies at its end
+            DirectMemory.trim();
         }
         return t;
     }
