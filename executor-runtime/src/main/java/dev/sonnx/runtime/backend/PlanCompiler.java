@@ -14,12 +14,14 @@ import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.Subgraph;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -174,6 +176,7 @@ final class PlanCompiler {
         }
         Plan.Step[] stepArray = steps.toArray(new Plan.Step[0]);
         computeReleases(stepArray, implicitInputs, outputSlots);
+        allowReclaimingSoleReaderConstants(stepArray, implicitInputs, outputSlots);
 
         String[] outerNames = outerUsed.toArray(new String[0]);
         int[] outerSlots = new int[outerNames.length];
@@ -355,6 +358,57 @@ final class PlanCompiler {
         for (int s = 0; s < steps.length; s++) {
             steps[s].release = releases.get(s).stream().mapToInt(Integer::intValue).toArray();
         }
+    }
+
+    /**
+     * Marks the storage of each constant tensor that exactly one operator input reads at run time,
+     * that is no graph output and that no nested body reads: that operator may drop the plain copy
+     * once it keeps the data in its own form (oneDNN's packed weights; see
+     * {@link HostStorage#reclaim}). The tensor stays in the plan, so any later reader (a new input
+     * shape, {@link SingaRep#initializer}) gets the contents rebuilt. Storage is counted, not slots: a
+     * folded Identity or Reshape shares its input's storage. Training plans keep every constant.
+     */
+    private void allowReclaimingSoleReaderConstants(Plan.Step[] steps, List<Set<Integer>> implicitInputs,
+                                                    int[] outputSlots) {
+        if (!env.variables.isEmpty()) {
+            return;
+        }
+        Map<HostStorage, Integer> readers = new IdentityHashMap<>();
+        Set<HostStorage> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Plan.Step step : steps) {
+            for (int slot : step.in) {
+                HostStorage h = constantStorage(slot);
+                if (h != null) {
+                    readers.merge(h, 1, Integer::sum);
+                }
+            }
+        }
+        for (Set<Integer> implicit : implicitInputs) {
+            for (int slot : implicit) {
+                HostStorage h = constantStorage(slot);
+                if (h != null) {
+                    kept.add(h);
+                }
+            }
+        }
+        for (int slot : outputSlots) {
+            HostStorage h = constantStorage(slot);
+            if (h != null) {
+                kept.add(h);
+            }
+        }
+        for (int slot = 0; slot < constants.size(); slot++) {
+            // a constant in two slots (a folded view) is read through both
+            HostStorage h = constantStorage(slot);
+            if (h != null && readers.getOrDefault(h, 0) == 1 && !kept.contains(h)) {
+                h.allowReclaim();
+            }
+        }
+    }
+
+    /** The host storage of the constant tensor in {@code slot}, or null. */
+    private HostStorage constantStorage(int slot) {
+        return slot >= 0 && constants.get(slot) instanceof Tensor t && t.storage() instanceof HostStorage h ? h : null;
     }
 
     private SonnxException error(String message) {

@@ -5,7 +5,9 @@ import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.DirectMemory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -55,7 +57,7 @@ public final class SingaBackend {
         TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && options.variables.isEmpty();
-        ModelProto optimized = fuse ? InferencePasses.apply(inlined) : inlined;
+        ModelProto optimized = fuse ? optimize(inlined) : inlined;
         // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
         PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
                 opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
@@ -63,7 +65,21 @@ public final class SingaBackend {
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
         Supplier<Plan> unfused = optimized == inlined ? () -> plan
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
+        // the rewrites' scratch memory went back to malloc; have malloc give its pages back too
+        DirectMemory.trim();
         return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos);
+    }
+
+    /**
+     * The inference rewrites. The tensors they compute (folded weights) end up as protobuf in the
+     * rewritten model, so their native memory goes back to the system as soon as the rewrites are
+     * done, rather than sitting in the process (twice the model's weights, for a network of
+     * Conv + BatchNormalization) until a collection of the old generation.
+     */
+    private static ModelProto optimize(ModelProto model) {
+        try (Arena scratch = Arena.scratch(); Arena.Scope ignored = scratch.enter()) {
+            return InferencePasses.apply(model);
+        }
     }
 
     /** Settings of {@link #prepare}. */

@@ -8,6 +8,8 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.DirectMemory;
+import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.ArrayList;
@@ -198,6 +200,8 @@ public final class SingaRep {
             if (arena != null && tape == null) {
                 arena.close();
             }
+            // the run that packs the weights frees their plain copies (see ConstantWeights)
+            DirectMemory.trim();
         }
     }
 
@@ -371,9 +375,25 @@ public final class SingaRep {
         return names;
     }
 
-    /** The current value of an initializer (a weight), on the device; null when there is none. */
+    /** The plan's constant {@code name} as it stands, without {@link #initializer}'s pinning (for tests). */
+    Tensor planConstant(String constantName) {
+        Integer s = plan.slotOf.get(constantName);
+        return s == null || !(plan.constants[s] instanceof Tensor t) ? null : t;
+    }
+
+    /**
+     * The current value of an initializer (a weight), on the device; null when there is none. The
+     * plan no longer drops its plain copy once an operator keeps it packed (the caller may read it
+     * at any time): where one did already, the contents are rebuilt now.
+     */
     public Tensor initializer(String initializerName) {
         Integer s = plan.slotOf.get(initializerName);
-        return s == null || !(plan.constants[s] instanceof Tensor t) ? null : t;
+        if (s == null || !(plan.constants[s] instanceof Tensor t)) {
+            return null;
+        }
+        if (t.storage() instanceof HostStorage h) {
+            h.pin();
+        }
+        return t;
     }
 }

@@ -11,9 +11,12 @@ import dev.sonnx.runtime.onnx.proto.Onnx.SparseTensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.util.AtomicFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** Reads and writes {@code .onnx} files: protobuf parsing, external data, atomic saves. */
 public final class ModelIO {
@@ -38,7 +41,7 @@ public final class ModelIO {
                 throw new OnnxFormatException("model " + file + " is " + size + " bytes; a protobuf file holds at"
                         + " most " + MAX_MODEL_BYTES + " (keep large weights in external data files)");
             }
-            bytes = Files.readAllBytes(file);
+            bytes = readFile(file, size);
         } catch (NoSuchFileException e) {
             throw new OnnxFormatException("model " + file + " does not exist");
         } catch (IOException e) {
@@ -46,6 +49,43 @@ public final class ModelIO {
         }
         Path dir = file.toAbsolutePath().getParent();
         return parse(bytes, file.toString(), dir);
+    }
+
+    /** Bytes read per call in {@link #readFile}. */
+    private static final int READ_CHUNK = 1 << 20;
+
+    /**
+     * The file's bytes, read a megabyte at a time. {@code Files.readAllBytes} reads a file in one call,
+     * through a temporary direct buffer of the file's size that the JDK then keeps cached for the
+     * thread (resident native memory as large as the model, for the life of the thread).
+     */
+    static byte[] readFile(Path file, long expectedSize) throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(file)) {
+            byte[] bytes = new byte[(int) expectedSize];
+            int n = 0;
+            while (true) {
+                if (n == bytes.length) {
+                    // the file may have grown since its size was read
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    if (ch.read(one) <= 0) {
+                        return bytes;
+                    }
+                    if (bytes.length >= MAX_MODEL_BYTES) {
+                        throw new OnnxFormatException("model " + file + " is more than " + MAX_MODEL_BYTES
+                                + " bytes; a protobuf file holds at most that (keep large weights in external data files)");
+                    }
+                    bytes = Arrays.copyOf(bytes, (int) Math.min(MAX_MODEL_BYTES,
+                            Math.max(2L * bytes.length, READ_CHUNK)));
+                    bytes[n++] = one.get(0);
+                    continue;
+                }
+                int r = ch.read(ByteBuffer.wrap(bytes, n, Math.min(READ_CHUNK, bytes.length - n)));
+                if (r < 0) {
+                    return Arrays.copyOf(bytes, n);
+                }
+                n += r;
+            }
+        }
     }
 
     /** Parses model bytes; external data, if any, is read relative to {@code modelDir} (may be null). */

@@ -15,6 +15,8 @@ public final class Arena implements AutoCloseable {
     private static final ThreadLocal<Arena> CURRENT = new ThreadLocal<>();
 
     private final boolean deferred;
+    /** Scratch: blocks of its own, given back to the system at {@link #close} ({@link #scratch}). */
+    private final boolean scratch;
     private final List<HostStorage> allocated = new ArrayList<>();
     private boolean closed;
 
@@ -23,7 +25,23 @@ public final class Arena implements AutoCloseable {
      * reads every value until backward is done).
      */
     public Arena(boolean deferred) {
+        this(deferred, false);
+    }
+
+    private Arena(boolean deferred, boolean scratch) {
         this.deferred = deferred;
+        this.scratch = scratch;
+    }
+
+    /**
+     * Memory for work none of whose tensors outlives it, such as graph rewrites that turn the tensors
+     * they compute back into protobuf: every tensor allocated while it is current goes back to the
+     * system when it closes, rather than when the garbage collector happens to find it (prepare-time
+     * temporaries get promoted, and a long-running process rarely collects the old generation) or
+     * into the pool (whose blocks serve runs). Reading such a tensor after the close fails.
+     */
+    public static Arena scratch() {
+        return new Arena(false, true);
     }
 
     /** The arena of the run on this thread, or null. */
@@ -57,6 +75,11 @@ public final class Arena implements AutoCloseable {
     }
 
     synchronized HostStorage allocate(int bytes, boolean zeroed) {
+        if (scratch) {
+            HostStorage s = HostStorage.owned(bytes);
+            allocated.add(s);
+            return s;
+        }
         ByteBuffer block = BufferPool.HOST.take(bytes);
         HostStorage s = HostStorage.pooled(block, bytes, this, zeroed);
         allocated.add(s);
@@ -120,7 +143,11 @@ public final class Arena implements AutoCloseable {
         }
         closed = true;
         for (HostStorage s : allocated) {
-            s.recycle();
+            if (scratch) {
+                s.release();
+            } else {
+                s.recycle();
+            }
         }
         allocated.clear();
     }

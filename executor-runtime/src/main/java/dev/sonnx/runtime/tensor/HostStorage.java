@@ -11,24 +11,44 @@ import java.nio.ByteOrder;
 public final class HostStorage implements Storage {
     private static final int ALIGNMENT = 64;
 
-    private final ByteBuffer buffer;
+    /**
+     * The contents (a view of {@link #root} or of a pool block); null for strings, and while the
+     * contents are reclaimed ({@link #reclaim}) or released ({@link #release}). Read without a lock:
+     * it changes only under this storage's lock, and only where no other reader can hold it (see
+     * {@link #allowReclaim}).
+     */
+    private ByteBuffer buffer;
     private final String[] strings;
+    private final long byteSize;
     /** For pooled storage: the whole block, the arena that lent it, slot references and its state. */
     private final ByteBuffer block;
     private final Arena arena;
     private int refs;
     private boolean escaped;
     private boolean recycled;
+    /** For storage of its own (not pooled, not strings): the direct buffer {@link #buffer} is a view of. */
+    private ByteBuffer root;
+    /** Whether {@link #reclaim} may drop the contents: set by the plan compiler for sole-reader constants. */
+    private boolean reclaimable;
+    /** Whether the contents must stay: someone outside the plan holds the tensor. */
+    private boolean pinned;
+    /** Rebuilds reclaimed contents; null unless reclaimed. */
+    private Refill refill;
 
-    private HostStorage(ByteBuffer buffer, String[] strings, ByteBuffer block, Arena arena) {
+    private HostStorage(ByteBuffer buffer, String[] strings, ByteBuffer block, Arena arena, ByteBuffer root,
+                        long byteSize) {
         this.buffer = buffer;
         this.strings = strings;
         this.block = block;
         this.arena = arena;
+        this.root = root;
+        this.byteSize = byteSize;
     }
 
-    private HostStorage(ByteBuffer buffer, String[] strings) {
-        this(buffer, strings, null, null);
+    /** Writes the contents of a reclaimed storage back into {@code target} (its whole size, little-endian). */
+    @FunctionalInterface
+    public interface Refill {
+        void fill(ByteBuffer target);
     }
 
     /** Storage over a pool block lent by {@code arena}, zero-filled when {@code zeroed}. */
@@ -37,7 +57,19 @@ public final class HostStorage implements Storage {
         if (zeroed && bytes > 0) {
             org.bytedeco.javacpp.Pointer.memset(new org.bytedeco.javacpp.Pointer(view), 0, bytes);
         }
-        return new HostStorage(view, null, block, arena);
+        return new HostStorage(view, null, block, arena, null, bytes);
+    }
+
+    /** Zero-filled storage of its own, which {@link #release} gives back to the system at once. */
+    static HostStorage owned(int bytes) {
+        ByteBuffer root = DirectMemory.allocate(bytes == 0 ? 0 : roundUp(bytes) + ALIGNMENT);
+        return new HostStorage(aligned(root, bytes), null, null, null, root, bytes);
+    }
+
+    /** The 64-byte aligned view of {@code bytes} bytes at the start of {@code root}. */
+    private static ByteBuffer aligned(ByteBuffer root, int bytes) {
+        ByteBuffer b = bytes == 0 ? root : root.alignedSlice(ALIGNMENT).limit(bytes).slice();
+        return b.order(ByteOrder.LITTLE_ENDIAN);
     }
 
     Arena arena() {
@@ -98,9 +130,7 @@ public final class HostStorage implements Storage {
         if (arena != null) {
             return arena.allocate(n, zeroed);
         }
-        ByteBuffer b = n == 0 ? ByteBuffer.allocateDirect(0)
-                : ByteBuffer.allocateDirect(roundUp(n) + ALIGNMENT).alignedSlice(ALIGNMENT).limit(n).slice();
-        return new HostStorage(b.order(ByteOrder.LITTLE_ENDIAN), null);
+        return owned(n);
     }
 
     /** alignedSlice rounds the limit down to the alignment, so ask for a whole number of blocks. */
@@ -116,17 +146,97 @@ public final class HostStorage implements Storage {
         MemoryLimit.check((long) count * Long.BYTES);
         String[] s = new String[count];
         java.util.Arrays.fill(s, "");
-        return new HostStorage(null, s);
+        return wrapStrings(s);
     }
 
     /** Wraps an existing array of strings (not copied). */
     public static HostStorage wrapStrings(String[] strings) {
-        return new HostStorage(null, strings);
+        return new HostStorage(null, strings, null, null, null, strings.length);
     }
 
-    /** The native buffer (position 0, little-endian); null for string storage. Use absolute access only. */
+    /**
+     * The native buffer (position 0, little-endian); null for string storage. Use absolute access only.
+     * Reclaimed contents are rebuilt first.
+     */
     public ByteBuffer buffer() {
+        ByteBuffer b = buffer;
+        return b != null || strings != null ? b : refilled();
+    }
+
+    private synchronized ByteBuffer refilled() {
+        if (buffer == null) {
+            if (refill == null) {
+                throw new IllegalStateException("the memory of this tensor was released: it was scratch memory"
+                        + " of a step that has ended");
+            }
+            int n = (int) byteSize;
+            ByteBuffer r = DirectMemory.allocate(roundUp(n) + ALIGNMENT);
+            ByteBuffer view = aligned(r, n);
+            refill.fill(view);
+            root = r;
+            refill = null;
+            buffer = view;
+        }
         return buffer;
+    }
+
+    // ---------------------------------------------------------------- reclaiming constants
+
+    /**
+     * Lets {@link #reclaim} drop the contents of this storage. The plan compiler calls it for a
+     * constant that exactly one operator input of a plan reads, that is no output and that no nested
+     * body sees: that operator may then keep the weights in its own form alone, while the plan keeps
+     * the tensor. Pooled and string storage is never reclaimed.
+     */
+    public synchronized void allowReclaim() {
+        reclaimable = root != null && strings == null;
+    }
+
+    /**
+     * Gives the contents back to the system, to be rebuilt by {@code refill} at the next read, when
+     * {@link #allowReclaim} allowed it and nobody {@link #pin}ned the storage; returns whether it did.
+     * For the sole reader of a constant that keeps the data in another form (oneDNN's packed weights):
+     * {@code refill} must rebuild exactly the same bytes from that form, which must then never change.
+     */
+    public synchronized boolean reclaim(Refill refill) {
+        if (!reclaimable || pinned || buffer == null || root == null || refill == null) {
+            return false;
+        }
+        ByteBuffer r = root;
+        buffer = null;
+        root = null;
+        this.refill = refill;
+        DirectMemory.free(r);
+        return true;
+    }
+
+    /** Whether the contents are reclaimed now (they come back at the next read). */
+    public synchronized boolean isReclaimed() {
+        return buffer == null && refill != null;
+    }
+
+    /**
+     * Keeps the contents from now on (rebuilt now if reclaimed): for tensors handed out of the plan
+     * (a prepared model's initializers), whose readers the plan compiler cannot see.
+     */
+    public synchronized void pin() {
+        pinned = true;
+        buffer();
+    }
+
+    /**
+     * Gives the memory of storage of its own back to the system now; later reads fail. For scratch
+     * memory that nothing reads any more ({@link Arena#scratch}).
+     */
+    synchronized void release() {
+        if (root == null) {
+            return;
+        }
+        ByteBuffer r = root;
+        buffer = null;
+        root = null;
+        refill = null;
+        DirectMemory.free(r);
     }
 
     public String[] strings() {
@@ -140,6 +250,6 @@ public final class HostStorage implements Storage {
 
     @Override
     public long byteSize() {
-        return buffer != null ? buffer.capacity() : strings.length;
+        return byteSize;
     }
 }

@@ -61,6 +61,58 @@ class ModelIOTest {
         }
     }
 
+    /** Direct memory in use by the JDK's buffers. */
+    private static long directBytes() {
+        for (java.lang.management.BufferPoolMXBean b
+                : java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+            if (b.getName().equals("direct")) {
+                return b.getMemoryUsed();
+            }
+        }
+        throw new AssertionError("no direct buffer pool");
+    }
+
+    @Test
+    void aLargeModelLoadsWithoutAFileSizedNativeBuffer() throws Exception {
+        // 24 MiB of weights: Files.readAllBytes would read them through a 24 MiB temporary direct
+        // buffer, which the JDK then keeps cached for the thread
+        float[] w = new float[6 << 20];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i * 0.25f;
+        }
+        ModelProto m = Models.addWeight(Tensor.of(w, w.length));
+        Path f = dir.resolve("large.onnx");
+        ModelIO.save(m, f);
+        // on a thread of its own, whose buffer cache starts empty
+        long[] grew = new long[1];
+        ModelProto[] loaded = new ModelProto[1];
+        Thread t = new Thread(() -> {
+            long before = directBytes();
+            loaded[0] = ModelIO.load(f);
+            grew[0] = directBytes() - before;
+        });
+        t.start();
+        t.join();
+        assertEquals(m, loaded[0]);
+        assertTrue(grew[0] < (4 << 20), "loading left " + grew[0] + " bytes of direct buffers behind");
+    }
+
+    @Test
+    void aFileThatIsNotWhatItsSizeSaidIsReadWhole() throws Exception {
+        byte[] bytes = new byte[(3 << 20) + 17];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i * 31);
+        }
+        Path f = dir.resolve("blob");
+        Files.write(f, bytes);
+        assertArrayEquals(bytes, ModelIO.readFile(f, bytes.length));
+        // the file grew or shrank between the size query and the read
+        assertArrayEquals(bytes, ModelIO.readFile(f, bytes.length - 1000));
+        assertArrayEquals(bytes, ModelIO.readFile(f, 10));
+        assertArrayEquals(bytes, ModelIO.readFile(f, 0));
+        assertArrayEquals(bytes, ModelIO.readFile(f, bytes.length + 5000));
+    }
+
     @Test
     void externalDataIsReadBesideTheModel() throws Exception {
         byte[] blob = new byte[8 + 16];

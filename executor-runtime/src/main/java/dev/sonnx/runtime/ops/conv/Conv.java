@@ -5,6 +5,7 @@ import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
@@ -33,10 +34,11 @@ final class Conv extends Operator {
     /** X, Z and Y hold [N, spatial..., C] ({@link ChannelsLast}); only inference plans ask for it. */
     private final boolean channelsLast;
     /**
-     * W when it is a constant of an inference model (null otherwise): each oneDNN plan reorders it into
-     * its layout once instead of at every call.
+     * W when it is a float32 constant of an inference model (null otherwise): each oneDNN layout gets
+     * one reordered copy instead of a reorder at every call, and the plain copy's memory is given
+     * back once packed where this node is its only reader.
      */
-    private final Tensor constantWeights;
+    private final ConstantWeights constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
 
     /** What one (X shape, W shape) pair resolves to. */
@@ -50,7 +52,7 @@ final class Conv extends Operator {
          * It applies the whole epilogue when its post-ops are not empty, none of it otherwise.
          */
         final DnnlConvolution dnnl;
-        /** {@link #constantWeights} in {@link #dnnl}'s layout, made on first use. */
+        /** {@link #constantWeights} in {@link #dnnl}'s layout, looked up on first use. */
         private volatile Tensor prepared;
 
         Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
@@ -60,16 +62,11 @@ final class Conv extends Operator {
             this.dnnl = dnnl;
         }
 
-        Tensor prepared(Tensor w) {
+        Tensor prepared(ConstantWeights w) {
             Tensor p = prepared;
             if (p == null) {
-                synchronized (this) {
-                    p = prepared;
-                    if (p == null) {
-                        p = dnnl.prepareWeights(w);
-                        prepared = p;
-                    }
-                }
+                p = w.forConvolution(dnnl);
+                prepared = p;
             }
             return p;
         }
@@ -92,7 +89,7 @@ final class Conv extends Operator {
             throw new IllegalArgumentException("input 3 (Z, the residual) is missing");
         }
         Tensor w = build == null ? null : build.constantInput(1);
-        this.constantWeights = w != null && w.dtype() == DataType.FLOAT ? w : null;
+        this.constantWeights = w != null && w.dtype() == DataType.FLOAT ? new ConstantWeights(w) : null;
         this.spatial = new SpatialAttributes(node.attributes(), true, false);
         this.group = node.attributes().getInt("group", 1);
         if (group < 1) {
@@ -145,6 +142,10 @@ final class Conv extends Operator {
         if (cl && (!dnnl || z != null && !java.util.Arrays.equals(zs, plan.outShape))) {
             return null;
         }
+        boolean constant = constantWeights != null && w == constantWeights.plain();
+        if (constant && !dnnl) {
+            constantWeights.readPlain(); // a kernel reads the plain weights directly
+        }
         if (plan.depthwise != null || dnnl) {
             Tensor xf = WorkingType.widen(x);
             Tensor wf = WorkingType.widen(w);
@@ -158,8 +159,8 @@ final class Conv extends Operator {
             } else {
                 boolean inside = !plan.dnnl.postOps().isNone();
                 Tensor zIn = inside && epilogue.residual() ? zf : null;
-                if (wf == constantWeights) {
-                    plan.dnnl.forwardPrepared(xf, plan.prepared(wf), bf, zIn, y);
+                if (constant) {
+                    plan.dnnl.forwardPrepared(xf, plan.prepared(constantWeights), bf, zIn, y);
                 } else {
                     plan.dnnl.forward(xf, wf, bf, zIn, y);
                 }
@@ -221,6 +222,9 @@ final class Conv extends Operator {
         Tensor x = g.input(0);
         Tensor w = g.input(1);
         Tensor b = g.input(2);
+        if (constantWeights != null && w == constantWeights.plain()) {
+            constantWeights.readPlain(); // the backward kernels read the plain weights
+        }
         Plan plan = plan(x, w, g.device());
         DataType work = WorkingType.of(x.dtype());
         Arith arith = Arith.of(work);

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.linalg;
 
+import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlMatMul;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -16,6 +17,7 @@ final class DnnlProduct {
     static final DnnlProduct NONE = new DnnlProduct(null);
 
     final DnnlMatMul dnnl;
+    /** The constant B in this primitive's layout, looked up on first use. */
     private volatile Tensor prepared;
 
     private DnnlProduct(DnnlMatMul dnnl) {
@@ -137,28 +139,37 @@ final class DnnlProduct {
     }
 
     /**
-     * y = post-ops(op(a) op(b) + bias [, z]); {@code constant}: b is the node's constant B, whose packed
-     * form this plan keeps after the first call.
+     * y = post-ops(op(a) op(b) + bias [, z]); {@code constant}: the node's constant B when b is it (its
+     * packed form is made once per layout), else null.
      */
-    void run(Tensor a, Tensor b, boolean constant, Tensor bias, Tensor z, Tensor y) {
-        if (constant) {
-            dnnl.forwardPrepared(a, prepared(b), bias, z, y);
+    void run(Tensor a, Tensor b, ConstantWeights constant, Tensor bias, Tensor z, Tensor y) {
+        if (constant != null) {
+            dnnl.forwardPrepared(a, prepared(constant), bias, z, y);
         } else {
             dnnl.forward(a, b, bias, z, y);
         }
     }
 
-    private Tensor prepared(Tensor b) {
+    private Tensor prepared(ConstantWeights b) {
         Tensor p = prepared;
         if (p == null) {
-            synchronized (this) {
-                p = prepared;
-                if (p == null) {
-                    p = dnnl.prepareWeights(b);
-                    prepared = p;
-                }
-            }
+            p = b.forProduct(dnnl);
+            prepared = p;
         }
         return p;
+    }
+
+    /**
+     * The node's constant B when {@code b} is it, else null; {@code direct}: a kernel other than a
+     * oneDNN primitive reads b, so its plain memory must stay.
+     */
+    static ConstantWeights constant(ConstantWeights constantB, Tensor b, boolean direct) {
+        if (constantB == null || b != constantB.plain()) {
+            return null;
+        }
+        if (direct) {
+            constantB.readPlain();
+        }
+        return constantB;
     }
 }

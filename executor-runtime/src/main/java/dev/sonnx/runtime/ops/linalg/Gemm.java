@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.ShapeCache;
+import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.SumTo;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
@@ -35,15 +36,18 @@ final class Gemm extends Operator {
     private final boolean exactC;
     private final boolean cOptional;
 
-    /** B when it is a float32 constant of an inference model: packed once per plan. */
-    private final Tensor constantB;
+    /**
+     * B when it is a float32 constant of an inference model: packed once per layout, the plain copy's
+     * memory given back where this node is its only reader.
+     */
+    private final ConstantWeights constantB;
     private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
 
     /** {@code since}: the version entry the node bound to (1, 7 or 11). */
     Gemm(Node node, BuildContext build, int since) {
         super(node);
         Tensor cb = build == null ? null : build.constantInput(1);
-        this.constantB = cb != null && cb.dtype() == DataType.FLOAT ? cb : null;
+        this.constantB = cb != null && cb.dtype() == DataType.FLOAT ? new ConstantWeights(cb) : null;
         var at = node.attributes();
         this.transA = flag(at.getLong("transA", 0), "transA");
         this.transB = flag(at.getLong("transB", 0), "transB");
@@ -78,6 +82,7 @@ final class Gemm extends Operator {
         if (fast != null) {
             return outputs(fast);
         }
+        DnnlProduct.constant(constantB, b, true); // the kernels below read B's plain memory
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
         Tensor y = Tensor.zeros(ca.dtype(), d.m, d.n);
@@ -106,7 +111,7 @@ final class Gemm extends Operator {
             return null;
         }
         Tensor y = Tensor.zeros(DataType.FLOAT, d.m, d.n);
-        p.run(a, b, b == constantB, biasRow ? c : null, null, y);
+        p.run(a, b, DnnlProduct.constant(constantB, b, false), biasRow ? c : null, null, y);
         return y;
     }
 
@@ -225,6 +230,7 @@ final class Gemm extends Operator {
         Tensor gy = g.gradOutput(0);
         Tensor a = g.input(0);
         Tensor b = g.input(1);
+        DnnlProduct.constant(constantB, b, true); // the gradients read B's plain memory
         Tensor c = g.input(2);
         if (gy == null || !a.dtype().isFloat()) {
             return r;

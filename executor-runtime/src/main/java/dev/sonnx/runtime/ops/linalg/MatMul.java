@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.ShapeCache;
+import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -26,14 +27,17 @@ final class MatMul extends Operator {
     static final Set<DataType> TYPES = TypeCheck.union(TypeCheck.FLOATS,
             EnumSet.of(DataType.INT32, DataType.INT64, DataType.UINT32, DataType.UINT64));
 
-    /** B when it is a float32 constant of an inference model: packed once per plan. */
-    private final Tensor constantB;
+    /**
+     * B when it is a float32 constant of an inference model: packed once per layout, the plain copy's
+     * memory given back where this node is its only reader.
+     */
+    private final ConstantWeights constantB;
     private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
 
     MatMul(Node node, BuildContext build) {
         super(node);
         Tensor b = build == null ? null : build.constantInput(1);
-        this.constantB = b != null && b.dtype() == DataType.FLOAT ? b : null;
+        this.constantB = b != null && b.dtype() == DataType.FLOAT ? new ConstantWeights(b) : null;
     }
 
     @Override
@@ -52,10 +56,11 @@ final class MatMul extends Operator {
             if (p.dnnl != null) {
                 // the primitive writes every element (no post-op reads Y)
                 Tensor y = Tensor.uninitialized(DataType.FLOAT, s.outShape);
-                p.run(a, b, b == constantB, null, null, y);
+                p.run(a, b, DnnlProduct.constant(constantB, b, false), null, null, y);
                 return outputs(y);
             }
         }
+        DnnlProduct.constant(constantB, b, true); // the kernels below read B's plain memory
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
         Tensor y = Tensor.zeros(ca.dtype(), s.outShape);
@@ -95,6 +100,7 @@ final class MatMul extends Operator {
         Tensor gy = g.gradOutput(0);
         Tensor a = g.input(0);
         Tensor b = g.input(1);
+        DnnlProduct.constant(constantB, b, true); // the gradients read B's plain memory
         if (gy == null || !a.dtype().isFloat()) {
             return r;
         }

@@ -131,6 +131,11 @@ public final class DnnlConvolution {
         return new DnnlConvolution(geometry, fwd, reorder, bytes, postOps, postOps.residual() ? mode : null);
     }
 
+    /** How the weights reach the primitive's layout (for {@link ConstantWeights}). */
+    PackedWeights packedWeights() {
+        return weights;
+    }
+
     /** The post-ops this primitive applies. */
     public PostOps postOps() {
         return postOps;

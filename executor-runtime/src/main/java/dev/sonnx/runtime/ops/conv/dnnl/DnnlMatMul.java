@@ -222,6 +222,11 @@ public final class DnnlMatMul {
         return md;
     }
 
+    /** How the weights reach the primitive's layout (for {@link ConstantWeights}). */
+    PackedWeights packedWeights() {
+        return weights;
+    }
+
     public PostOps postOps() {
         return postOps;
     }

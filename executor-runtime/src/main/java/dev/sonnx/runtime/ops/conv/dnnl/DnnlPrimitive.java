@@ -75,6 +75,19 @@ final class DnnlPrimitive {
         }
     }
 
+    /** The memory descriptor of argument {@code i} (in the order the constructor took), owned by this primitive. */
+    dnnl_memory_desc desc(int i) {
+        return descs[i];
+    }
+
+    /**
+     * For a reorder (arguments FROM, TO): the reorder back, from TO's layout to FROM's; the new
+     * primitive owns copies of both descriptors.
+     */
+    DnnlPrimitive reversed() {
+        return Dnnl.reorder(Dnnl.copy(descs[1]), Dnnl.copy(descs[0]));
+    }
+
     /** Runs the primitive over {@code data}, one native pointer per argument (null for none). */
     void execute(Pointer... data) {
         int n = 0;

@@ -1,0 +1,219 @@
+package dev.sonnx.runtime.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.export.SingaFrontend;
+import dev.sonnx.runtime.onnx.Attrs;
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.HostStorage;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Prepared inference models drop the plain copy of a weight once an operator keeps it packed, where
+ * that operator is its only reader; outputs stay the same at every input shape, in any order, and
+ * the weights read back (initializers, export) as the model's.
+ */
+class ReclaimedWeightsTest {
+
+    private static Tensor random(long seed, int... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, (float) r.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    private static NodeProto conv(String name, String x, String w, String b, String y, int pad) {
+        NodeProto.Builder n = NodeProto.newBuilder().setOpType("Conv").setName(name).addInput(x).addInput(w);
+        if (b != null) {
+            n.addInput(b);
+        }
+        return n.addOutput(y).addAttribute(Attrs.ints("pads", pad, pad, pad, pad)).build();
+    }
+
+    private static final Tensor W1 = random(1, 64, 64, 3, 3);
+    private static final Tensor B1 = random(2, 64);
+    private static final Tensor W2 = random(3, 16, 64, 3, 3);
+
+    /** x [N, 64, H, W] -> Conv(w1, b1) -> Relu -> Conv(w2) -> y [N, 16, H, W]. */
+    private static ModelProto convNet() {
+        GraphProto g = Models.graph("convs", List.of(
+                        conv("c1", "x", "w1", "b1", "t", 1),
+                        Models.node("Relu", "r", new String[] {"t"}, new String[] {"u"}),
+                        conv("c2", "u", "w2", null, "y", 1)),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, -1, 64, -1, -1)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, -1, 16, -1, -1)),
+                "w1", W1, "b1", B1, "w2", W2);
+        return Models.model(g, 13);
+    }
+
+    /** The same model with every weight a variable: no packed constants, W reordered at every call. */
+    private static SingaRep unpacked(ModelProto m) {
+        return SingaBackend.prepare(m, CpuDevice.get(),
+                SingaBackend.PrepareOptions.DEFAULTS.variables(SingaRep.floatInitializers(m)));
+    }
+
+    private static float[] run(SingaRep rep, Tensor x) {
+        return rep.run(List.of(x)).get(0).toFloatArray();
+    }
+
+    private static void assertClose(float[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i];
+            assertTrue(Math.abs(e - actual[i]) <= tol * (1 + Math.abs(e)), what + " element " + i + ": expected "
+                    + e + ", got " + actual[i]);
+        }
+    }
+
+    private static boolean reclaimed(SingaRep rep, String constant) {
+        return ((HostStorage) rep.planConstant(constant).storage()).isReclaimed();
+    }
+
+    @Test
+    void outputsAreTheSameAtEveryShapeAfterThePlainWeightsWereDropped() {
+        ModelProto m = convNet();
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        SingaRep reference = unpacked(m);
+        Tensor a = random(10, 1, 64, 10, 10);
+        Tensor b = random(11, 1, 64, 7, 9);
+        Tensor c = random(12, 3, 64, 5, 6);
+
+        float[] ya = run(rep, a);
+        assertTrue(reclaimed(rep, "w1"), "w1's plain copy is dropped once packed");
+        assertTrue(reclaimed(rep, "w2"));
+        float[] yb = run(rep, b);
+        float[] yc = run(rep, c);
+        // the copies made after the drop come from the rebuilt weights: bit for bit what a fresh model packs
+        SingaRep fresh = SingaBackend.prepare(m, CpuDevice.get());
+        assertArrayEquals(run(fresh, b), yb);
+        assertArrayEquals(run(fresh, c), yc);
+        assertArrayEquals(ya, run(rep, a));
+        assertArrayEquals(yb, run(rep, b));
+        assertClose(run(reference, a), ya, 1e-5, "shape A");
+        assertClose(run(reference, b), yb, 1e-5, "shape B");
+        assertClose(run(reference, c), yc, 1e-5, "shape C");
+        assertTrue(reclaimed(rep, "w1"));
+    }
+
+    @Test
+    void initializersAndExportReadTheModelWeights() {
+        ModelProto m = convNet();
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        Tensor a = random(20, 1, 64, 10, 10);
+        float[] ya = run(rep, a);
+        assertTrue(reclaimed(rep, "w2"));
+
+        ModelProto exported = SingaFrontend.toOnnx(rep, 13);
+        for (TensorProto t : exported.getGraph().getInitializerList()) {
+            Tensor expected = t.getName().equals("w1") ? W1 : t.getName().equals("w2") ? W2 : B1;
+            assertArrayEquals(expected.toFloatArray(), TensorProtos.toTensor(t).toFloatArray(), t.getName());
+        }
+        assertEquals(3, exported.getGraph().getInitializerCount());
+        // handed out: kept from now on, and the model still runs right
+        assertArrayEquals(W2.toFloatArray(), rep.initializer("w2").toFloatArray());
+        assertFalse(reclaimed(rep, "w2"));
+        float[] yb = run(rep, random(21, 2, 64, 7, 9));
+        assertFalse(reclaimed(rep, "w2"));
+        assertArrayEquals(ya, run(rep, a));
+        assertEquals(2 * 16 * 7 * 9, yb.length);
+    }
+
+    @Test
+    void weightsWithOtherReadersStay() {
+        // w feeds two convolutions; v is also a graph output
+        Tensor w = random(30, 64, 64, 3, 3);
+        Tensor v = random(31, 64, 64, 3, 3);
+        GraphProto g = Models.graph("shared", List.of(
+                        conv("c1", "x", "w", null, "t", 1),
+                        conv("c2", "t", "w", null, "u", 1),
+                        conv("c3", "u", "v", null, "y", 1)),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, 1, 64, 8, 8)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, 1, 64, 8, 8),
+                        Models.tensorInfo("v", DataType.FLOAT, 64, 64, 3, 3)),
+                "w", w, "v", v);
+        ModelProto m = Models.model(g, 13);
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        Tensor x = random(32, 1, 64, 8, 8);
+        List<Tensor> out = rep.run(List.of(x));
+        assertFalse(reclaimed(rep, "w"), "two nodes read w");
+        assertFalse(reclaimed(rep, "v"), "v is an output");
+        assertArrayEquals(v.toFloatArray(), out.get(1).toFloatArray());
+        assertClose(run(unpacked(m), x), out.get(0).toFloatArray(), 1e-5, "y");
+    }
+
+    @Test
+    void constantProductWeightsAreDroppedAndRebuiltToo() {
+        Tensor b1 = random(40, 64, 96);
+        Tensor b2 = random(41, 40, 96);
+        Tensor c2 = random(42, 40);
+        GraphProto g = Models.graph("products", List.of(
+                        Models.node("MatMul", "mm", new String[] {"x", "b1"}, new String[] {"t"}),
+                        NodeProto.newBuilder().setOpType("Gemm").setName("gemm").addInput("t").addInput("b2")
+                                .addInput("c2").addOutput("y").addAttribute(Attrs.of("transB", 1L)).build()),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, -1, 64)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, -1, 40)),
+                "b1", b1, "b2", b2, "c2", c2);
+        ModelProto m = Models.model(g, 13);
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        SingaRep reference = unpacked(m);
+        Tensor x2 = random(43, 2, 64);
+        Tensor x7 = random(44, 7, 64);
+        Tensor x64 = random(45, 64, 64);
+        float[] y2 = run(rep, x2);
+        assertTrue(reclaimed(rep, "b1"), "MatMul's B is kept packed alone");
+        assertTrue(reclaimed(rep, "b2"), "Gemm's B is kept packed alone");
+        float[] y7 = run(rep, x7);
+        float[] y64 = run(rep, x64);
+        SingaRep fresh = SingaBackend.prepare(m, CpuDevice.get());
+        assertArrayEquals(run(fresh, x64), y64);
+        assertArrayEquals(y2, run(rep, x2));
+        assertArrayEquals(y7, run(rep, x7));
+        assertClose(run(reference, x2), y2, 1e-5, "2 rows");
+        assertClose(run(reference, x7), y7, 1e-5, "7 rows");
+        assertClose(run(reference, x64), y64, 1e-5, "64 rows");
+        assertArrayEquals(b1.toFloatArray(), rep.initializer("b1").toFloatArray());
+        assertArrayEquals(b2.toFloatArray(), rep.initializer("b2").toFloatArray());
+    }
+
+    @Test
+    void foldedBatchNormalizationOutputsMatchTheUnfoldedModel() {
+        // the inference rewrites fold BatchNormalization into the Conv in scratch memory released at once
+        Tensor scale = random(50, 64);
+        Tensor bias = random(51, 64);
+        Tensor mean = random(52, 64);
+        Tensor var = Tensor.zeros(DataType.FLOAT, 64);
+        for (int i = 0; i < 64; i++) {
+            var.setFloat(i, 0.5f + i / 64f);
+        }
+        GraphProto g = Models.graph("bn", List.of(
+                        conv("c1", "x", "w1", "b1", "t", 1),
+                        Models.node("BatchNormalization", "bn", new String[] {"t", "s", "bb", "m", "v"},
+                                new String[] {"u"}),
+                        Models.node("Relu", "r", new String[] {"u"}, new String[] {"y"})),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, -1, 64, -1, -1)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, -1, 64, -1, -1)),
+                "w1", W1, "b1", B1, "s", scale, "bb", bias, "m", mean, "v", var);
+        ModelProto m = Models.model(g, 13);
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        SingaRep reference = unpacked(m);
+        for (int[] shape : new int[][] {{1, 64, 10, 10}, {2, 64, 7, 9}, {1, 64, 10, 10}}) {
+            Tensor x = random(53, shape);
+            assertClose(run(reference, x), run(rep, x), 1e-4, java.util.Arrays.toString(shape));
+        }
+    }
+}
