@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.linalg;
 
+import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.BuildContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
@@ -57,8 +58,11 @@ final class FusedMatMul extends Operator {
     private final float alpha;
     /** MatMul itself, for the types other than float32. */
     private final MatMul plain;
-    /** B when it is a constant of an inference model: packed once per plan. */
-    private final Tensor constantB;
+    /**
+     * B when it is a float32 constant of an inference model: packed once per layout, the plain copy's
+     * memory given back where this node is its only reader.
+     */
+    private final ConstantWeights constantB;
     private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
 
     FusedMatMul(Node node, BuildContext build) {
@@ -82,7 +86,7 @@ final class FusedMatMul extends Operator {
         this.alpha = node.attributes().getFloat(ALPHA, 1f);
         this.plain = new MatMul(node, null);
         Tensor b = build == null ? null : build.constantInput(1);
-        this.constantB = b != null && b.dtype() == DataType.FLOAT ? b : null;
+        this.constantB = b != null && b.dtype() == DataType.FLOAT ? new ConstantWeights(b) : null;
     }
 
     private static int[] permutation(int[] p, String name) {
@@ -144,10 +148,13 @@ final class FusedMatMul extends Operator {
             if (p.dnnl != null) {
                 // the primitive writes every element (the residual post-op reads Z, not Y)
                 Tensor y = Tensor.uninitialized(DataType.FLOAT, yShape);
-                p.run(a, b, !transposed && b == constantB, bias, z, y);
+                // a strided product reads B's plain memory; a packed one reads the constant's packed copy
+                ConstantWeights packedB = DnnlProduct.constant(constantB, b, transposed);
+                p.run(a, b, transposed ? null : packedB, bias, z, y);
                 return outputs(y);
             }
         }
+        DnnlProduct.constant(constantB, b, true); // the kernels below read B's plain memory
         Tensor a2 = permute(a, permA, aDims);
         Tensor b2 = permute(b, permB, bDims);
         if (!float32) {
