@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.conv;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlMaxPoolTraining;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -12,6 +13,7 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.LongBuffer;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,6 +31,12 @@ final class MaxPool extends WindowPool {
 
     private final boolean indices;
     private final boolean columnMajor;
+    /** oneDNN's training forward and backward per X shape (empty where oneDNN declines). */
+    private final ShapeCache<Optional<DnnlMaxPoolTraining>> training = new ShapeCache<>();
+
+    /** What backward reads after a oneDNN training forward: its primitives and each window's argmax. */
+    private record DnnlArgmax(DnnlMaxPoolTraining primitive, Tensor workspace) {
+    }
 
     /**
      * @param version the operator version the node binds to (1, 8, 10 or 12)
@@ -55,6 +63,13 @@ final class MaxPool extends WindowPool {
             dnnl.forward(x, y);
             return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
         }
+        DnnlMaxPoolTraining train = !indices && ctx.recording() ? trainingPrimitive(x, w, out, ctx) : null;
+        if (train != null) {
+            Tensor workspace = Tensor.uninitialized(DataType.UINT8, Math.toIntExact(train.workspaceBytes()));
+            train.forward(x, y, workspace);
+            ctx.saveForBackward(new DnnlArgmax(train, workspace));
+            return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
+        }
         boolean keepArgmax = indices || ctx.recording();
         int[] argmax = keepArgmax ? new int[planes(x) * w.positionCount] : null;
         pool(x, w, y, argmax, ctx.device());
@@ -67,6 +82,14 @@ final class MaxPool extends WindowPool {
             ctx.saveForBackward(argmax);
         }
         return node.outputCount() > 1 ? outputs(y, idx) : outputs(y);
+    }
+
+    private DnnlMaxPoolTraining trainingPrimitive(Tensor x, Window w, int[] out, OpContext ctx) {
+        if (x.dtype() != DataType.FLOAT || !ctx.device().isHost()) {
+            return null;
+        }
+        return training.get(s -> Optional.ofNullable(DnnlMaxPoolTraining.create(s[0], out, w.kernel, w.strides,
+                w.dilations, w.padBegin, w.padEndCoveringPositions())), x.shape()).orElse(null);
     }
 
     @Override
@@ -175,6 +198,11 @@ final class MaxPool extends WindowPool {
             return new Tensor[1];
         }
         Tensor x = g.input(0);
+        if (g.saved() instanceof DnnlArgmax d && gy.dtype() == DataType.FLOAT) {
+            Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+            d.primitive().backward(gy, d.workspace(), gx);
+            return new Tensor[] {gx};
+        }
         Window w = window(x);
         int[] argmax = g.saved() instanceof int[] saved ? saved : null;
         if (argmax == null) {

@@ -51,32 +51,11 @@ public final class DnnlPooling {
     /** The same over channels-last data when {@code channelsLast} (the shapes given stay N, C, spatial...). */
     public static DnnlPooling create(Kind kind, int[] xShape, int[] yShape, int[] kernel, int[] strides,
                                      int[] dilations, int[] padBegin, int[] padEnd, boolean channelsLast) {
-        int r = xShape.length - 2;
-        if (!Dnnl.available() || r < 1 || r > 3) {
+        Geometry g = Geometry.of(xShape, yShape, kernel, strides, dilations, padBegin, padEnd);
+        if (g == null) {
             return null;
         }
-        for (int[] s : new int[][] {xShape, yShape}) {
-            for (int v : s) {
-                if (v <= 0) {
-                    return null;
-                }
-            }
-        }
-        long[] k = new long[r];
-        long[] st = new long[r];
-        long[] dil = new long[r];
-        long[] pb = new long[r];
-        long[] pe = new long[r];
-        for (int i = 0; i < r; i++) {
-            if (padBegin[i] < 0 || padEnd[i] < 0) {
-                return null;
-            }
-            k[i] = kernel[i];
-            st[i] = strides[i];
-            dil[i] = dilations[i] - 1;
-            pb[i] = padBegin[i];
-            pe[i] = padEnd[i];
-        }
+        int r = g.spatialRank();
         int alg = kind == Kind.MAX ? dnnl_pooling_max
                 : kind == Kind.AVERAGE_EXCLUDING_PADDING ? dnnl_pooling_avg_exclude_padding
                 : dnnl_pooling_avg_include_padding;
@@ -85,8 +64,8 @@ public final class DnnlPooling {
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
-            if (dnnl_pooling_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference, alg, src, dst, st,
-                    k, dil, pb, pe, attr) != dnnl_success) {
+            if (dnnl_pooling_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference, alg, src, dst,
+                    g.strides, g.kernel, g.dilations, g.padBegin, g.padEnd, attr) != dnnl_success) {
                 Dnnl.destroy(src);
                 Dnnl.destroy(dst);
                 return null;
@@ -96,6 +75,41 @@ public final class DnnlPooling {
         }
         return new DnnlPooling(new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {src, dst}));
+    }
+
+    /** A pooling window in oneDNN's terms (dilations counted from 0). */
+    record Geometry(long[] kernel, long[] strides, long[] dilations, long[] padBegin, long[] padEnd) {
+        int spatialRank() {
+            return kernel.length;
+        }
+
+        /** The window for X {@code xShape} pooled into {@code yShape}, or null where oneDNN cannot take it. */
+        static Geometry of(int[] xShape, int[] yShape, int[] kernel, int[] strides, int[] dilations, int[] padBegin,
+                           int[] padEnd) {
+            int r = xShape.length - 2;
+            if (!Dnnl.available() || r < 1 || r > 3) {
+                return null;
+            }
+            for (int[] s : new int[][] {xShape, yShape}) {
+                for (int v : s) {
+                    if (v <= 0) {
+                        return null;
+                    }
+                }
+            }
+            Geometry g = new Geometry(new long[r], new long[r], new long[r], new long[r], new long[r]);
+            for (int i = 0; i < r; i++) {
+                if (padBegin[i] < 0 || padEnd[i] < 0) {
+                    return null;
+                }
+                g.kernel[i] = kernel[i];
+                g.strides[i] = strides[i];
+                g.dilations[i] = dilations[i] - 1;
+                g.padBegin[i] = padBegin[i];
+                g.padEnd[i] = padEnd[i];
+            }
+            return g;
+        }
     }
 
     /** Y = pool(X) into {@code y} (float32 host tensors of the planned shapes). */
