@@ -10,11 +10,7 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Inference-time rewrite of Conv [-> Add(residual)] [-> activation] into one {@code dev.sonnx.FusedConv}
@@ -35,12 +31,11 @@ public final class ConvActivationFusion {
         GraphProto g = model.getGraph();
         int onnxOpset = onnxOpset(model);
         GraphIndex index = new GraphIndex(g);
-        Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
-        Set<NodeProto> absorbed = new HashSet<>();
+        Fusions fusions = new Fusions();
         for (NodeProto conv : g.getNodeList()) {
             if (!conv.getOpType().equals("Conv") || !GraphIndex.isOnnx(conv) || conv.getOutputCount() != 1
                     || conv.getInputCount() < 2 || conv.getInput(0).isEmpty()
-                    || !index.isConstantInitializer(conv.getInput(1), DataType.FLOAT) || absorbed.contains(conv)) {
+                    || !index.isConstantInitializer(conv.getInput(1), DataType.FLOAT) || fusions.absorbed(conv)) {
                 continue;
             }
             List<NodeProto> chain = new ArrayList<>();
@@ -50,7 +45,7 @@ public final class ConvActivationFusion {
             NodeProto next = index.soleReader(value);
             // before opset 7, Add broadcast by its own attributes rather than numpy's rules
             if (next != null && next.getOpType().equals("Add") && GraphIndex.isOnnx(next) && onnxOpset >= 7
-                    && next.getInputCount() == 2 && next.getOutputCount() == 1 && !absorbed.contains(next)) {
+                    && next.getInputCount() == 2 && next.getOutputCount() == 1 && !fusions.absorbed(next)) {
                 String other = next.getInput(0).equals(value) ? next.getInput(1) : next.getInput(0);
                 if (!other.equals(value) && !other.isEmpty()) {
                     residual = other;
@@ -59,7 +54,7 @@ public final class ConvActivationFusion {
                     next = index.soleReader(value);
                 }
             }
-            FusedActivation act = next == null || absorbed.contains(next) ? null : activation(next, index, onnxOpset);
+            FusedActivation act = next == null || fusions.absorbed(next) ? null : activation(next, index, onnxOpset);
             if (act != null) {
                 chain.add(next);
             }
@@ -67,21 +62,13 @@ public final class ConvActivationFusion {
                 continue;
             }
             NodeProto last = chain.get(chain.size() - 1);
-            replaceLast.put(last, fused(conv, residual, act == null ? FusedActivation.NONE : act, last.getOutput(0)));
-            absorbed.addAll(chain);
+            fusions.fuse(chain, last, fused(conv, residual, act == null ? FusedActivation.NONE : act,
+                    last.getOutput(0)));
         }
-        if (replaceLast.isEmpty()) {
+        if (fusions.isEmpty()) {
             return model;
         }
-        GraphProto.Builder out = g.toBuilder().clearNode();
-        for (NodeProto n : g.getNodeList()) {
-            NodeProto r = replaceLast.get(n);
-            if (r != null) {
-                out.addNode(r);
-            } else if (!absorbed.contains(n)) {
-                out.addNode(n);
-            }
-        }
+        GraphProto.Builder out = fusions.rewrite(g);
         return withPrivateDomain(model.toBuilder().setGraph(out)).build();
     }
 

@@ -1,5 +1,8 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.Fusions.is;
+import static dev.sonnx.runtime.backend.passes.Fusions.other;
+
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
@@ -8,11 +11,7 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Inference-time rewrite of GELU written out op by op into one Gelu node:
@@ -53,39 +52,29 @@ public final class GeluFusion {
         }
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
-        Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
-        Set<NodeProto> absorbed = new HashSet<>();
+        Fusions fusions = new Fusions();
         for (NodeProto n : g.getNodeList()) {
             Match m = null;
-            if (is(n, "Erf") && !absorbed.contains(n)) {
+            if (is(n, "Erf") && !fusions.absorbed(n)) {
                 m = erfForm(n, index);
-            } else if (is(n, "Tanh") && !absorbed.contains(n)) {
+            } else if (is(n, "Tanh") && !fusions.absorbed(n)) {
                 m = tanhForm(n, index);
             }
-            if (m == null || m.nodes.stream().anyMatch(absorbed::contains)) {
+            if (m == null || fusions.anyAbsorbed(m.nodes)) {
                 continue;
             }
             NodeProto last = m.nodes.get(m.nodes.size() - 1);
-            replaceLast.put(last, NodeProto.newBuilder().setName(n.getName()).setOpType("Gelu")
+            fusions.fuse(m.nodes, last, NodeProto.newBuilder().setName(n.getName()).setOpType("Gelu")
                     .setDomain(opset >= ONNX_SINCE ? "" : FusedConv.DOMAIN).addInput(m.x).addOutput(m.output)
                     .addAttribute(AttributeProto.newBuilder().setName("approximate")
                             .setType(AttributeProto.AttributeType.STRING)
                             .setS(com.google.protobuf.ByteString.copyFromUtf8(m.tanh ? "tanh" : "none")))
                     .build());
-            absorbed.addAll(m.nodes);
         }
-        if (replaceLast.isEmpty()) {
+        if (fusions.isEmpty()) {
             return model;
         }
-        GraphProto.Builder out = g.toBuilder().clearNode();
-        for (NodeProto n : g.getNodeList()) {
-            NodeProto r = replaceLast.get(n);
-            if (r != null) {
-                out.addNode(r);
-            } else if (!absorbed.contains(n)) {
-                out.addNode(n);
-            }
-        }
+        GraphProto.Builder out = fusions.rewrite(g);
         ModelProto.Builder b = model.toBuilder().setGraph(out);
         return (opset >= ONNX_SINCE ? b : ConvActivationFusion.withPrivateDomain(b)).build();
     }
@@ -243,22 +232,5 @@ public final class GeluFusion {
         return c != null && GraphIndex.near(c, value, TOLERANCE);
     }
 
-    /** An ONNX node of type {@code op} with one output and a first input (null-safe). */
-    private static boolean is(NodeProto n, String op) {
-        return n != null && n.getOpType().equals(op) && GraphIndex.isOnnx(n) && n.getOutputCount() == 1
-                && n.getInputCount() >= 1 && !n.getInput(0).isEmpty();
-    }
 
-    /** The input of binary node {@code n} that is not {@code value}, or null. */
-    private static String other(NodeProto n, String value) {
-        if (n.getInputCount() != 2) {
-            return null;
-        }
-        String a = n.getInput(0);
-        String b = n.getInput(1);
-        if (a.equals(value) && !b.equals(value) && !b.isEmpty()) {
-            return b;
-        }
-        return b.equals(value) && !a.equals(value) && !a.isEmpty() ? a : null;
-    }
 }

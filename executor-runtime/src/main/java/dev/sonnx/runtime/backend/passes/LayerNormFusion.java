@@ -1,5 +1,8 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.Fusions.is;
+import static dev.sonnx.runtime.backend.passes.Fusions.other;
+
 import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
@@ -9,10 +12,7 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -49,12 +49,11 @@ public final class LayerNormFusion {
         }
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
-        Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
-        Set<NodeProto> absorbed = new HashSet<>();
+        Fusions fusions = new Fusions();
         String ones = null;
         for (NodeProto n : g.getNodeList()) {
-            Match m = absorbed.contains(n) ? null : match(n, index, opset);
-            if (m == null || m.nodes.stream().anyMatch(absorbed::contains)) {
+            Match m = fusions.absorbed(n) ? null : match(n, index, opset);
+            if (m == null || fusions.anyAbsorbed(m.nodes)) {
                 continue;
             }
             String scale = m.gamma;
@@ -75,21 +74,12 @@ public final class LayerNormFusion {
             if (m.beta != null) {
                 ln.addInput(m.beta);
             }
-            replaceLast.put(last, ln.build());
-            absorbed.addAll(m.nodes);
+            fusions.fuse(m.nodes, last, ln.build());
         }
-        if (replaceLast.isEmpty()) {
+        if (fusions.isEmpty()) {
             return model;
         }
-        GraphProto.Builder out = g.toBuilder().clearNode();
-        for (NodeProto n : g.getNodeList()) {
-            NodeProto r = replaceLast.get(n);
-            if (r != null) {
-                out.addNode(r);
-            } else if (!absorbed.contains(n)) {
-                out.addNode(n);
-            }
-        }
+        GraphProto.Builder out = fusions.rewrite(g);
         if (ones != null) {
             out.addInitializer(TensorProtos.fromTensor(Tensor.of(new float[] {1f}, 1), ones));
         }
@@ -176,24 +166,7 @@ public final class LayerNormFusion {
         return new Match(chain, x, eps, gamma, beta, y);
     }
 
-    /** An ONNX node of type {@code op} with one output (null-safe). */
-    private static boolean is(NodeProto n, String op) {
-        return n != null && n.getOpType().equals(op) && GraphIndex.isOnnx(n) && n.getOutputCount() == 1
-                && n.getInputCount() >= 1 && !n.getInput(0).isEmpty();
-    }
 
-    /** The input of binary node {@code n} that is not {@code value}, or null (both are, or it is not binary). */
-    private static String other(NodeProto n, String value) {
-        if (n.getInputCount() != 2) {
-            return null;
-        }
-        String a = n.getInput(0);
-        String b = n.getInput(1);
-        if (a.equals(value) && !b.equals(value) && !b.isEmpty()) {
-            return b;
-        }
-        return b.equals(value) && !a.equals(value) && !a.isEmpty() ? a : null;
-    }
 
     /** A constant exponent of 2 (any numeric type, one element). */
     private static boolean isTwo(GraphIndex index, String name) {

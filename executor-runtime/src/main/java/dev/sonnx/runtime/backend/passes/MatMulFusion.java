@@ -1,5 +1,7 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.Fusions.other;
+
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
@@ -8,11 +10,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Inference-time rewrite of a MatMul and the nodes around it into one {@code dev.sonnx.FusedMatMul}
@@ -44,11 +42,10 @@ public final class MatMulFusion {
         int opset = ConvActivationFusion.onnxOpset(model);
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
-        Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
-        Set<NodeProto> absorbed = new HashSet<>();
+        Fusions fusions = new Fusions();
         for (NodeProto mm : g.getNodeList()) {
             if (!mm.getOpType().equals("MatMul") || !GraphIndex.isOnnx(mm) || mm.getInputCount() != 2
-                    || mm.getOutputCount() != 1 || mm.getInput(0).isEmpty() || absorbed.contains(mm)) {
+                    || mm.getOutputCount() != 1 || mm.getInput(0).isEmpty() || fusions.absorbed(mm)) {
                 continue;
             }
             TensorProto b = index.constantInitializer(mm.getInput(1));
@@ -62,19 +59,19 @@ public final class MatMulFusion {
             Float alpha = null;
             NodeProto transY = null;
             // a constant B keeps its packed layout: its product takes no transposed A
-            NodeProto transA = constantB ? null : absorbableTranspose(mm.getInput(0), mm, index, absorbed);
-            NodeProto transB = absorbableTranspose(mm.getInput(1), mm, index, absorbed);
+            NodeProto transA = constantB ? null : absorbableTranspose(mm.getInput(0), mm, index, fusions);
+            NodeProto transB = absorbableTranspose(mm.getInput(1), mm, index, fusions);
             NodeProto next = index.soleReader(value);
             if (constantB) {
                 long n = b.getDims(b.getDimsCount() - 1);
                 // before opset 7, Add broadcast by its own attributes rather than numpy's rules
-                String other = opset >= 7 && isAdd(next) && !absorbed.contains(next) ? other(next, value) : null;
+                String other = opset >= 7 && isAdd(next) && !fusions.absorbed(next) ? other(next, value) : null;
                 if (other != null && isBias(index, other, n)) {
                     bias = other;
                     chain.add(next);
                     value = next.getOutput(0);
                     next = index.soleReader(value);
-                    other = opset >= 7 && isAdd(next) && !absorbed.contains(next) ? other(next, value) : null;
+                    other = opset >= 7 && isAdd(next) && !fusions.absorbed(next) ? other(next, value) : null;
                 }
                 if (other != null) {
                     residual = other;
@@ -82,18 +79,18 @@ public final class MatMulFusion {
                     value = next.getOutput(0);
                     next = index.soleReader(value);
                 }
-                approximate = next == null || absorbed.contains(next) ? null : gelu(next, value, opset);
+                approximate = next == null || fusions.absorbed(next) ? null : gelu(next, value, opset);
                 if (approximate != null) {
                     chain.add(next);
                 }
             } else {
-                alpha = opset >= 7 && next != null && !absorbed.contains(next) ? scale(next, value, index) : null;
+                alpha = opset >= 7 && next != null && !fusions.absorbed(next) ? scale(next, value, index) : null;
                 if (alpha != null) {
                     chain.add(next);
                     value = next.getOutput(0);
                     next = index.soleReader(value);
                 }
-                if (next != null && !absorbed.contains(next) && outputTranspose(next, value)) {
+                if (next != null && !fusions.absorbed(next) && outputTranspose(next, value)) {
                     transY = next;
                     chain.add(next);
                 }
@@ -117,28 +114,19 @@ public final class MatMulFusion {
                     f.addAttribute(AttributeProto.newBuilder().setName(t == transA ? "perm_a" : t == transB ? "perm_b"
                             : "perm_y").setType(AttributeProto.AttributeType.INTS)
                             .addAllInts(t.getAttribute(0).getIntsList()));
-                    absorbed.add(t);
+                    fusions.absorb(t);
                 }
             }
             if (alpha != null) {
                 f.addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT)
                         .setF(alpha));
             }
-            replaceLast.put(last, f.build());
-            absorbed.addAll(chain);
+            fusions.fuse(chain, last, f.build());
         }
-        if (replaceLast.isEmpty()) {
+        if (fusions.isEmpty()) {
             return model;
         }
-        GraphProto.Builder out = g.toBuilder().clearNode();
-        for (NodeProto n : g.getNodeList()) {
-            NodeProto r = replaceLast.get(n);
-            if (r != null) {
-                out.addNode(r);
-            } else if (!absorbed.contains(n)) {
-                out.addNode(n);
-            }
-        }
+        GraphProto.Builder out = fusions.rewrite(g);
         return ConvActivationFusion.withPrivateDomain(model.toBuilder().setGraph(out)).build();
     }
 
@@ -147,12 +135,12 @@ public final class MatMulFusion {
      * reader, its permutation is explicit (rank 2 or more) and keeps the input's innermost axis among
      * the last two (so oneDNN reads the operand with a unit stride in one of its matrix dimensions).
      */
-    private static NodeProto absorbableTranspose(String value, NodeProto mm, GraphIndex index, Set<NodeProto> absorbed) {
+    private static NodeProto absorbableTranspose(String value, NodeProto mm, GraphIndex index, Fusions fusions) {
         NodeProto t = index.producer(value);
         if (t == null || !t.getOpType().equals("Transpose") || !GraphIndex.isOnnx(t) || t.getInputCount() != 1
                 || t.getInput(0).isEmpty() || t.getOutputCount() != 1 || t.getAttributeCount() != 1
                 || !t.getAttribute(0).getName().equals("perm") || index.soleReader(value) != mm
-                || absorbed.contains(t)) {
+                || fusions.absorbed(t)) {
             return null;
         }
         long[] perm = GraphIndex.intsAttr(t, "perm");
@@ -220,15 +208,6 @@ public final class MatMulFusion {
         return a.equals("none") || a.equals("tanh") ? a : null;
     }
 
-    /** The input of binary node {@code n} that is not {@code value}, or null. */
-    private static String other(NodeProto n, String value) {
-        String a = n.getInput(0);
-        String b = n.getInput(1);
-        if (a.equals(value) && !b.equals(value) && !b.isEmpty()) {
-            return b;
-        }
-        return b.equals(value) && !a.equals(value) && !a.isEmpty() ? a : null;
-    }
 
     private static AttributeProto string(String name, String v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
