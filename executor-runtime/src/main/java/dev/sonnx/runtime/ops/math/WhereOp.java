@@ -33,7 +33,9 @@ final class WhereOp extends Operator {
                     + y.dtype().onnxName());
         }
         Broadcast bc = Broadcast.of(c.shape(), x.shape(), y.shape());
-        Tensor out = Tensor.zeros(x.dtype(), bc.outShape());
+        // every element is written below (strings need their array's empty values)
+        Tensor out = x.dtype() == DataType.STRING ? Tensor.zeros(x.dtype(), bc.outShape())
+                : Tensor.uninitialized(x.dtype(), bc.outShape());
         int sc = bc.rowStride(0);
         int sx = bc.rowStride(1);
         int sy = bc.rowStride(2);
