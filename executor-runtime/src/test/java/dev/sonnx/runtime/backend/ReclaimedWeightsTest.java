@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend;
 
+import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +19,6 @@ import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,15 +27,6 @@ import org.junit.jupiter.api.Test;
  * the weights read back (initializers, export) as the model's.
  */
 class ReclaimedWeightsTest {
-
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextDouble(-1, 1));
-        }
-        return t;
-    }
 
     private static NodeProto conv(String name, String x, String w, String b, String y, int pad) {
         NodeProto.Builder n = NodeProto.newBuilder().setOpType("Conv").setName(name).addInput(x).addInput(w);

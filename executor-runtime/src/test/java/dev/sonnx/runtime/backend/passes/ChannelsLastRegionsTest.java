@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,20 +17,10 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Which nodes go channels-last, where the layout converts, and that outputs stay those of the plain model. */
 class ChannelsLastRegionsTest {
-
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextDouble(-1, 1));
-        }
-        return t;
-    }
 
     private static NodeProto ints(NodeProto n, String name, long... v) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,7 +20,6 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,15 +29,6 @@ import org.junit.jupiter.api.Test;
 class ConvActivationFusionTest {
     private static final int C = 3;
     private static final int M = 4;
-
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextDouble(-1, 1));
-        }
-        return t;
-    }
 
     /** A 3x3 convolution with padding 1 of x [1, C, 5, 5] into {@code out} [1, M, 5, 5]. */
     private static NodeProto conv(String name, String x, String w, String b, String out) {

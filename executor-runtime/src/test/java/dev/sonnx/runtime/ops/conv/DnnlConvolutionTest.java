@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.conv;
 
+import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,15 +17,6 @@ import org.junit.jupiter.api.Test;
 
 /** The oneDNN float32 path against the generic im2col + GEMM kernel on the same inputs. */
 class DnnlConvolutionTest {
-
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextDouble(-1, 1));
-        }
-        return t;
-    }
 
     @Test
     void oneDnnLoadsHere() {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Tensor;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,15 +18,6 @@ import org.junit.jupiter.api.Test;
  * (by oneDNN's reorder back) exactly when a primitive with another layout needs it.
  */
 class ConstantWeightsTest {
-
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(DataType.FLOAT, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextDouble(-1, 1));
-        }
-        return t;
-    }
 
     /** A 3x3 convolution, padding 1, of W [64, 64, 3, 3] over X [n, 64, h, w]. */
     private static DnnlConvolution conv(int n, int h, int w) {
