@@ -56,7 +56,8 @@ final class MaxPool extends WindowPool {
         Tensor x = required(inputs, 0);
         Window w = window(x);
         int[] out = outShape(x, w);
-        Tensor y = Tensor.zeros(x.dtype(), out);
+        // every path below writes every element of Y
+        Tensor y = Tensor.uninitialized(x.dtype(), out);
         // oneDNN gives no argmax in ONNX's terms: the Indices output and backward need the generic kernel
         DnnlPooling dnnl = indices || ctx.recording() ? null : primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
         if (dnnl != null) {

@@ -14,6 +14,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -49,42 +50,18 @@ public final class DnnlMatMul {
     public static DnnlMatMul create(int[] aShape, boolean transA, int[] bShape, boolean transB, int[] yShape,
                                     boolean bias, boolean packB, PostOps postOps) {
         int r = yShape.length;
-        if (!Dnnl.available() || r < 2 || r > 6 || aShape.length != r || bShape.length != r) {
+        if (!Dnnl.available() || r < 2 || r > 6 || aShape.length != r || bShape.length != r
+                || !positive(aShape, bShape, yShape)) {
             return null;
-        }
-        for (int[] s : new int[][] {aShape, bShape, yShape}) {
-            for (int v : s) {
-                if (v <= 0) {
-                    return null;
-                }
-            }
         }
         dnnl_memory_desc a = matrix(aShape, transA);
         dnnl_memory_desc bPlain = matrix(bShape, transB);
         dnnl_memory_desc bAny = packB ? Dnnl.anyDesc(logical(bShape, transB)) : null;
         dnnl_memory_desc y = Dnnl.desc(yShape, Layouts.plain(r));
-        int[] biasShape = new int[r];
-        java.util.Arrays.fill(biasShape, 1);
-        biasShape[r - 1] = yShape[r - 1];
-        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(biasShape, Layouts.plain(r)) : null;
-        dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
-        if (attr == null) {
-            release(a, bPlain, bAny, y, biasDesc);
+        dnnl_memory_desc biasDesc = bias ? biasDesc(yShape) : null;
+        dnnl_primitive_desc pd = describe(a, packB ? bAny : bPlain, biasDesc, y, postOps, a, bPlain, bAny, y, biasDesc);
+        if (pd == null) {
             return null;
-        }
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            int status = dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, packB ? bAny : bPlain, biasDesc, y,
-                    attr);
-            if (status != dnnl_success || Dnnl.isReference(pd)) {
-                if (status == dnnl_success) {
-                    dnnl_primitive_desc_destroy(pd);
-                }
-                release(a, bPlain, bAny, y, biasDesc);
-                return null;
-            }
-        } finally {
-            dnnl_primitive_attr_destroy(attr);
         }
         dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
         DnnlPrimitive reorder = null;
@@ -95,11 +72,7 @@ public final class DnnlMatMul {
         }
         Dnnl.destroy(bAny);
         long bytes = Dnnl.size(chosen);
-        DnnlPrimitive p = new DnnlPrimitive(pd,
-                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
-                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null},
-                multiplyAdds(aShape, transA, yShape));
+        DnnlPrimitive p = primitive(pd, a, chosen, biasDesc, y, postOps, multiplyAdds(aShape, transA, yShape));
         return new DnnlMatMul(p, reorder, bytes, postOps);
     }
 
@@ -116,47 +89,72 @@ public final class DnnlMatMul {
                                            long[] yStrides, boolean bias, PostOps postOps) {
         int r = yShape.length;
         if (!Dnnl.available() || r < 2 || r > 6 || aDims.length != r || bDims.length != r
-                || aStrides.length != r || bStrides.length != r || yStrides != null && yStrides.length != r) {
+                || aStrides.length != r || bStrides.length != r || yStrides != null && yStrides.length != r
+                || !positive(aDims, bDims, yShape)) {
             return null;
-        }
-        for (int[] s : new int[][] {aDims, bDims, yShape}) {
-            for (int v : s) {
-                if (v <= 0) {
-                    return null;
-                }
-            }
         }
         dnnl_memory_desc a = strided(aDims, aStrides);
         dnnl_memory_desc b = strided(bDims, bStrides);
         dnnl_memory_desc y = yStrides == null ? Dnnl.desc(yShape, Layouts.plain(r)) : strided(yShape, yStrides);
+        dnnl_memory_desc biasDesc = bias ? biasDesc(yShape) : null;
+        dnnl_primitive_desc pd = describe(a, b, biasDesc, y, postOps, a, b, y, biasDesc);
+        if (pd == null) {
+            return null;
+        }
+        DnnlPrimitive p = primitive(pd, a, b, biasDesc, y, postOps, multiplyAdds(aDims, false, yShape));
+        return new DnnlMatMul(p, null, 0, postOps);
+    }
+
+    private static boolean positive(int[]... shapes) {
+        for (int[] s : shapes) {
+            for (int v : s) {
+                if (v <= 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The bias, broadcast along Y's leading dimensions: [1, ..., 1, N]. */
+    private static dnnl_memory_desc biasDesc(int[] yShape) {
+        int r = yShape.length;
         int[] biasShape = new int[r];
         java.util.Arrays.fill(biasShape, 1);
         biasShape[r - 1] = yShape[r - 1];
-        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(biasShape, Layouts.plain(r)) : null;
+        return Dnnl.desc(biasShape, Layouts.plain(r));
+    }
+
+    /**
+     * The matmul's primitive descriptor with {@code postOps}, or null when oneDNN refuses it or would
+     * run it with its reference kernel; then every descriptor of {@code owned} is released.
+     */
+    private static dnnl_primitive_desc describe(dnnl_memory_desc a, dnnl_memory_desc b, dnnl_memory_desc bias,
+                                                dnnl_memory_desc y, PostOps postOps, dnnl_memory_desc... owned) {
         dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
-        if (attr == null) {
-            release(a, b, y, biasDesc);
-            return null;
-        }
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            int status = dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, b, biasDesc, y, attr);
-            if (status != dnnl_success || Dnnl.isReference(pd)) {
-                if (status == dnnl_success) {
-                    dnnl_primitive_desc_destroy(pd);
-                }
-                release(a, b, y, biasDesc);
-                return null;
-            }
-        } finally {
+        int status = attr == null ? dnnl_unimplemented : dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, b,
+                bias, y, attr);
+        if (attr != null) {
             dnnl_primitive_attr_destroy(attr);
         }
-        DnnlPrimitive p = new DnnlPrimitive(pd,
+        if (status != dnnl_success || Dnnl.isReference(pd)) {
+            if (status == dnnl_success) {
+                dnnl_primitive_desc_destroy(pd);
+            }
+            release(owned);
+            return null;
+        }
+        return pd;
+    }
+
+    /** The primitive over A, B (in {@code weights}' layout), the bias, Y and the residual post-op's Z. */
+    private static DnnlPrimitive primitive(dnnl_primitive_desc pd, dnnl_memory_desc a, dnnl_memory_desc weights,
+                                           dnnl_memory_desc bias, dnnl_memory_desc y, PostOps postOps, long work) {
+        return new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
-                new dnnl_memory_desc[] {a, b, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null},
-                multiplyAdds(aDims, false, yShape));
-        return new DnnlMatMul(p, null, 0, postOps);
+                new dnnl_memory_desc[] {a, weights, bias, y, postOps.residual() ? Dnnl.copy(y) : null}, work);
     }
 
     /** A float32 descriptor of {@code dims} with explicit element strides. */
