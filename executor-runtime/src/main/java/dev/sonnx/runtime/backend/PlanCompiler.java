@@ -147,6 +147,9 @@ final class PlanCompiler {
             } catch (RuntimeException e) {
                 throw error(node.label() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             }
+            if (env.device instanceof dev.sonnx.runtime.ops.OperatorPlacement placement) {
+                op = placement.place(op);
+            }
             Set<Integer> implicit = new HashSet<>();
             for (String name : build.outerNames) {
                 implicit.add(slotFor(name));
@@ -224,7 +227,9 @@ final class PlanCompiler {
     }
 
     private Value toDevice(Tensor t) {
-        return env.device.isHost() ? t : t.to(env.device);
+        // Integer and boolean constants (shapes, axes, indices) stay on the host, where the shape
+        // arithmetic that reads them runs; kernels copy over the few they need as data.
+        return env.device.isHost() || !t.dtype().isFloat() ? t : t.to(env.device);
     }
 
     // ---------------------------------------------------------------- order

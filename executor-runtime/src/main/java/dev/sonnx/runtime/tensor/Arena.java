@@ -17,7 +17,7 @@ public final class Arena implements AutoCloseable {
     private final boolean deferred;
     /** Scratch: blocks of its own, given back to the system at {@link #close} ({@link #scratch}). */
     private final boolean scratch;
-    private final List<HostStorage> allocated = new ArrayList<>();
+    private final List<ArenaStorage> allocated = new ArrayList<>();
     private boolean closed;
 
     /**
@@ -45,7 +45,7 @@ public final class Arena implements AutoCloseable {
     }
 
     /** The arena of the run on this thread, or null. */
-    static Arena current() {
+    public static Arena current() {
         return CURRENT.get();
     }
 
@@ -87,12 +87,25 @@ public final class Arena implements AutoCloseable {
     }
 
     /**
+     * Storage a device allocated for this run (device memory, which the device's own allocator
+     * pools): recycled with the run's host blocks.
+     */
+    public synchronized void track(ArenaStorage s) {
+        allocated.add(s);
+    }
+
+    /** Whether this arena hands out throwaway scratch memory ({@link #scratch}) rather than pooled blocks. */
+    public boolean isScratch() {
+        return scratch;
+    }
+
+    /**
      * A value now sits in one more slot of the run. Tensors inside sequences and optionals count too:
      * a sequence keeps its items alive after their own slots are gone.
      */
     public void retain(Value v) {
         if (v instanceof Tensor t) {
-            if (t.storage() instanceof HostStorage s && s.arena() == this) {
+            if (t.storage() instanceof ArenaStorage s && s.arena() == this) {
                 s.retain();
             }
         } else {
@@ -106,7 +119,7 @@ public final class Arena implements AutoCloseable {
             return;
         }
         if (v instanceof Tensor t) {
-            if (t.storage() instanceof HostStorage s && s.arena() == this && s.releaseRef() == 0) {
+            if (t.storage() instanceof ArenaStorage s && s.arena() == this && s.releaseRef() == 0) {
                 s.recycle();
             }
         } else {
@@ -127,7 +140,7 @@ public final class Arena implements AutoCloseable {
     /** Marks a value (and what a sequence or optional holds) as the caller's: never recycled. */
     public void escape(Value v) {
         if (v instanceof Tensor t) {
-            if (t.storage() instanceof HostStorage s && s.arena() == this) {
+            if (t.storage() instanceof ArenaStorage s && s.arena() == this) {
                 s.escape();
             }
         } else {
@@ -142,9 +155,9 @@ public final class Arena implements AutoCloseable {
             return;
         }
         closed = true;
-        for (HostStorage s : allocated) {
-            if (scratch) {
-                s.release();
+        for (ArenaStorage s : allocated) {
+            if (scratch && s instanceof HostStorage h) {
+                h.release();
             } else {
                 s.recycle();
             }

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
  * Host memory: a direct little-endian byte buffer, 64-byte aligned so oneDNN and OpenBLAS read it at
  * full speed, or a String array for STRING tensors.
  */
-public final class HostStorage implements Storage {
+public final class HostStorage implements ArenaStorage {
     private static final int ALIGNMENT = 64;
 
     /**
@@ -72,19 +72,23 @@ public final class HostStorage implements Storage {
         return b.order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    Arena arena() {
+    @Override
+    public Arena arena() {
         return arena;
     }
 
-    synchronized void retain() {
+    @Override
+    public synchronized void retain() {
         refs++;
     }
 
-    synchronized int releaseRef() {
+    @Override
+    public synchronized int releaseRef() {
         return --refs;
     }
 
-    synchronized void escape() {
+    @Override
+    public synchronized void escape() {
         escaped = true;
     }
 
@@ -92,7 +96,8 @@ public final class HostStorage implements Storage {
      * Gives an escaped block (a run's output) back to the pool at its owner's request; false when
      * this storage is not pooled, still belongs to a run (its arena recycles it) or went back already.
      */
-    synchronized boolean giveBack() {
+    @Override
+    public synchronized boolean giveBack() {
         if (block == null || !escaped || recycled) {
             return false;
         }
@@ -102,7 +107,8 @@ public final class HostStorage implements Storage {
     }
 
     /** Gives the block back to the pool once (never when escaped). */
-    synchronized void recycle() {
+    @Override
+    public synchronized void recycle() {
         if (block == null || escaped || recycled) {
             return;
         }

@@ -184,8 +184,8 @@ public final class Tensor implements Value {
      * must not be used afterwards. Does nothing for other tensors (inputs, weights, user data).
      */
     public void release() {
-        if (storage instanceof HostStorage h) {
-            h.giveBack();
+        if (storage instanceof ArenaStorage a) {
+            a.giveBack();
         }
     }
 

@@ -11,6 +11,11 @@ public final class InferencePasses {
     private InferencePasses() {
     }
 
+    /** The rewrites whose result uses standard ONNX operators only: BatchNormalization folded into Conv. */
+    public static ModelProto applyPortable(ModelProto model) {
+        return ConvBatchNormFolding.apply(model);
+    }
+
     public static ModelProto apply(ModelProto model) {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = ConvActivationFusion.apply(m);

@@ -18,7 +18,8 @@ final class Args {
         if (t.rank() > 1) {
             throw new IllegalArgumentException("input '" + name + "' must be 1-D, got " + t.describe());
         }
-        return t.toLongArray();
+        // shape arguments may come from a device (a CUDA model's graph): a few values to read here
+        return t.toHost().toLongArray();
     }
 
     /** A scalar (or one-element) integer input. */
@@ -27,7 +28,7 @@ final class Args {
         if (t.size() != 1) {
             throw new IllegalArgumentException("input '" + name + "' must hold one value, got " + t.describe());
         }
-        return t.getLong(0);
+        return t.toHost().getLong(0);
     }
 
     /** Index inputs are int32 or int64. */

@@ -1,0 +1,113 @@
+package dev.sonnx.runtime.cuda;
+
+import dev.sonnx.runtime.ops.Attributes;
+import dev.sonnx.runtime.ops.Operator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+
+/**
+ * Which operators run as CUDA kernels on {@code cuda:N}, and how each is made from the node's CPU
+ * operator (whose attribute parsing and validation have already run at prepare). A factory may
+ * decline a node (returns null) whose attributes its kernel does not cover; that node, and every
+ * operator without a factory, runs on the host through {@link HostFallback}.
+ */
+final class CudaOperators {
+    private CudaOperators() {
+    }
+
+    /** Makes the CUDA operator for a node, or null to leave it to the host. */
+    @FunctionalInterface
+    interface Factory {
+        Operator create(Operator cpu, CudaDevice device);
+    }
+
+    /**
+     * Operators that never touch element data, only shapes: they run as they are, on device
+     * tensors too (Reshape and its kin return views sharing storage; Shape and Size read dims).
+     */
+    private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+            "Shape", "Size");
+
+    private static final Map<String, Factory> ONNX = new HashMap<>();
+
+    static {
+        unary("Relu", CudaUnary.Op.RELU, a -> 0f, a -> 0f);
+        unary("LeakyRelu", CudaUnary.Op.LEAKY_RELU, a -> a.getFloat("alpha", 0.01f), a -> 0f);
+        unary("Sigmoid", CudaUnary.Op.SIGMOID, a -> 0f, a -> 0f);
+        unary("Tanh", CudaUnary.Op.TANH, a -> 0f, a -> 0f);
+        unary("Exp", CudaUnary.Op.EXP, a -> 0f, a -> 0f);
+        unary("Log", CudaUnary.Op.LOG, a -> 0f, a -> 0f);
+        unary("Sqrt", CudaUnary.Op.SQRT, a -> 0f, a -> 0f);
+        unary("Neg", CudaUnary.Op.NEG, a -> 0f, a -> 0f);
+        unary("Abs", CudaUnary.Op.ABS, a -> 0f, a -> 0f);
+        unary("Erf", CudaUnary.Op.ERF, a -> 0f, a -> 0f);
+        unary("Reciprocal", CudaUnary.Op.RECIPROCAL, a -> 0f, a -> 0f);
+        unary("Elu", CudaUnary.Op.ELU, a -> a.getFloat("alpha", 1f), a -> 0f);
+        unary("Selu", CudaUnary.Op.SELU, a -> a.getFloat("alpha", 1.67326319217681884765625f),
+                a -> a.getFloat("gamma", 1.05070102214813232421875f));
+        unary("HardSigmoid", CudaUnary.Op.HARD_SIGMOID, a -> a.getFloat("alpha", 0.2f), a -> a.getFloat("beta", 0.5f));
+        unary("Softplus", CudaUnary.Op.SOFTPLUS, a -> 0f, a -> 0f);
+        unary("Floor", CudaUnary.Op.FLOOR, a -> 0f, a -> 0f);
+        unary("Ceil", CudaUnary.Op.CEIL, a -> 0f, a -> 0f);
+        unary("Sin", CudaUnary.Op.SIN, a -> 0f, a -> 0f);
+        unary("Cos", CudaUnary.Op.COS, a -> 0f, a -> 0f);
+        unary("Sign", CudaUnary.Op.SIGN, a -> 0f, a -> 0f);
+        unary("Round", CudaUnary.Op.ROUND, a -> 0f, a -> 0f);
+        unary("Clip", CudaUnary.Op.CLIP, a -> a.getFloat("min", Float.NEGATIVE_INFINITY),
+                a -> a.getFloat("max", Float.POSITIVE_INFINITY));
+        ONNX.put("Gelu", (cpu, d) -> new CudaUnary(cpu, d,
+                cpu.node().attributes().getString("approximate", "none").equals("tanh")
+                        ? CudaUnary.Op.GELU_TANH : CudaUnary.Op.GELU, 0f, 0f));
+
+        binary("Add", CudaBinary.Op.ADD);
+        binary("Sub", CudaBinary.Op.SUB);
+        binary("Mul", CudaBinary.Op.MUL);
+        binary("Div", CudaBinary.Op.DIV);
+        binary("Pow", CudaBinary.Op.POW);
+        binary("PRelu", CudaBinary.Op.PRELU);
+        // Max and Min take any number of inputs; two is the case with a kernel
+        ONNX.put("Max", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MAX) : null);
+        ONNX.put("Min", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MIN) : null);
+    }
+
+    private interface Param {
+        float of(Attributes a);
+    }
+
+    private static void unary(String opType, CudaUnary.Op op, Param alpha, Param beta) {
+        ONNX.put(opType, (cpu, d) -> new CudaUnary(cpu, d, op, alpha.of(cpu.node().attributes()),
+                beta.of(cpu.node().attributes())));
+    }
+
+    private static void binary(String opType, CudaBinary.Op op) {
+        ONNX.put(opType, (cpu, d) -> new CudaBinary(cpu, d, op));
+    }
+
+    static Operator place(Operator op, CudaDevice device) {
+        String domain = op.node().domain();
+        boolean onnx = domain.isEmpty() || domain.equals("ai.onnx");
+        if (onnx && SHAPE_ONLY.contains(op.node().opType()) || hasSubgraphs(op)) {
+            // control flow: its bodies are plans of their own, placed node by node
+            return op;
+        }
+        Factory f = onnx ? ONNX.get(op.node().opType()) : null;
+        Operator placed = f == null ? null : f.create(op, device);
+        return placed != null ? placed : new HostFallback(op, device);
+    }
+
+    private static boolean hasSubgraphs(Operator op) {
+        for (AttributeProto a : op.node().proto().getAttributeList()) {
+            if (a.hasG() || a.getGraphsCount() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The op types with a CUDA kernel (for reports). */
+    static Set<String> kernelOpTypes() {
+        return ONNX.keySet();
+    }
+}
