@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -141,7 +142,11 @@ public final class Backward {
             grads.put(target, g);
             return;
         }
-        Tensor sum = prev.isHost() && prev.dtype() == DataType.FLOAT ? addFloat(prev, g) : addGeneric(prev, g);
+        if (prev.isHost() != g.isHost()) {
+            g = prev.isHost() ? g.toHost() : g.to(prev.device());
+        }
+        Tensor sum = !prev.isHost() && prev.device() instanceof DeviceMath device ? device.add(prev, g)
+                : prev.dtype() == DataType.FLOAT ? addFloat(prev, g) : addGeneric(prev, g);
         grads.put(target, sum);
     }
 

@@ -27,6 +27,11 @@ public final class Losses {
         return Autograd.apply1(new MeanSquaredError(), prediction, target);
     }
 
+    /** A gradient computed on the host, placed where its input lives. */
+    private static Tensor onDeviceOf(Tensor grad, Tensor input) {
+        return input.isHost() ? grad : grad.to(input.device());
+    }
+
     private static Node lossNode(String name) {
         return new Node(SyntheticNodes.node("Identity", name, 2, 1).proto(), SyntheticNodes.OPSET);
     }
@@ -39,8 +44,9 @@ public final class Losses {
 
         @Override
         public Value[] forward(Value[] inputs, OpContext ctx) {
-            Tensor x = required(inputs, 0);
-            Tensor y = required(inputs, 1);
+            // a loss reads a few numbers per row: a GPU model's logits come to the host for it
+            Tensor x = required(inputs, 0).toHost();
+            Tensor y = required(inputs, 1).toHost();
             if (x.rank() != 2) {
                 throw new IllegalArgumentException("logits must be [N, C], got " + x.describe());
             }
@@ -98,8 +104,8 @@ public final class Losses {
 
         @Override
         public Tensor[] backward(BackwardContext g) {
-            Tensor x = g.input(0);
-            Tensor y = g.input(1);
+            Tensor x = g.input(0).toHost();
+            Tensor y = g.input(1).toHost();
             Tensor probs = (Tensor) g.saved();
             int n = x.dim(0);
             int c = x.dim(1);
@@ -116,7 +122,7 @@ public final class Losses {
                     gx.setDouble(i * c + j, scale * (rowTargets * p - target(y, indices, i, j, c)));
                 }
             }
-            return new Tensor[] {gx, null};
+            return new Tensor[] {onDeviceOf(gx, g.input(0)), null};
         }
     }
 
@@ -128,8 +134,8 @@ public final class Losses {
 
         @Override
         public Value[] forward(Value[] inputs, OpContext ctx) {
-            Tensor p = required(inputs, 0);
-            Tensor t = required(inputs, 1);
+            Tensor p = required(inputs, 0).toHost();
+            Tensor t = required(inputs, 1).toHost();
             if (p.size() != t.size()) {
                 throw new IllegalArgumentException("prediction " + p.describe() + " and target " + t.describe()
                         + " differ in size");
@@ -154,14 +160,14 @@ public final class Losses {
 
         @Override
         public Tensor[] backward(BackwardContext g) {
-            Tensor p = g.input(0);
-            Tensor t = g.input(1);
+            Tensor p = g.input(0).toHost();
+            Tensor t = g.input(1).toHost();
             double scale = 2 * g.gradOutput(0).getDouble(0) / Math.max(p.size(), 1);
             Tensor gp = Tensor.zeros(p.dtype(), p.shape());
             for (int i = 0; i < p.size(); i++) {
                 gp.setDouble(i, scale * (p.getDouble(i) - t.getDouble(i)));
             }
-            return new Tensor[] {gp, null};
+            return new Tensor[] {onDeviceOf(gp, g.input(0)), null};
         }
     }
 }

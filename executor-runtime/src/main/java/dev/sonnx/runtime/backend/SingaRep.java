@@ -318,7 +318,9 @@ public final class SingaRep {
         }
         Value[] r = in.clone();
         for (int i = 0; i < r.length; i++) {
-            if (r[i] instanceof Tensor t) {
+            // integer feeds (token ids, masks) stay on the host with the shape arithmetic; kernels
+            // that take them as data copy them over
+            if (r[i] instanceof Tensor t && t.dtype().isFloat()) {
                 r[i] = t.to(device);
             }
         }

@@ -24,13 +24,18 @@ final class InfoCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "info MODEL.onnx";
+        return "info MODEL.onnx | info --device D";
     }
 
     @Override
     public int run(String[] argv, PrintStream out) {
         Args a = new Args(argv, Set.of());
+        String device = a.get("device", null);
         a.checkAllUsed();
+        if (device != null && a.positionals().isEmpty()) {
+            out.println(dev.sonnx.runtime.tensor.Device.parse(device).describe());
+            return 0;
+        }
         if (a.positionals().size() != 1) {
             throw new Args.UsageException("give exactly one model file");
         }

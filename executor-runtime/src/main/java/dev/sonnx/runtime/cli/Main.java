@@ -26,6 +26,8 @@ public final class Main {
         COMMANDS.put("conformance", new ConformanceCommand());
         COMMANDS.put("train-check", new TrainCheckCommand());
         COMMANDS.put("export", new ExportCommand());
+        COMMANDS.put("dist-check", new DistCheckCommand());
+        COMMANDS.put("time", new TimeCommand());
     }
 
     private Main() {

@@ -211,6 +211,7 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
     }
 
     /** Waits until everything queued on this device's stream has run. */
+    @Override
     public void synchronize() {
         Cuda.check(cudaStreamSynchronize(stream), name() + ": a kernel failed (cudaStreamSynchronize)");
     }
@@ -255,6 +256,16 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
                 .i32(decoupled ? 1 : 0).f32(stepSize).f32(sqrtCorrection2));
     }
 
+    @Override
+    public long deviceAddress(Tensor t) {
+        return address(t);
+    }
+
+    @Override
+    public long streamHandle() {
+        return stream.address();
+    }
+
     /** {@code t} in this device's memory (a copy when it is elsewhere). */
     public Tensor on(Tensor t) {
         return !t.isHost() && t.device() == this ? t : t.to(this);
@@ -263,6 +274,7 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
     // ---------------------------------------------------------------- description
 
     /** One line: the GPU, its memory, and the versions of the libraries in use. */
+    @Override
     public String describe() {
         int[] driver = new int[1];
         int[] runtime = new int[1];

@@ -70,6 +70,16 @@ final class CudaOperators {
         // Max and Min take any number of inputs; two is the case with a kernel
         ONNX.put("Max", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MAX) : null);
         ONNX.put("Min", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MIN) : null);
+
+        ONNX.put("Softmax", (cpu, d) -> new CudaSoftmax(cpu, d, false));
+        ONNX.put("LogSoftmax", (cpu, d) -> new CudaSoftmax(cpu, d, true));
+        ONNX.put("Transpose", CudaTranspose::new);
+        ONNX.put("Concat", CudaConcat::new);
+        ONNX.put("Gather", CudaGather::new);
+        ONNX.put("ReduceSum", CudaReduceOp::sum);
+        ONNX.put("ReduceMean", CudaReduceOp::mean);
+        ONNX.put("ReduceMax", CudaReduceOp::max);
+        ONNX.put("ReduceMin", CudaReduceOp::min);
     }
 
     private interface Param {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.opt;
 
+import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -45,6 +46,11 @@ public final class Adam extends Optimizer {
         double correction2 = 1 - Math.pow(beta2, t);
         float stepSize = (float) (lr / correction1);
         float sqrtC2 = (float) Math.sqrt(correction2);
+        if (p.value().device() instanceof DeviceMath device) {
+            device.adamStep(p.value(), grad, slot(p, "m"), slot(p, "v"), (float) beta1, (float) beta2, (float) eps,
+                    (float) weightDecay, decoupled ? (float) (1 - lr * weightDecay) : 1f, decoupled, stepSize, sqrtC2);
+            return;
+        }
         FloatBuffer w = p.value().floats();
         FloatBuffer g = grad.floats();
         FloatBuffer m = slot(p, "m").floats();

@@ -1,6 +1,8 @@
 package dev.sonnx.runtime.opt;
 
 import dev.sonnx.nccl.Communicator;
+import dev.sonnx.nccl.DeviceCollectives;
+import dev.sonnx.nccl.ElementType;
 import dev.sonnx.nccl.Fp16AllReduce;
 import dev.sonnx.nccl.FusedBuckets;
 import dev.sonnx.nccl.LocalCommunicator;
@@ -9,11 +11,14 @@ import dev.sonnx.nccl.ReduceOp;
 import dev.sonnx.nccl.SparseExchange;
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.tensor.Arena;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -135,7 +140,12 @@ public final class DistOpt extends Optimizer {
     /** Averages float32 gradients across ranks (fused buckets), then updates. */
     @Override
     public void backwardAndUpdate(Tensor loss) {
-        Step s = new Step(backward(loss));
+        Map<Parameter, Tensor> grads = backward(loss);
+        if (comm instanceof DeviceCollectives collectives && onOneDevice(grads.values()) != null) {
+            allReduceOnDevice(collectives, onOneDevice(grads.values()), grads);
+            return;
+        }
+        Step s = new Step(grads);
         plan(s.sizes);
         buckets.allReduce(comm, s.buffers, ReduceOp.AVERAGE);
         s.update();
@@ -159,10 +169,19 @@ public final class DistOpt extends Optimizer {
         plan(s.sizes);
         s.update();
         ByteBuffer[] weights = new ByteBuffer[s.params.size()];
+        Tensor[] hostCopies = new Tensor[weights.length];
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = s.params.get(i).value().bytes();
+            Tensor w = s.params.get(i).value();
+            // weights in device memory are averaged through host copies, then written back
+            hostCopies[i] = w.isHost() ? null : w.toHost();
+            weights[i] = (w.isHost() ? w : hostCopies[i]).bytes();
         }
         partial.averageStep(partialSteps++, comm, weights);
+        for (int i = 0; i < weights.length; i++) {
+            if (hostCopies[i] != null) {
+                s.params.get(i).value().copyFrom(hostCopies[i]);
+            }
+        }
     }
 
     /**
@@ -191,6 +210,40 @@ public final class DistOpt extends Optimizer {
         s.update();
     }
 
+    /** The device all these gradients live on, when that is one device with device-side math; else null. */
+    private static DeviceMath onOneDevice(Collection<Tensor> grads) {
+        DeviceMath device = null;
+        for (Tensor g : grads) {
+            if (g.isHost() || !(g.device() instanceof DeviceMath d) || g.dtype() != DataType.FLOAT
+                    || device != null && d != device) {
+                return null;
+            }
+            device = d;
+        }
+        return device;
+    }
+
+    /**
+     * fp32 over a communicator that works on device memory (NCCL): each gradient is averaged in
+     * place on the device's stream, in one group, with no copy to the host.
+     */
+    private void allReduceOnDevice(DeviceCollectives collectives, DeviceMath device, Map<Parameter, Tensor> grads) {
+        long stream = device.streamHandle();
+        collectives.groupStart();
+        try {
+            for (Tensor g : grads.values()) {
+                collectives.allReduce(device.deviceAddress(g), g.size(), ElementType.FLOAT32, ReduceOp.AVERAGE, stream);
+            }
+        } finally {
+            collectives.groupEnd();
+        }
+        for (Map.Entry<Parameter, Tensor> e : grads.entrySet()) {
+            inner.update(e.getKey(), e.getValue());
+        }
+        releaseAll(grads.values());
+        endStep();
+    }
+
     /** The gradients of one step in parameter order, with their native buffers. */
     private final class Step {
         final List<Parameter> params;
@@ -205,6 +258,11 @@ public final class DistOpt extends Optimizer {
             sizes = new int[grads.size()];
             for (int i = 0; i < buffers.length; i++) {
                 Tensor g = grads.get(i);
+                if (!g.isHost()) {
+                    // the codecs (float16, sparse) and the TCP ring work on host memory
+                    g = g.toHost();
+                    grads.set(i, g);
+                }
                 buffers[i] = g.bytes();
                 sizes[i] = g.size();
             }

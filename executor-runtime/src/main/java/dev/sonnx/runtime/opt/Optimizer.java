@@ -118,7 +118,7 @@ public abstract class Optimizer {
      */
     protected Tensor slot(Parameter p, String slot) {
         return state.computeIfAbsent(p.name(), k -> new HashMap<>())
-                .computeIfAbsent(slot, k -> Tensor.zeros(p.value().dtype(), p.value().shape()));
+                .computeIfAbsent(slot, k -> Tensor.zeros(p.value().dtype(), p.value().shape(), p.value().device()));
     }
 
     /** Whether {@code slot} of {@code p} exists yet (PyTorch starts momentum at the first gradient). */

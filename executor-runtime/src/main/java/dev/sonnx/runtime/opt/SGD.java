@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.opt;
 
+import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -37,6 +38,13 @@ public final class SGD extends Optimizer {
     public void update(Parameter p, Tensor grad) {
         requireFloat32(p, grad);
         float lr = (float) learningRate();
+        if (p.value().device() instanceof DeviceMath device) {
+            boolean first = momentum != 0 && !hasSlot(p, "momentum");
+            Tensor v = momentum == 0 ? null : slot(p, "momentum");
+            device.sgdStep(p.value(), grad, v, lr, (float) momentum, first ? 1f : (float) (1 - dampening),
+                    (float) weightDecay, first, nesterov);
+            return;
+        }
         FloatBuffer w = p.value().floats();
         FloatBuffer g = grad.floats();
         int n = w.capacity();

@@ -27,6 +27,15 @@ public interface Device {
         void run(int start, int end);
     }
 
+    /** One line about the device (the GPU and its libraries, for {@code cuda:N}). */
+    default String describe() {
+        return name() + ": " + threads() + " threads";
+    }
+
+    /** Waits until the work queued on this device has run (a no-op where kernels run synchronously). */
+    default void synchronize() {
+    }
+
     /** Parses {@code cpu}, {@code cpu:N} (N threads) or {@code cuda:N}. */
     static Device parse(String spec) {
         return Devices.parse(spec);

@@ -20,4 +20,10 @@ public interface DeviceMath {
     /** One Adam step, with the semantics of {@code opt.Adam}. */
     void adamStep(Tensor w, Tensor g, Tensor m, Tensor v, float beta1, float beta2, float eps, float weightDecay,
                   float decay, boolean decoupled, float stepSize, float sqrtCorrection2);
+
+    /** The device address of a tensor in this device's memory (for collectives on device buffers). */
+    long deviceAddress(Tensor t);
+
+    /** The native handle of the stream this device queues its work on (cudaStream_t). */
+    long streamHandle();
 }
