@@ -69,7 +69,7 @@ public final class CudaKernels {
         Cuda.checkNvrtc(nvrtcCreateProgram(program, new BytePointer(source), new BytePointer(SOURCE), 0,
                 (PointerPointer<?>) null, (PointerPointer<?>) null), "nvrtcCreateProgram");
         try {
-            String[] options = {"--gpu-architecture=" + arch, "-std=c++17", "--use_fast_math=false"};
+            String[] options = {"--gpu-architecture=" + arch, "-std=c++17"};
             PointerPointer<BytePointer> opts = new PointerPointer<>(options);
             int rc = nvrtcCompileProgram(program, options.length, opts);
             if (rc != nvrtc.NVRTC_SUCCESS) {
