@@ -70,6 +70,16 @@ final class CudaOperators {
         // Max and Min take any number of inputs; two is the case with a kernel
         ONNX.put("Max", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MAX) : null);
         ONNX.put("Min", (cpu, d) -> cpu.node().inputCount() == 2 ? new CudaBinary(cpu, d, CudaBinary.Op.MIN) : null);
+
+        // cuDNN and cuBLAS
+        ONNX.put("Conv", CudaConv::create);
+        ONNX.put("MaxPool", CudaPool::create);
+        ONNX.put("AveragePool", CudaPool::create);
+        ONNX.put("GlobalAveragePool", CudaPool::create);
+        ONNX.put("GlobalMaxPool", CudaPool::create);
+        ONNX.put("BatchNormalization", CudaBatchNorm::create);
+        ONNX.put("Gemm", CudaGemm::create);
+        ONNX.put("MatMul", CudaMatMul::create);
     }
 
     private interface Param {
