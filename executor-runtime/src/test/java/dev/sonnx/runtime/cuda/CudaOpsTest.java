@@ -20,6 +20,9 @@ import dev.sonnx.runtime.tensor.Value;
 import dev.sonnx.runtime.testing.Models;
 import dev.sonnx.runtime.testing.TestTensors;
 import dev.sonnx.runtime.onnx.Attrs;
+import dev.sonnx.runtime.ops.Node;
+import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.ops.Operator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -124,8 +127,25 @@ class CudaOpsTest {
         return new Result(host, grads, rep);
     }
 
+    /**
+     * Whether the node gets its CUDA operator (else the host fallback): a declined node would still
+     * match the CPU, so each case also says where it must run.
+     */
+    private static void assertPlacement(Case c, boolean onDevice) {
+        Node node = new Node(c.node, c.opset);
+        Operator cpu = OpRegistry.standard().resolve("", c.node.getOpType(), c.opset).create(node, null);
+        Operator placed = CudaOperators.place(cpu, (CudaDevice) CUDA);
+        assertEquals(onDevice, placed instanceof CudaOp, c.node.getOpType() + " placed as "
+                + placed.getClass().getSimpleName());
+    }
+
     /** Runs on both devices and compares outputs (and gradients when asked). */
     private static Result[] compare(Case c, boolean training, boolean gradients) {
+        return compare(c, training, gradients, true);
+    }
+
+    private static Result[] compare(Case c, boolean training, boolean gradients, boolean placedOnDevice) {
+        assertPlacement(c, placedOnDevice);
         Result cpu = run(c, Device.parse("cpu"), training, gradients);
         Result gpu = run(c, CUDA, training, gradients);
         assertEquals(cpu.outputs.size(), gpu.outputs.size());
@@ -200,7 +220,7 @@ class CudaOpsTest {
     void convAsymmetricPadsRunOnTheHost() {
         Case c = new Case("Conv", 13, new String[] {"x", "w"}, new String[] {"y"}, Attrs.ints("pads", 0, 1, 1, 0))
                 .feed("x", random(9, 1, 2, 5, 5)).feed("w", random(10, 3, 2, 3, 3));
-        compare(c, false, false);
+        compare(c, false, true, false);
     }
 
     // ------------------------------------------------------------------ pools
