@@ -80,6 +80,15 @@ final class CudaOperators {
         ONNX.put("ReduceMean", CudaReduceOp::mean);
         ONNX.put("ReduceMax", CudaReduceOp::max);
         ONNX.put("ReduceMin", CudaReduceOp::min);
+        // cuDNN and cuBLAS
+        ONNX.put("Conv", CudaConv::create);
+        ONNX.put("MaxPool", CudaPool::create);
+        ONNX.put("AveragePool", CudaPool::create);
+        ONNX.put("GlobalAveragePool", CudaPool::create);
+        ONNX.put("GlobalMaxPool", CudaPool::create);
+        ONNX.put("BatchNormalization", CudaBatchNorm::create);
+        ONNX.put("Gemm", CudaGemm::create);
+        ONNX.put("MatMul", CudaMatMul::create);
     }
 
     private interface Param {

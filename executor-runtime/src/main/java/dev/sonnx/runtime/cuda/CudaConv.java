@@ -1,0 +1,301 @@
+package dev.sonnx.runtime.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
+import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
+import static org.bytedeco.cuda.global.cudnn.cudnnCreateConvolutionDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionForwardAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolutionGroupCount;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolutionMathType;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolutionNdDescriptor;
+
+import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.OpContext;
+import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.ConvShapes;
+import dev.sonnx.runtime.ops.conv.SpatialAttributes;
+import dev.sonnx.runtime.ops.conv.Window;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.tensor.Value;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+
+/**
+ * ONNX Conv on float32 through cuDNN: 1-D (as 2-D with a unit axis), 2-D and 3-D images, groups,
+ * strides, dilations and symmetric padding (explicit, or auto_pad whose total padding is even), with
+ * the optional bias added by cudnnAddTensor. Math stays float32 (CUDNN_FMA_MATH: no TF32). Other
+ * types and shapes the descriptors cannot express run on the host at run time; asymmetric explicit
+ * pads are declined at placement.
+ */
+final class CudaConv extends CudaOp {
+    private final SpatialAttributes spatial;
+    private final int group;
+    /** Plans per (X shape, W shape): descriptors and algorithms, made once. */
+    private final Map<List<Integer>, Plan> plans = new ConcurrentHashMap<>();
+
+    private CudaConv(Operator cpu, CudaDevice device) {
+        super(cpu, device);
+        this.spatial = new SpatialAttributes(cpu.node().attributes(), true, false);
+        this.group = cpu.node().attributes().getInt("group", 1);
+    }
+
+    static Operator create(Operator cpu, CudaDevice device) {
+        var at = cpu.node().attributes();
+        int[] pads = at.getInts("pads", null);
+        if (pads != null) {
+            int r = pads.length / 2;
+            for (int i = 0; i < r; i++) {
+                if (pads[i] != pads[i + r]) {
+                    return null;   // cuDNN pads both sides of an axis alike
+                }
+            }
+        }
+        // FusedConv and the channels-last forms are inference rewrites with their own operators
+        if (!cpu.node().opType().equals("Conv") || at.getInt("group", 1) < 1) {
+            return null;
+        }
+        return new CudaConv(cpu, device);
+    }
+
+    /** The cuDNN view of one geometry. */
+    private record Plan(cudnnTensorStruct x, cudnnFilterStruct w, cudnnTensorStruct y, cudnnTensorStruct bias,
+                        cudnnConvolutionStruct conv, int[] yShape, int fwdAlgo, long fwdBytes, int dataAlgo,
+                        long dataBytes, int filterAlgo, long filterBytes) {
+    }
+
+    @Override
+    public Value[] forward(Value[] inputs, OpContext ctx) {
+        if (!allFloat32(inputs, 3) || inputs.length < 2 || inputs[0] == null || inputs[1] == null) {
+            return onHost(inputs, ctx);
+        }
+        Tensor xIn = required(inputs, 0);
+        Tensor wIn = required(inputs, 1);
+        Tensor bIn = tensor(inputs, 2);
+        device.bind();   // the algorithm heuristics of a new plan use the handle: this thread needs the device
+        Plan plan = valid(xIn, wIn, bIn) ? plan(xIn.shape(), wIn.shape()) : null;
+        if (plan == null) {
+            return onHost(inputs, ctx);   // the CPU operator reports bad shapes in its own words
+        }
+        Tensor x = device.on(xIn);
+        Tensor w = device.on(wIn);
+        Tensor y = device.uninitialized(DataType.FLOAT, plan.yShape);
+        Tensor ws = Cudnn.workspace(device, plan.fwdBytes);
+        Cuda.checkCudnn(cudnnConvolutionForward(device.cudnn(), device.one, plan.x, ptr(x), plan.w, ptr(w), plan.conv,
+                plan.fwdAlgo, Cudnn.pointer(ws), plan.fwdBytes, device.zero, plan.y, ptr(y)), "cudnnConvolutionForward");
+        if (bIn != null) {
+            Tensor b = device.on(bIn);
+            Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.bias, ptr(b), device.one, plan.y, ptr(y)),
+                    "cudnnAddTensor (Conv bias)");
+        }
+        return outputs(y);
+    }
+
+    /** Whether the shapes are ones the kernel takes (else the host runs, and checks, them). */
+    private boolean valid(Tensor x, Tensor w, Tensor b) {
+        int rank = x.rank();
+        if (rank < 3 || rank > 5 || w.rank() != rank || x.size() == 0 || w.size() == 0) {
+            return false;
+        }
+        int c = x.dim(1);
+        int m = w.dim(0);
+        if ((long) w.dim(1) * group != c || m % group != 0) {
+            return false;
+        }
+        int[] ks = spatial.kernelShape();
+        if (ks != null && !Arrays.equals(ks, ConvShapes.spatial(w.shape()))) {
+            return false;
+        }
+        return b == null || b.rank() == 1 && b.dim(0) == m;
+    }
+
+    /** The plan for these shapes, or null where the window needs padding cuDNN cannot express. */
+    private Plan plan(int[] xs, int[] wsh) {
+        List<Integer> key = key(xs, wsh);
+        Plan p = plans.get(key);
+        if (p == null && !plans.containsKey(key)) {
+            p = makePlan(xs, wsh);
+            if (p != null) {
+                plans.putIfAbsent(key, p);
+            }
+        }
+        return p;
+    }
+
+    private static List<Integer> key(int[] xs, int[] ws) {
+        Integer[] k = new Integer[xs.length + ws.length];
+        for (int i = 0; i < xs.length; i++) {
+            k[i] = xs[i];
+        }
+        for (int i = 0; i < ws.length; i++) {
+            k[xs.length + i] = ws[i];
+        }
+        return List.of(k);
+    }
+
+    private Plan makePlan(int[] xs, int[] wsh) {
+        int[] image = ConvShapes.spatial(xs);
+        int[] kernel = ConvShapes.spatial(wsh);
+        Window win;
+        try {
+            win = spatial.window(image, kernel);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        int r = image.length;
+        int[] begin = win.padBegin();
+        int[] end = win.padEnd();
+        if (!Arrays.equals(begin, end) || win.positionCount() == 0) {
+            return null;   // SAME padding with an odd total: one side gets more
+        }
+        // 1-D as 2-D: a trailing unit axis with no padding, stride or dilation
+        int nd = Math.max(2, r);
+        int[] pad = new int[nd];
+        int[] stride = new int[nd];
+        int[] dil = new int[nd];
+        Arrays.fill(stride, 1);
+        Arrays.fill(dil, 1);
+        System.arraycopy(begin, 0, pad, 0, r);
+        System.arraycopy(win.strides(), 0, stride, 0, r);
+        System.arraycopy(win.dilations(), 0, dil, 0, r);
+        int[] positions = win.positions();
+        for (int i = 0; i < r; i++) {
+            // cuDNN's output size is the floor formula over symmetric pads; it must agree with the window's
+            int extent = (kernel[i] - 1) * dil[i] + 1;
+            if ((image[i] + 2 * pad[i] - extent) / stride[i] + 1 != positions[i]) {
+                return null;
+            }
+        }
+        int[] yShape = ConvShapes.withBatchAndChannels(xs[0], wsh[0], win.positions());
+        cudnnConvolutionStruct conv = new cudnnConvolutionStruct();
+        Cuda.checkCudnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor");
+        Cuda.checkCudnn(cudnnSetConvolutionNdDescriptor(conv, nd, pad, stride, dil, CUDNN_CROSS_CORRELATION,
+                CUDNN_DATA_FLOAT), "cudnnSetConvolutionNdDescriptor");
+        Cuda.checkCudnn(cudnnSetConvolutionGroupCount(conv, group), "cudnnSetConvolutionGroupCount");
+        // plain float32 FMA: no TF32 tensor-core rounding
+        Cuda.checkCudnn(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+        cudnnTensorStruct xd = Cudnn.tensor(xs);
+        cudnnFilterStruct wd = Cudnn.filter(Cudnn.atLeast4(wsh));
+        cudnnTensorStruct yd = Cudnn.tensor(yShape);
+        int[] biasShape = new int[Math.max(4, xs.length)];
+        Arrays.fill(biasShape, 1);
+        biasShape[1] = wsh[0];
+        cudnnTensorStruct bd = Cudnn.tensor(biasShape);
+
+        long[] fwd = forwardAlgo(xd, wd, conv, yd);
+        long[] data = dataAlgo(wd, yd, conv, xd);
+        long[] filter = filterAlgo(xd, yd, conv, wd);
+        return new Plan(xd, wd, yd, bd, conv, yShape, (int) fwd[0], fwd[1], (int) data[0], data[1], (int) filter[0],
+                filter[1]);
+    }
+
+    /** {algo, workspace bytes}: the heuristics' first successful choice whose workspace fits. */
+    private long[] forwardAlgo(cudnnTensorStruct x, cudnnFilterStruct w, cudnnConvolutionStruct conv,
+                               cudnnTensorStruct y) {
+        int[] count = new int[1];
+        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
+            Cuda.checkCudnn(cudnnGetConvolutionForwardAlgorithm_v7(device.cudnn(), x, w, conv, y,
+                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, perf), "cudnnGetConvolutionForwardAlgorithm_v7");
+            for (int i = 0; i < count[0]; i++) {
+                cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
+                if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
+                    return new long[] {p.algo(), p.memory()};
+                }
+            }
+        }
+        throw new CudaException(node.label() + ": cuDNN offers no forward convolution algorithm");
+    }
+
+    private long[] dataAlgo(cudnnFilterStruct w, cudnnTensorStruct dy, cudnnConvolutionStruct conv,
+                            cudnnTensorStruct dx) {
+        int[] count = new int[1];
+        try (cudnnConvolutionBwdDataAlgoPerf_t perf =
+                     new cudnnConvolutionBwdDataAlgoPerf_t(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT)) {
+            Cuda.checkCudnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(device.cudnn(), w, dy, conv, dx,
+                    CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, perf), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+            for (int i = 0; i < count[0]; i++) {
+                cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
+                if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
+                    return new long[] {p.algo(), p.memory()};
+                }
+            }
+        }
+        throw new CudaException(node.label() + ": cuDNN offers no backward-data convolution algorithm");
+    }
+
+    private long[] filterAlgo(cudnnTensorStruct x, cudnnTensorStruct dy, cudnnConvolutionStruct conv,
+                              cudnnFilterStruct dw) {
+        int[] count = new int[1];
+        try (cudnnConvolutionBwdFilterAlgoPerf_t perf =
+                     new cudnnConvolutionBwdFilterAlgoPerf_t(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)) {
+            Cuda.checkCudnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(device.cudnn(), x, dy, conv, dw,
+                    CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, count, perf),
+                    "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+            for (int i = 0; i < count[0]; i++) {
+                cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
+                if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
+                    return new long[] {p.algo(), p.memory()};
+                }
+            }
+        }
+        throw new CudaException(node.label() + ": cuDNN offers no backward-filter convolution algorithm");
+    }
+
+    /** dX by cudnnConvolutionBackwardData, dW by BackwardFilter, dB as dY summed over N and the positions. */
+    @Override
+    protected Tensor[] deviceBackward(BackwardContext g) {
+        Tensor[] r = new Tensor[g.inputCount()];
+        Tensor gy = gradOutput(g, 0);
+        if (gy == null) {
+            return r;
+        }
+        Tensor x = input(g, 0);
+        Tensor w = input(g, 1);
+        Plan plan = plan(x.shape(), w.shape());
+        if (g.needsGrad(0)) {
+            Tensor dx = device.uninitialized(DataType.FLOAT, x.shape());
+            Tensor ws = Cudnn.workspace(device, plan.dataBytes);
+            Cuda.checkCudnn(cudnnConvolutionBackwardData(device.cudnn(), device.one, plan.w, ptr(w), plan.y, ptr(gy),
+                    plan.conv, plan.dataAlgo, Cudnn.pointer(ws), plan.dataBytes, device.zero, plan.x, ptr(dx)),
+                    "cudnnConvolutionBackwardData");
+            r[0] = dx;
+        }
+        if (g.needsGrad(1)) {
+            Tensor dw = device.uninitialized(DataType.FLOAT, w.shape());
+            Tensor ws = Cudnn.workspace(device, plan.filterBytes);
+            Cuda.checkCudnn(cudnnConvolutionBackwardFilter(device.cudnn(), device.one, plan.x, ptr(x), plan.y, ptr(gy),
+                    plan.conv, plan.filterAlgo, Cudnn.pointer(ws), plan.filterBytes, device.zero, plan.w, ptr(dw)),
+                    "cudnnConvolutionBackwardFilter");
+            r[1] = dw;
+        }
+        if (g.input(2) != null && g.needsGrad(2)) {
+            boolean[] reduced = new boolean[gy.rank()];
+            Arrays.fill(reduced, true);
+            reduced[1] = false;
+            r[2] = CudaReduce.reduce(device, CudaReduce.Op.SUM, gy, reduced, 1f, new int[] {gy.dim(1)});
+        }
+        return r;
+    }
+
+    private static DevicePointer ptr(Tensor t) {
+        return new DevicePointer(CudaDevice.address(t));
+    }
+}

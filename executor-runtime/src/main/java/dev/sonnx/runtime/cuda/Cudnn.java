@@ -1,0 +1,75 @@
+package dev.sonnx.runtime.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_NCHW;
+import static org.bytedeco.cuda.global.cudnn.cudnnCreateFilterDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnCreateTensorDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetFilterNdDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetTensorNdDescriptor;
+
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
+import dev.sonnx.runtime.tensor.Tensor;
+import java.util.Arrays;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+
+/**
+ * Descriptor and workspace helpers shared by the cuDNN operators. Descriptors describe dense
+ * row-major (NCHW / NCDHW) float32 tensors; they are made once per input shape and cached by their
+ * operator for its lifetime (a few hundred bytes each), and only read by cuDNN calls, so concurrent
+ * runs may share them.
+ */
+final class Cudnn {
+    private Cudnn() {
+    }
+
+    /** The largest workspace an algorithm may ask for before a leaner one is taken instead. */
+    static final long WORKSPACE_LIMIT = 1L << 30;
+
+    /** A dense float32 tensor descriptor of {@code dims} (at least 4 dims, as cuDNN's Nd calls want). */
+    static cudnnTensorStruct tensor(int[] dims) {
+        int[] d = atLeast4(dims);
+        cudnnTensorStruct t = new cudnnTensorStruct();
+        Cuda.checkCudnn(cudnnCreateTensorDescriptor(t), "cudnnCreateTensorDescriptor");
+        Cuda.checkCudnn(cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, d.length, d, Shapes.strides(d)),
+                "cudnnSetTensorNdDescriptor " + Arrays.toString(d));
+        return t;
+    }
+
+    /** A dense float32 KCRS filter descriptor of {@code dims}. */
+    static cudnnFilterStruct filter(int[] dims) {
+        cudnnFilterStruct f = new cudnnFilterStruct();
+        Cuda.checkCudnn(cudnnCreateFilterDescriptor(f), "cudnnCreateFilterDescriptor");
+        Cuda.checkCudnn(cudnnSetFilterNdDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, dims.length, dims),
+                "cudnnSetFilterNdDescriptor " + Arrays.toString(dims));
+        return f;
+    }
+
+    /** {@code dims} padded with trailing unit axes to rank 4 (a 1-D image becomes N x C x L x 1). */
+    static int[] atLeast4(int[] dims) {
+        if (dims.length >= 4) {
+            return dims;
+        }
+        int[] d = Arrays.copyOf(dims, 4);
+        Arrays.fill(d, dims.length, 4, 1);
+        return d;
+    }
+
+    /** A scratch buffer of {@code bytes} on the device (null for none); the run's arena recycles it. */
+    static Tensor workspace(CudaDevice d, long bytes) {
+        if (bytes <= 0) {
+            return null;
+        }
+        return d.uninitialized(DataType.UINT8, new int[] {Math.toIntExact(bytes)});
+    }
+
+    /** The device address of a workspace as cuDNN takes it (null pointer for none). */
+    static DevicePointer pointer(Tensor workspace) {
+        return workspace == null ? null : new DevicePointer(CudaDevice.address(workspace));
+    }
+
+    static DevicePointer pointer(long address) {
+        return new DevicePointer(address);
+    }
+}
