@@ -79,6 +79,16 @@ public final class CudaLibsCheck {
             check("ncclCommDestroy", nccl.ncclCommDestroy(comm));
             return "version " + v[0] + ", a one-rank communicator on device 0 created and destroyed";
         });
+        // Which files the process mapped: javacpp may take a library from elsewhere than the pip folders.
+        try {
+            java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/maps")).stream()
+                    .map(l -> l.replaceFirst("^(\\S+\\s+){5}", "").trim())
+                    .filter(f -> f.matches(".*/lib(cuda|cudart|cublas|cublasLt|cudnn|nvrtc|nvrtc-builtins|nccl)\\.so[.0-9]*"))
+                    .distinct().sorted()
+                    .forEach(f -> System.out.println("mapped: " + f));
+        } catch (java.io.IOException | RuntimeException e) {
+            System.out.println("mapped: /proc/self/maps unreadable: " + e);
+        }
         System.out.println(failures == 0 ? "all five CUDA libraries load and answer" : failures + " of five failed");
         System.exit(failures);
     }
