@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.cuda;
 
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -14,9 +15,17 @@ final class LaunchArgs {
     static final int MAX_RANK = 6;
 
     private final LongPointer slots = new LongPointer(MAX_SLOTS);
-    private final PointerPointer<LongPointer> params = new PointerPointer<>(MAX_PARAMS);
+    /** The address of each slot, made once: plain pointers with no position for JavaCPP to scale. */
+    private final DevicePointer[] slotAddresses = new DevicePointer[MAX_SLOTS];
+    private final PointerPointer<Pointer> params = new PointerPointer<>(MAX_PARAMS);
     private int paramCount;
     private int slotCount;
+
+    LaunchArgs() {
+        for (int s = 0; s < MAX_SLOTS; s++) {
+            slotAddresses[s] = new DevicePointer(slots.address() + 8L * s);
+        }
+    }
 
     LaunchArgs reset() {
         paramCount = 0;
@@ -28,7 +37,7 @@ final class LaunchArgs {
         if (paramCount >= MAX_PARAMS) {
             throw new IllegalStateException("too many kernel parameters");
         }
-        params.put(paramCount++, slots.getPointer(slot));
+        params.put(paramCount++, slotAddresses[slot]);
     }
 
     private int slot() {
@@ -74,7 +83,7 @@ final class LaunchArgs {
         return this;
     }
 
-    PointerPointer<LongPointer> pointers() {
+    PointerPointer<Pointer> pointers() {
         return params;
     }
 }
