@@ -7,11 +7,20 @@ import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_ACTIVATION_RELU;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_PROPAGATE_NAN;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_NOT_SUPPORTED;
 import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBiasActivationForward;
+import static org.bytedeco.cuda.global.cudnn.cudnnCreateActivationDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetActivationDescriptor;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnCreateConvolutionDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionBackwardDataAlgorithm;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionBackwardFilterAlgorithm;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionForwardAlgorithm;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionForwardAlgorithm_v7;
@@ -23,6 +32,8 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.ConvShapes;
+import dev.sonnx.runtime.ops.conv.FusedActivation;
+import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.ops.conv.SpatialAttributes;
 import dev.sonnx.runtime.ops.conv.Window;
 import dev.sonnx.runtime.tensor.DataType;
@@ -32,6 +43,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.cuda.cudnn.cudnnActivationStruct;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
@@ -47,27 +59,79 @@ import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
  * pads are declined at placement.
  */
 final class CudaConv extends CudaOp {
+    /**
+     * Whether algorithms are chosen by timing each candidate once per shape (cudnnFind*, what
+     * PyTorch's cudnn.benchmark does) rather than by cuDNN's heuristics: a few milliseconds per
+     * new shape for the fastest kernels after. {@code -Dsonnx.cudnn.benchmark=false} turns it off.
+     */
+    private static final boolean BENCHMARK = !"false".equals(System.getProperty("sonnx.cudnn.benchmark"));
+
     private final SpatialAttributes spatial;
     private final int group;
     /** Plans per (X shape, W shape): descriptors and algorithms, made once. */
     private final Map<List<Integer>, Plan> plans = new ConcurrentHashMap<>();
 
-    private CudaConv(Operator cpu, CudaDevice device) {
+    /** What a dev.sonnx.FusedConv does after the convolution; null for a plain Conv. */
+    private final FusedActivation activation;
+    /** FusedConv's input 3: the residual Z added before the activation. */
+    private final boolean residual;
+    /** cuDNN's Relu, for the fused call; null unless the activation is Relu. */
+    private final cudnnActivationStruct relu;
+    /** Set once cuDNN refuses the fused call for a geometry's algorithm: the separate calls run after. */
+    private final Map<List<Integer>, Boolean> fusedRefused = new ConcurrentHashMap<>();
+
+    private CudaConv(Operator cpu, CudaDevice device, FusedActivation activation, boolean residual) {
         super(cpu, device);
         this.spatial = new SpatialAttributes(cpu.node().attributes(), true, false);
         this.group = cpu.node().attributes().getInt("group", 1);
+        this.activation = activation;
+        this.residual = residual;
+        if (activation != null && activation.kind() == FusedActivation.Kind.RELU) {
+            relu = new cudnnActivationStruct();
+            Cuda.checkCudnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor");
+            Cuda.checkCudnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0),
+                    "cudnnSetActivationDescriptor");
+        } else {
+            relu = null;
+        }
     }
 
-    static Operator create(Operator cpu, CudaDevice device) {
+    private CudaConv(Operator cpu, CudaDevice device) {
+        this(cpu, device, null, false);
+    }
+
+    /**
+     * dev.sonnx.FusedConv, which the inference rewrites make of Conv [-> Add] [-> activation]:
+     * Conv + bias + residual + Relu in one cudnnConvolutionBiasActivationForward, the other
+     * activations as a kernel after the convolution. The channels-last form is the CPU's.
+     */
+    static Operator createFused(Operator cpu, CudaDevice device) {
         var at = cpu.node().attributes();
-        int[] pads = at.getInts("pads", null);
+        if (at.getLong(FusedConv.CHANNELS_LAST, 0) != 0 || !symmetricPads(at.getInts("pads", null))
+                || at.getInt("group", 1) < 1) {
+            return null;
+        }
+        FusedActivation act = FusedActivation.of(at.getString(FusedConv.ACTIVATION, ""),
+                at.getFloats(FusedConv.ACTIVATION_PARAMS, new float[0]));
+        return new CudaConv(cpu, device, act, cpu.node().hasInput(3));
+    }
+
+    private static boolean symmetricPads(int[] pads) {
         if (pads != null) {
             int r = pads.length / 2;
             for (int i = 0; i < r; i++) {
                 if (pads[i] != pads[i + r]) {
-                    return null;   // cuDNN pads both sides of an axis alike
+                    return false;
                 }
             }
+        }
+        return true;
+    }
+
+    static Operator create(Operator cpu, CudaDevice device) {
+        var at = cpu.node().attributes();
+        if (!symmetricPads(at.getInts("pads", null))) {
+            return null;   // cuDNN pads both sides of an axis alike
         }
         // FusedConv and the channels-last forms are inference rewrites with their own operators
         if (!cpu.node().opType().equals("Conv") || at.getInt("group", 1) < 1) {
@@ -84,7 +148,8 @@ final class CudaConv extends CudaOp {
 
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
-        if (!allFloat32(inputs, 3) || inputs.length < 2 || inputs[0] == null || inputs[1] == null) {
+        if (!allFloat32(inputs, activation == null ? 3 : 4) || inputs.length < 2 || inputs[0] == null
+                || inputs[1] == null) {
             return onHost(inputs, ctx);
         }
         Tensor xIn = required(inputs, 0);
@@ -99,6 +164,10 @@ final class CudaConv extends CudaOp {
         Tensor w = device.on(wIn);
         Tensor y = device.uninitialized(DataType.FLOAT, plan.yShape);
         Tensor ws = Cudnn.workspace(device, plan.fwdBytes);
+        Tensor z = residual ? tensor(inputs, 3) : null;
+        if (relu != null && (z == null || Arrays.equals(z.shape(), plan.yShape)) && fused(plan, x, w, bIn, z, y, ws)) {
+            return outputs(y);
+        }
         Cuda.checkCudnn(cudnnConvolutionForward(device.cudnn(), device.one, plan.x, ptr(x), plan.w, ptr(w), plan.conv,
                 plan.fwdAlgo, Cudnn.pointer(ws), plan.fwdBytes, device.zero, plan.y, ptr(y)), "cudnnConvolutionForward");
         if (bIn != null) {
@@ -106,7 +175,58 @@ final class CudaConv extends CudaOp {
             Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.bias, ptr(b), device.one, plan.y, ptr(y)),
                     "cudnnAddTensor (Conv bias)");
         }
-        return outputs(y);
+        return outputs(activation == null ? y : epilogue(plan, y, z));
+    }
+
+    /**
+     * act(conv + b + z) in one cuDNN call, into {@code y}; false when cuDNN does not offer it for the
+     * plan's algorithm (then never tried again for that geometry). Without a residual, z is y itself
+     * with weight 0, which cuDNN does not read (as PyTorch's fused convolutions call it).
+     */
+    private boolean fused(Plan plan, Tensor x, Tensor w, Tensor bIn, Tensor zIn, Tensor y, Tensor ws) {
+        List<Integer> key = key(x.shape(), w.shape());
+        if (fusedRefused.containsKey(key)) {
+            return false;
+        }
+        Tensor b = bIn != null ? device.on(bIn) : device.allocate(DataType.FLOAT, new int[] {plan.yShape[1]});
+        Tensor z = zIn == null ? y : device.on(zIn);
+        int rc = cudnnConvolutionBiasActivationForward(device.cudnn(), device.one, plan.x, ptr(x), plan.w, ptr(w),
+                plan.conv, plan.fwdAlgo, Cudnn.pointer(ws), plan.fwdBytes, zIn == null ? device.zero : device.one,
+                plan.y, ptr(z), plan.bias, ptr(b), relu, plan.y, ptr(y));
+        if (rc == CUDNN_STATUS_NOT_SUPPORTED) {
+            fusedRefused.put(key, true);
+            return false;
+        }
+        Cuda.checkCudnn(rc, "cudnnConvolutionBiasActivationForward");
+        return true;
+    }
+
+    /** The separate steps of a FusedConv after convolution and bias: + Z (broadcast), then the activation. */
+    private Tensor epilogue(Plan plan, Tensor y, Tensor zIn) {
+        Tensor out = y;
+        if (zIn != null) {
+            Tensor z = device.on(zIn);
+            if (Arrays.equals(z.shape(), plan.yShape)) {
+                Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.y, ptr(z), device.one, plan.y, ptr(y)),
+                        "cudnnAddTensor (FusedConv residual)");
+            } else {
+                out = CudaBinary.apply(device, CudaBinary.Op.ADD, y, z);
+                if (out == null) {
+                    throw new IllegalArgumentException("residual " + z.describe() + " broadcasts over more axes than the"
+                            + " kernels take");
+                }
+            }
+        }
+        float a = activation.alpha();
+        float b = activation.beta();
+        return switch (activation.kind()) {
+            case NONE -> out;
+            case RELU -> CudaUnary.apply(device, CudaUnary.Op.RELU, out, 0f, 0f);
+            case CLIP -> CudaUnary.apply(device, CudaUnary.Op.CLIP, out, a, b);
+            case LEAKY_RELU -> CudaUnary.apply(device, CudaUnary.Op.LEAKY_RELU, out, a, 0f);
+            case HARD_SIGMOID -> CudaUnary.apply(device, CudaUnary.Op.HARD_SIGMOID, out, a, b);
+            case HARD_SWISH -> CudaUnary.apply(device, CudaUnary.Op.HARD_SWISH, out, 0f, 0f);
+        };
     }
 
     /** Whether the shapes are ones the kernel takes (else the host runs, and checks, them). */
@@ -212,8 +332,11 @@ final class CudaConv extends CudaOp {
                                cudnnTensorStruct y) {
         int[] count = new int[1];
         try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
-            Cuda.checkCudnn(cudnnGetConvolutionForwardAlgorithm_v7(device.cudnn(), x, w, conv, y,
-                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, perf), "cudnnGetConvolutionForwardAlgorithm_v7");
+            Cuda.checkCudnn(BENCHMARK
+                    ? cudnnFindConvolutionForwardAlgorithm(device.cudnn(), x, w, conv, y,
+                            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, perf)
+                    : cudnnGetConvolutionForwardAlgorithm_v7(device.cudnn(), x, w, conv, y,
+                            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, perf), "choosing a forward convolution algorithm");
             for (int i = 0; i < count[0]; i++) {
                 cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
                 if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
@@ -229,8 +352,12 @@ final class CudaConv extends CudaOp {
         int[] count = new int[1];
         try (cudnnConvolutionBwdDataAlgoPerf_t perf =
                      new cudnnConvolutionBwdDataAlgoPerf_t(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT)) {
-            Cuda.checkCudnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(device.cudnn(), w, dy, conv, dx,
-                    CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, perf), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+            Cuda.checkCudnn(BENCHMARK
+                    ? cudnnFindConvolutionBackwardDataAlgorithm(device.cudnn(), w, dy, conv, dx,
+                            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, perf)
+                    : cudnnGetConvolutionBackwardDataAlgorithm_v7(device.cudnn(), w, dy, conv, dx,
+                            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, perf),
+                    "choosing a backward-data convolution algorithm");
             for (int i = 0; i < count[0]; i++) {
                 cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
                 if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
@@ -246,9 +373,12 @@ final class CudaConv extends CudaOp {
         int[] count = new int[1];
         try (cudnnConvolutionBwdFilterAlgoPerf_t perf =
                      new cudnnConvolutionBwdFilterAlgoPerf_t(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)) {
-            Cuda.checkCudnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(device.cudnn(), x, dy, conv, dw,
-                    CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, count, perf),
-                    "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+            Cuda.checkCudnn(BENCHMARK
+                    ? cudnnFindConvolutionBackwardFilterAlgorithm(device.cudnn(), x, dy, conv, dw,
+                            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, count, perf)
+                    : cudnnGetConvolutionBackwardFilterAlgorithm_v7(device.cudnn(), x, dy, conv, dw,
+                            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, count, perf),
+                    "choosing a backward-filter convolution algorithm");
             for (int i = 0; i < count[0]; i++) {
                 cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
                 if (p.status() == CUDNN_STATUS_SUCCESS && p.memory() <= Cudnn.WORKSPACE_LIMIT) {
@@ -262,6 +392,9 @@ final class CudaConv extends CudaOp {
     /** dX by cudnnConvolutionBackwardData, dW by BackwardFilter, dB as dY summed over N and the positions. */
     @Override
     protected Tensor[] deviceBackward(BackwardContext g) {
+        if (activation != null) {
+            throw new IllegalStateException(node.label() + ": FusedConv is an inference rewrite; it has no gradient");
+        }
         Tensor[] r = new Tensor[g.inputCount()];
         Tensor gy = gradOutput(g, 0);
         if (gy == null) {

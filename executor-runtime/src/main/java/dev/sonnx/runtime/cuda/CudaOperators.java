@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.cuda;
 
 import dev.sonnx.runtime.ops.Attributes;
+import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.ops.Operator;
 import java.util.HashMap;
 import java.util.Map;
@@ -111,7 +112,9 @@ final class CudaOperators {
             // control flow: its bodies are plans of their own, placed node by node
             return op;
         }
-        Factory f = onnx ? ONNX.get(op.node().opType()) : null;
+        Factory f = onnx ? ONNX.get(op.node().opType())
+                : domain.equals(FusedConv.DOMAIN) && op.node().opType().equals(FusedConv.OP_TYPE) ? CudaConv::createFused
+                : null;
         Operator placed = f == null ? null : f.create(op, device);
         return placed != null ? placed : new HostFallback(op, device);
     }

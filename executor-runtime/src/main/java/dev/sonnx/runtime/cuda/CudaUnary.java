@@ -17,7 +17,7 @@ final class CudaUnary extends CudaOp {
     enum Op {
         RELU(0), LEAKY_RELU(1), SIGMOID(2), TANH(3), EXP(4), LOG(5), SQRT(6), NEG(7), ABS(8), ERF(9),
         RECIPROCAL(10), CLIP(11), AFFINE(12), GELU(13), ELU(14), SOFTPLUS(15), FLOOR(16), CEIL(17), SIN(18),
-        COS(19), HARD_SIGMOID(20), SIGN(21), ROUND(22), SELU(23), IDENTITY(24), GELU_TANH(25), SQUARE(26);
+        COS(19), HARD_SIGMOID(20), SIGN(21), ROUND(22), SELU(23), IDENTITY(24), GELU_TANH(25), SQUARE(26), HARD_SWISH(27);
 
         final int code;
 
@@ -59,6 +59,18 @@ final class CudaUnary extends CudaOp {
             ctx.saveForBackward(new float[] {a, b});
         }
         return outputs(y);
+    }
+
+    /** op(x) into a new tensor: for other operators' epilogues. */
+    static Tensor apply(CudaDevice d, Op op, Tensor x, float alpha, float beta) {
+        Tensor y = d.uninitialized(DataType.FLOAT, x.shape());
+        long n = x.size();
+        if (n > 0) {
+            CudaKernels k = d.kernels();
+            k.launch("unary_f32", n, k.args().i32(op.code).ptr(CudaDevice.address(x)).ptr(CudaDevice.address(y)).i64(n)
+                    .f32(alpha).f32(beta));
+        }
+        return y;
     }
 
     /** Clip's optional bound input {@code i} (a scalar, read on the host). */

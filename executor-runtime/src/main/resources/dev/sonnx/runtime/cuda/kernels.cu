@@ -41,6 +41,7 @@ struct Dims {
 #define U_IDENTITY 24
 #define U_GELU_TANH 25
 #define U_SQUARE 26
+#define U_HARD_SWISH 27
 
 __device__ __forceinline__ float unary_value(int op, float x, float alpha, float beta) {
     switch (op) {
@@ -73,6 +74,7 @@ __device__ __forceinline__ float unary_value(int op, float x, float alpha, float
             return 0.5f * x * (1.f + tanhf(u));
         }
         case U_SQUARE: return x * x;
+        case U_HARD_SWISH: return x * fmaxf(0.f, fminf(1.f, x * (1.f / 6.f) + 0.5f));
         default: return x;
     }
 }

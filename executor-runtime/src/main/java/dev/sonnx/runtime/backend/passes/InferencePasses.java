@@ -11,9 +11,13 @@ public final class InferencePasses {
     private InferencePasses() {
     }
 
-    /** The rewrites whose result uses standard ONNX operators only: BatchNormalization folded into Conv. */
+    /**
+     * The rewrites for a GPU: BatchNormalization folded into Conv, and Conv [-> Add] [-> activation]
+     * into dev.sonnx.FusedConv (which cuDNN runs as one call for Relu); not the CPU's channels-last
+     * regions nor its oneDNN-only fusions.
+     */
     public static ModelProto applyPortable(ModelProto model) {
-        return ConvBatchNormFolding.apply(model);
+        return ConvActivationFusion.apply(ConvBatchNormFolding.apply(model));
     }
 
     public static ModelProto apply(ModelProto model) {
