@@ -26,6 +26,7 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSetStream;
 import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.OperatorPlacement;
+import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.DeviceAllocator;
 import dev.sonnx.runtime.tensor.DeviceMath;
@@ -61,6 +62,7 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
     private final CudaMemory memory;
     private final CudaKernels kernels;
     private final ThreadLocal<Boolean> bound = new ThreadLocal<>();
+    private Tensor workspace;
     /** Host-side 1 and 0 for the alpha/beta arguments of cuBLAS and cuDNN. */
     final FloatPointer one = new FloatPointer(1f);
     final FloatPointer zero = new FloatPointer(0f);
@@ -176,6 +178,20 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
         bind();
         long bytes = (long) Shapes.size(shape) * dtype.byteSize();
         return Tensor.wrap(dtype, shape, new CudaStorage(this, bytes));
+    }
+
+    /**
+     * The scratch memory of cuDNN calls, shared by all of them: every call is queued on this device's
+     * one stream, so no two use it at once. It only grows; a buffer it outgrows goes back to the cache
+     * once collected, and the stream orders its last users before any next one.
+     */
+    synchronized Tensor workspace(long bytes) {
+        if (workspace == null || workspace.size() < bytes) {
+            long size = Math.max(bytes, workspace == null ? 0 : 2L * workspace.size());
+            workspace = Arena.detached(() -> uninitialized(DataType.UINT8, new int[] {Math.toIntExact(
+                    Math.min(size, Integer.MAX_VALUE))}));
+        }
+        return workspace;
     }
 
     /** The device address of a tensor on this device. */

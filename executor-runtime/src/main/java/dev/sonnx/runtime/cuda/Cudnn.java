@@ -7,7 +7,6 @@ import static org.bytedeco.cuda.global.cudnn.cudnnCreateTensorDescriptor;
 import static org.bytedeco.cuda.global.cudnn.cudnnSetFilterNdDescriptor;
 import static org.bytedeco.cuda.global.cudnn.cudnnSetTensorNdDescriptor;
 
-import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.Arrays;
@@ -56,12 +55,9 @@ final class Cudnn {
         return d;
     }
 
-    /** A scratch buffer of {@code bytes} on the device (null for none); the run's arena recycles it. */
+    /** A scratch buffer of at least {@code bytes} on the device (null for none): the device's shared one. */
     static Tensor workspace(CudaDevice d, long bytes) {
-        if (bytes <= 0) {
-            return null;
-        }
-        return d.uninitialized(DataType.UINT8, new int[] {Math.toIntExact(bytes)});
+        return bytes <= 0 ? null : d.workspace(bytes);
     }
 
     /** The device address of a workspace as cuDNN takes it (null pointer for none). */
