@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """PyTorch's ResNet-18 times on the GPU: the anchor for `sonnx time --device cuda:0`.
 
-    bench/gpu/torch_resnet18.py [--device cuda:0] [--warmup 10]
+    bench/gpu/torch_resnet18.py [--device cuda:0] [--warmup 10] [--amp]
 
 torchvision's resnet18 (seeded random weights), fp32, cudnn.benchmark on, TF32 off (matmul and cuDNN):
   infer-b1    eval, no_grad, batch 1, 50 timed runs
   infer-b32   eval, no_grad, batch 32, 30 timed runs
   train-b32   train mode, SGD (lr 0.01, momentum 0.9), cross-entropy on random labels, batch 32, 20 runs
+With --amp the same cases run under torch.autocast(float16) (as `sonnx time --precision mixed`: float16
+operands for convolutions and matrix products, float32 weights; no GradScaler, as sonnx has no loss
+scaling), named infer-b1-amp, infer-b32-amp, train-b32-amp.
 Each case warms up (10 runs), then times each run between two torch.cuda.synchronize() calls and
 prints `case=<name> median_ms=<x>` (also min and max). The inputs are resident on the GPU beforehand.
 """
@@ -42,6 +45,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cuda:0")
     p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--amp", action="store_true", help="autocast to float16 (mixed precision)")
     a = p.parse_args()
     if not torch.cuda.is_available():
         print("torch_resnet18: no CUDA device (torch %s)" % torch.__version__, file=sys.stderr)
@@ -54,16 +58,20 @@ def main():
                                                       torch.cuda.get_device_name(dev)), flush=True)
     torch.manual_seed(0)
     net = torchvision.models.resnet18().to(dev)
+    suffix = "-amp" if a.amp else ""
+
+    def autocast():
+        return torch.autocast(device_type="cuda", dtype=torch.float16, enabled=a.amp)
 
     net.eval()
     for batch, runs in ((1, 50), (32, 30)):
         x = torch.rand(batch, 3, 224, 224, device=dev)
 
         def infer():
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 net(x)
 
-        report("infer-b%d" % batch, timed(infer, a.warmup, runs))
+        report("infer-b%d%s" % (batch, suffix), timed(infer, a.warmup, runs))
 
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
@@ -73,11 +81,12 @@ def main():
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(x), y)
+        with autocast():
+            loss = loss_fn(net(x), y)
         loss.backward()
         opt.step()
 
-    report("train-b32", timed(step, a.warmup, 20))
+    report("train-b32" + suffix, timed(step, a.warmup, 20))
     return 0
 
 

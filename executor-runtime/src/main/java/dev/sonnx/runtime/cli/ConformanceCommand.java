@@ -15,7 +15,7 @@ final class ConformanceCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "conformance [--device D] [--threads N] [--report FILE.json] [--atol A --rtol R] [--timeout S] PATH...";
+        return "conformance [--device D] [--threads N] [--precision fp32|mixed] [--report FILE.json] [--atol A --rtol R] [--timeout S] PATH...";
     }
 
     @Override

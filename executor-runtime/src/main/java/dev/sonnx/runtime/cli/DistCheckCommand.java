@@ -8,13 +8,13 @@ import dev.sonnx.runtime.opt.DistOption;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.train.TrainCheck;
 import dev.sonnx.runtime.train.TrainReference;
+import dev.sonnx.runtime.util.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -42,6 +42,7 @@ final class DistCheckCommand implements Main.Command {
         float spars = (float) a.getDouble("spars", 0.05);
         String write = a.get("write", null);
         String reference = a.get("reference", null);
+        Main.applyThreads(a);
         a.checkAllUsed();
         if (a.positionals().size() != 1) {
             throw new Args.UsageException("give one training reference folder");
@@ -97,7 +98,7 @@ final class DistCheckCommand implements Main.Command {
         return (worst <= RTOL ? "PASS" : "FAIL") + String.format(Locale.ROOT, " (largest relative difference %.2e)", worst);
     }
 
-    /** Lines {@code option loss0 loss1 ...}, written under a temporary name and renamed. */
+    /** Lines {@code option loss0 loss1 ...}, written under a temporary name and renamed (AtomicFiles). */
     static void write(Path file, Map<String, double[]> losses) {
         StringBuilder sb = new StringBuilder();
         losses.forEach((option, values) -> {
@@ -108,9 +109,7 @@ final class DistCheckCommand implements Main.Command {
             sb.append('\n');
         });
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.writeString(file, sb.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

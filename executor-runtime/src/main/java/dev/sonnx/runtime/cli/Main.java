@@ -75,5 +75,13 @@ public final class Main {
     static void applyThreads(Args a) {
         int threads = a.getInt("threads", 0);
         dev.sonnx.runtime.cpu.CpuDevice.setDefaultThreads(threads);
+        String precision = a.get("precision", null);
+        if (precision != null) {
+            if (!precision.equals("fp32") && !precision.equals("mixed")) {
+                throw new Args.UsageException("--precision is fp32 or mixed, got '" + precision + "'");
+            }
+            // read by the CUDA device (it does not concern the CPU, which computes in float32)
+            System.setProperty("sonnx.cuda.precision", precision);
+        }
     }
 }

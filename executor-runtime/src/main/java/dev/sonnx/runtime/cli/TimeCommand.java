@@ -30,7 +30,7 @@ final class TimeCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "time --model MODEL.onnx --batch B [--device cpu|cuda:N] [--runs N] [--warmup N] [--train] [--threads N]";
+        return "time --model MODEL.onnx --batch B [--device cpu|cuda:N] [--runs N] [--warmup N] [--train] [--threads N] [--precision fp32|mixed]";
     }
 
     @Override

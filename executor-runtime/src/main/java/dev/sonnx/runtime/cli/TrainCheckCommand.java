@@ -13,7 +13,7 @@ final class TrainCheckCommand implements Main.Command {
     @Override
     public String usage() {
         return "train-check DIR [--ranks N] [--dist-option fp32|fp16|partialUpdate|sparseTopK|sparseThreshold]"
-                + " [--spars S] [--threads N] [--device cpu|cuda:N]";
+                + " [--spars S] [--threads N] [--precision fp32|mixed] [--device cpu|cuda:N]";
     }
 
     @Override

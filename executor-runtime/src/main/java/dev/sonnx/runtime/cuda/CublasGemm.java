@@ -1,10 +1,17 @@
 package dev.sonnx.runtime.cuda;
 
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_GEMM_DEFAULT;
+import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_16F;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
+
 import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_N;
 import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
 import static org.bytedeco.cuda.global.cublas.cublasSgemmStridedBatched;
 import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 
+import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -19,6 +26,10 @@ final class CublasGemm {
     /** C = alpha op(A) op(B) + beta C for dense row-major matrices at the given device addresses. */
     static void gemm(CudaDevice d, boolean transA, boolean transB, int m, int n, int k, float alpha, long a,
                      long b, float beta, long c) {
+        if (d.mixedPrecision()) {
+            batched(d, transA, transB, m, n, k, alpha, a, 0, b, 0, beta, c, 0, 1);
+            return;
+        }
         try (Scalars sc = new Scalars(d, alpha, beta)) {
             FloatPointer al = sc.alpha;
             FloatPointer be = sc.beta;
@@ -34,12 +45,36 @@ final class CublasGemm {
      */
     static void batched(CudaDevice d, boolean transA, boolean transB, int m, int n, int k, float alpha, long a,
                         long strideA, long b, long strideB, float beta, long c, long strideC, int count) {
+        if (d.mixedPrecision()) {
+            batchedHalf(d, transA, transB, m, n, k, alpha, a, strideA, b, strideB, beta, c, strideC, count);
+            return;
+        }
         try (Scalars sc = new Scalars(d, alpha, beta)) {
             FloatPointer al = sc.alpha;
             FloatPointer be = sc.beta;
             Cuda.checkCublas(cublasSgemmStridedBatched(d.cublas(), op(transB), op(transA), n, m, k, al,
                     DevicePointer.floats(b), transB ? k : n, strideB, DevicePointer.floats(a), transA ? m : k, strideA,
                     be, DevicePointer.floats(c), n, strideC, count), "cublasSgemmStridedBatched");
+        }
+    }
+
+    /**
+     * Mixed precision: float16 copies of A and B (their whole strided spans, so the strides hold),
+     * multiplied on tensor cores with float32 accumulation into the float32 C.
+     */
+    private static void batchedHalf(CudaDevice d, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                    long a, long strideA, long b, long strideB, float beta, long c, long strideC,
+                                    int count) {
+        long spanA = strideA * (count - 1) + (long) m * k;
+        long spanB = strideB * (count - 1) + (long) k * n;
+        Tensor ah = CudaHalf.toHalf(d, a, new int[] {Math.toIntExact(spanA)}, spanA);
+        Tensor bh = CudaHalf.toHalf(d, b, new int[] {Math.toIntExact(spanB)}, spanB);
+        try (Scalars sc = new Scalars(d, alpha, beta)) {
+            Cuda.checkCublas(cublasGemmStridedBatchedEx(d.cublas(), op(transB), op(transA), n, m, k, sc.alpha,
+                    new DevicePointer(CudaDevice.address(bh)), CUDA_R_16F, transB ? k : n, strideB,
+                    new DevicePointer(CudaDevice.address(ah)), CUDA_R_16F, transA ? m : k, strideA, sc.beta,
+                    new DevicePointer(c), CUDA_R_32F, n, strideC, count, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                    "cublasGemmStridedBatchedEx (float16 operands)");
         }
     }
 

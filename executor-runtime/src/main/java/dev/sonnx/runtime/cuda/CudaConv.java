@@ -5,7 +5,9 @@ import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_C
 import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_HALF;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_OP_MATH;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_ACTIVATION_RELU;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_PROPAGATE_NAN;
@@ -141,7 +143,12 @@ final class CudaConv extends CudaOp {
     }
 
     /** The cuDNN view of one geometry. */
-    private record Plan(cudnnTensorStruct x, cudnnFilterStruct w, cudnnTensorStruct y, cudnnTensorStruct bias,
+    /**
+     * The cuDNN view of one geometry. {@code half}: x, w and y are float16 (mixed precision) and
+     * {@code yFloat} describes the float32 result they are copied back to; else both are float32.
+     */
+    private record Plan(boolean half, cudnnTensorStruct x, cudnnFilterStruct w, cudnnTensorStruct y,
+                        cudnnTensorStruct yFloat, cudnnTensorStruct bias,
                         cudnnConvolutionStruct conv, int[] yShape, int fwdAlgo, long fwdBytes, int dataAlgo,
                         long dataBytes, int filterAlgo, long filterBytes) {
     }
@@ -156,24 +163,30 @@ final class CudaConv extends CudaOp {
         Tensor wIn = required(inputs, 1);
         Tensor bIn = tensor(inputs, 2);
         device.bind();   // the algorithm heuristics of a new plan use the handle: this thread needs the device
-        Plan plan = valid(xIn, wIn, bIn) ? plan(xIn.shape(), wIn.shape()) : null;
+        Plan plan = valid(xIn, wIn, bIn) ? plan(xIn.shape(), wIn.shape(), device.mixedPrecision()) : null;
         if (plan == null) {
             return onHost(inputs, ctx);   // the CPU operator reports bad shapes in its own words
         }
         Tensor x = device.on(xIn);
         Tensor w = device.on(wIn);
-        Tensor y = device.uninitialized(DataType.FLOAT, plan.yShape);
         Tensor ws = Cudnn.workspace(device, plan.fwdBytes);
         Tensor z = residual ? tensor(inputs, 3) : null;
-        if (relu != null && (z == null || Arrays.equals(z.shape(), plan.yShape)) && fused(plan, x, w, bIn, z, y, ws)) {
-            return outputs(y);
+        if (relu != null && !plan.half && (z == null || Arrays.equals(z.shape(), plan.yShape))) {
+            Tensor y = device.uninitialized(DataType.FLOAT, plan.yShape);
+            if (fused(plan, x, w, bIn, z, y, ws)) {
+                return outputs(y);
+            }
         }
-        Cuda.checkCudnn(cudnnConvolutionForward(device.cudnn(), device.one, plan.x, ptr(x), plan.w, ptr(w), plan.conv,
-                plan.fwdAlgo, Cudnn.pointer(ws), plan.fwdBytes, device.zero, plan.y, ptr(y)), "cudnnConvolutionForward");
+        Tensor xc = plan.half ? CudaHalf.toHalf(device, x) : x;
+        Tensor wc = plan.half ? CudaHalf.toHalf(device, w) : w;
+        Tensor yc = device.uninitialized(plan.half ? DataType.FLOAT16 : DataType.FLOAT, plan.yShape);
+        Cuda.checkCudnn(cudnnConvolutionForward(device.cudnn(), device.one, plan.x, ptr(xc), plan.w, ptr(wc), plan.conv,
+                plan.fwdAlgo, Cudnn.pointer(ws), plan.fwdBytes, device.zero, plan.y, ptr(yc)), "cudnnConvolutionForward");
+        Tensor y = plan.half ? CudaHalf.toFloat(device, yc) : yc;
         if (bIn != null) {
             Tensor b = device.on(bIn);
-            Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.bias, ptr(b), device.one, plan.y, ptr(y)),
-                    "cudnnAddTensor (Conv bias)");
+            Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.bias, ptr(b), device.one, plan.yFloat,
+                    ptr(y)), "cudnnAddTensor (Conv bias)");
         }
         return outputs(activation == null ? y : epilogue(plan, y, z));
     }
@@ -207,8 +220,8 @@ final class CudaConv extends CudaOp {
         if (zIn != null) {
             Tensor z = device.on(zIn);
             if (Arrays.equals(z.shape(), plan.yShape)) {
-                Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.y, ptr(z), device.one, plan.y, ptr(y)),
-                        "cudnnAddTensor (FusedConv residual)");
+                Cuda.checkCudnn(cudnnAddTensor(device.cudnn(), device.one, plan.yFloat, ptr(z), device.one, plan.yFloat,
+                        ptr(y)), "cudnnAddTensor (FusedConv residual)");
             } else {
                 out = CudaBinary.apply(device, CudaBinary.Op.ADD, y, z);
                 if (out == null) {
@@ -248,11 +261,11 @@ final class CudaConv extends CudaOp {
     }
 
     /** The plan for these shapes, or null where the window needs padding cuDNN cannot express. */
-    private Plan plan(int[] xs, int[] wsh) {
-        List<Integer> key = key(xs, wsh);
+    private Plan plan(int[] xs, int[] wsh, boolean half) {
+        List<Integer> key = key(xs, wsh, half);
         Plan p = plans.get(key);
         if (p == null && !plans.containsKey(key)) {
-            p = makePlan(xs, wsh);
+            p = makePlan(xs, wsh, half);
             if (p != null) {
                 plans.putIfAbsent(key, p);
             }
@@ -261,7 +274,12 @@ final class CudaConv extends CudaOp {
     }
 
     private static List<Integer> key(int[] xs, int[] ws) {
-        Integer[] k = new Integer[xs.length + ws.length];
+        return key(xs, ws, false);
+    }
+
+    private static List<Integer> key(int[] xs, int[] ws, boolean half) {
+        Integer[] k = new Integer[xs.length + ws.length + 1];
+        k[xs.length + ws.length] = half ? 1 : 0;
         for (int i = 0; i < xs.length; i++) {
             k[i] = xs[i];
         }
@@ -271,7 +289,7 @@ final class CudaConv extends CudaOp {
         return List.of(k);
     }
 
-    private Plan makePlan(int[] xs, int[] wsh) {
+    private Plan makePlan(int[] xs, int[] wsh, boolean half) {
         int[] image = ConvShapes.spatial(xs);
         int[] kernel = ConvShapes.spatial(wsh);
         Window win;
@@ -310,11 +328,15 @@ final class CudaConv extends CudaOp {
         Cuda.checkCudnn(cudnnSetConvolutionNdDescriptor(conv, nd, pad, stride, dil, CUDNN_CROSS_CORRELATION,
                 CUDNN_DATA_FLOAT), "cudnnSetConvolutionNdDescriptor");
         Cuda.checkCudnn(cudnnSetConvolutionGroupCount(conv, group), "cudnnSetConvolutionGroupCount");
-        // plain float32 FMA: no TF32 tensor-core rounding
-        Cuda.checkCudnn(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-        cudnnTensorStruct xd = Cudnn.tensor(xs);
-        cudnnFilterStruct wd = Cudnn.filter(Cudnn.atLeast4(wsh));
-        cudnnTensorStruct yd = Cudnn.tensor(yShape);
+        // float32: plain FMA, no TF32 tensor-core rounding; mixed precision: float16 operands on tensor
+        // cores, accumulated in float32 (the convolution's compute type above)
+        Cuda.checkCudnn(cudnnSetConvolutionMathType(conv, half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+                "cudnnSetConvolutionMathType");
+        int type = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+        cudnnTensorStruct xd = Cudnn.tensor(xs, type);
+        cudnnFilterStruct wd = Cudnn.filter(Cudnn.atLeast4(wsh), type);
+        cudnnTensorStruct yd = Cudnn.tensor(yShape, type);
+        cudnnTensorStruct yf = half ? Cudnn.tensor(yShape) : yd;
         int[] biasShape = new int[Math.max(4, xs.length)];
         Arrays.fill(biasShape, 1);
         biasShape[1] = wsh[0];
@@ -323,7 +345,7 @@ final class CudaConv extends CudaOp {
         long[] fwd = forwardAlgo(xd, wd, conv, yd);
         long[] data = dataAlgo(wd, yd, conv, xd);
         long[] filter = filterAlgo(xd, yd, conv, wd);
-        return new Plan(xd, wd, yd, bd, conv, yShape, (int) fwd[0], fwd[1], (int) data[0], data[1], (int) filter[0],
+        return new Plan(half, xd, wd, yd, yf, bd, conv, yShape, (int) fwd[0], fwd[1], (int) data[0], data[1], (int) filter[0],
                 filter[1]);
     }
 
@@ -402,22 +424,27 @@ final class CudaConv extends CudaOp {
         }
         Tensor x = input(g, 0);
         Tensor w = input(g, 1);
-        Plan plan = plan(x.shape(), w.shape());
+        Plan plan = plan(x.shape(), w.shape(), device.mixedPrecision());
+        DataType type = plan.half ? DataType.FLOAT16 : DataType.FLOAT;
+        Tensor gyc = plan.half ? CudaHalf.toHalf(device, gy) : gy;
         if (g.needsGrad(0)) {
-            Tensor dx = device.uninitialized(DataType.FLOAT, x.shape());
+            Tensor wc = plan.half ? CudaHalf.toHalf(device, w) : w;
+            Tensor dx = device.uninitialized(type, x.shape());
             Tensor ws = Cudnn.workspace(device, plan.dataBytes);
-            Cuda.checkCudnn(cudnnConvolutionBackwardData(device.cudnn(), device.one, plan.w, ptr(w), plan.y, ptr(gy),
+            Cuda.checkCudnn(cudnnConvolutionBackwardData(device.cudnn(), device.one, plan.w, ptr(wc), plan.y, ptr(gyc),
                     plan.conv, plan.dataAlgo, Cudnn.pointer(ws), plan.dataBytes, device.zero, plan.x, ptr(dx)),
                     "cudnnConvolutionBackwardData");
-            r[0] = dx;
+            r[0] = plan.half ? CudaHalf.toFloat(device, dx) : dx;
         }
         if (g.needsGrad(1)) {
-            Tensor dw = device.uninitialized(DataType.FLOAT, w.shape());
+            Tensor xc = plan.half ? CudaHalf.toHalf(device, x) : x;
+            Tensor dw = device.uninitialized(type, w.shape());
             Tensor ws = Cudnn.workspace(device, plan.filterBytes);
-            Cuda.checkCudnn(cudnnConvolutionBackwardFilter(device.cudnn(), device.one, plan.x, ptr(x), plan.y, ptr(gy),
-                    plan.conv, plan.filterAlgo, Cudnn.pointer(ws), plan.filterBytes, device.zero, plan.w, ptr(dw)),
-                    "cudnnConvolutionBackwardFilter");
-            r[1] = dw;
+            Cuda.checkCudnn(cudnnConvolutionBackwardFilter(device.cudnn(), device.one, plan.x, ptr(xc), plan.y,
+                    ptr(gyc), plan.conv, plan.filterAlgo, Cudnn.pointer(ws), plan.filterBytes, device.zero, plan.w,
+                    ptr(dw)), "cudnnConvolutionBackwardFilter");
+            // float32 gradients for the float32 weights (the master copy the optimizer updates)
+            r[1] = plan.half ? CudaHalf.toFloat(device, dw) : dw;
         }
         if (g.input(2) != null && g.needsGrad(2)) {
             boolean[] reduced = new boolean[gy.rank()];

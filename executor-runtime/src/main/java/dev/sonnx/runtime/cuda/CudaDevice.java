@@ -109,6 +109,20 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
         kernels = new CudaKernels(this, major, minor, props.multiProcessorCount());
     }
 
+    /**
+     * Mixed precision ({@code -Dsonnx.cuda.precision=mixed}, or {@code --precision mixed} on the
+     * commands): Conv, Gemm and MatMul take float16 copies of their operands and compute on tensor
+     * cores with float32 accumulation; weights, gradients and the other operators stay float32 (as
+     * PyTorch's autocast). Read at each call.
+     */
+    @Override
+    public boolean mixedPrecision() {
+        return "mixed".equals(System.getProperty(PRECISION_PROPERTY, "fp32"));
+    }
+
+    /** The system property that selects {@code fp32} (the default) or {@code mixed} precision. */
+    public static final String PRECISION_PROPERTY = "sonnx.cuda.precision";
+
     /** Makes this device current on the calling thread (CUDA's current device is per thread). */
     public void bind() {
         if (bound.get() == null) {
@@ -301,7 +315,7 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
         return name() + ": " + gpuName + ", compute capability " + major + "." + minor + ", "
                 + (totalMemory >> 20) + " MiB; driver CUDA " + version(driver[0]) + ", runtime " + version(runtime[0])
                 + ", cuBLAS " + cublasVersion[0] + ", cuDNN " + cudnnGetVersion() + "; kernels compiled by NVRTC in "
-                + kernels.compileMillis + " ms";
+                + kernels.compileMillis + " ms; precision " + (mixedPrecision() ? "mixed (float16 operands)" : "fp32");
     }
 
     private static String version(int v) {

@@ -28,19 +28,29 @@ final class Cudnn {
 
     /** A dense float32 tensor descriptor of {@code dims} (at least 4 dims, as cuDNN's Nd calls want). */
     static cudnnTensorStruct tensor(int[] dims) {
+        return tensor(dims, CUDNN_DATA_FLOAT);
+    }
+
+    /** A dense tensor descriptor of {@code dims} and cuDNN data type {@code type} (float or half). */
+    static cudnnTensorStruct tensor(int[] dims, int type) {
         int[] d = atLeast4(dims);
         cudnnTensorStruct t = new cudnnTensorStruct();
         Cuda.checkCudnn(cudnnCreateTensorDescriptor(t), "cudnnCreateTensorDescriptor");
-        Cuda.checkCudnn(cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, d.length, d, Shapes.strides(d)),
+        Cuda.checkCudnn(cudnnSetTensorNdDescriptor(t, type, d.length, d, Shapes.strides(d)),
                 "cudnnSetTensorNdDescriptor " + Arrays.toString(d));
         return t;
     }
 
     /** A dense float32 KCRS filter descriptor of {@code dims}. */
     static cudnnFilterStruct filter(int[] dims) {
+        return filter(dims, CUDNN_DATA_FLOAT);
+    }
+
+    /** A dense KCRS filter descriptor of {@code dims} and cuDNN data type {@code type}. */
+    static cudnnFilterStruct filter(int[] dims, int type) {
         cudnnFilterStruct f = new cudnnFilterStruct();
         Cuda.checkCudnn(cudnnCreateFilterDescriptor(f), "cudnnCreateFilterDescriptor");
-        Cuda.checkCudnn(cudnnSetFilterNdDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, dims.length, dims),
+        Cuda.checkCudnn(cudnnSetFilterNdDescriptor(f, type, CUDNN_TENSOR_NCHW, dims.length, dims),
                 "cudnnSetFilterNdDescriptor " + Arrays.toString(dims));
         return f;
     }

@@ -32,6 +32,14 @@ public interface Device {
         return name() + ": " + threads() + " threads";
     }
 
+    /**
+     * Whether convolutions and matrix products run on float16 operands (float32 results, float32
+     * weights and everything else): mixed precision, on a GPU when asked for.
+     */
+    default boolean mixedPrecision() {
+        return false;
+    }
+
     /** Waits until the work queued on this device has run (a no-op where kernels run synchronously). */
     default void synchronize() {
     }

@@ -486,3 +486,30 @@ extern "C" __global__ void fill_f32(float* __restrict__ y, i64 n, float value) {
         y[i] = value;
     }
 }
+
+// ------------------------------------------------------------------------------------ float16
+// Conversions for mixed precision (float16 operands of cuDNN and cuBLAS, float32 everywhere else),
+// by the PTX conversion instructions (round to nearest even), so that no header is needed.
+__device__ __forceinline__ unsigned short float_to_half(float x) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+    return h;
+}
+
+__device__ __forceinline__ float half_to_float(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+extern "C" __global__ void f32_to_f16(const float* __restrict__ x, unsigned short* __restrict__ y, i64 n) {
+    GRID_LOOP(i, n) {
+        y[i] = float_to_half(x[i]);
+    }
+}
+
+extern "C" __global__ void f16_to_f32(const unsigned short* __restrict__ x, float* __restrict__ y, i64 n) {
+    GRID_LOOP(i, n) {
+        y[i] = half_to_float(x[i]);
+    }
+}
