@@ -174,12 +174,7 @@ final class CudaBatchNorm extends CudaOp {
      * (constants of the batch): dX = dY * scale * invStd, d scale = sum dY * xhat, dB = sum dY.
      */
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
-        }
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         Tensor x = input(g, 0);
         Tensor scale = input(g, 1);
         Layout l = layout(x);
@@ -195,7 +190,7 @@ final class CudaBatchNorm extends CudaOp {
             r[0] = g.needsGrad(0) ? dx : null;
             r[1] = g.needsGrad(1) ? dScale.reshape(scale.shape()) : null;
             r[2] = g.needsGrad(2) ? dBias.reshape(g.input(2).shape()) : null;
-            return r;
+            return;
         }
         Tensor mean = input(g, 3);
         Tensor var = input(g, 4);
@@ -220,7 +215,6 @@ final class CudaBatchNorm extends CudaOp {
             r[2] = CudaReduce.reduce(device, CudaReduce.Op.SUM, gy.reshape(ncs), perChannel, 1f,
                     g.input(2).shape());
         }
-        return r;
     }
 
     private static DevicePointer ptr(Tensor t) {

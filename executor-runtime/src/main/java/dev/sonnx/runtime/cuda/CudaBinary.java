@@ -68,12 +68,7 @@ final class CudaBinary extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
-        }
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         Tensor a = input(g, 0);
         Tensor b = input(g, 1);
         for (int wrt = 0; wrt < 2; wrt++) {
@@ -89,7 +84,6 @@ final class CudaBinary extends CudaOp {
             }
             r[wrt] = CudaReduce.sumTo(device, full, target.shape());
         }
-        return r;
     }
 
     /** gy * d(a op b)/d(input wrt), in the broadcast shape. */

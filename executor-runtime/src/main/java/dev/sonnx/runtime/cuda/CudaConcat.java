@@ -71,12 +71,7 @@ final class CudaConcat extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
-        }
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         int rank = gy.rank();
         int axis = (int) (axisAttribute < 0 ? axisAttribute + rank : axisAttribute);
         long outer = Shapes.product(gy.shape(), 0, axis);
@@ -93,6 +88,5 @@ final class CudaConcat extends CudaOp {
             }
             offset += row;
         }
-        return r;
     }
 }

@@ -109,7 +109,7 @@ final class CudaConv extends CudaOp {
      */
     static Operator createFused(Operator cpu, CudaDevice device) {
         var at = cpu.node().attributes();
-        if (at.getLong(FusedConv.CHANNELS_LAST, 0) != 0 || !symmetricPads(at.getInts("pads", null))
+        if (at.getLong(FusedConv.CHANNELS_LAST, 0) != 0 || !Cudnn.symmetricPads(at.getInts("pads", null))
                 || at.getInt("group", 1) < 1) {
             return null;
         }
@@ -118,21 +118,10 @@ final class CudaConv extends CudaOp {
         return new CudaConv(cpu, device, act, cpu.node().hasInput(3));
     }
 
-    private static boolean symmetricPads(int[] pads) {
-        if (pads != null) {
-            int r = pads.length / 2;
-            for (int i = 0; i < r; i++) {
-                if (pads[i] != pads[i + r]) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
 
     static Operator create(Operator cpu, CudaDevice device) {
         var at = cpu.node().attributes();
-        if (!symmetricPads(at.getInts("pads", null))) {
+        if (!Cudnn.symmetricPads(at.getInts("pads", null))) {
             return null;   // cuDNN pads both sides of an axis alike
         }
         // FusedConv and the channels-last forms are inference rewrites with their own operators
@@ -413,14 +402,9 @@ final class CudaConv extends CudaOp {
 
     /** dX by cudnnConvolutionBackwardData, dW by BackwardFilter, dB as dY summed over N and the positions. */
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         if (activation != null) {
             throw new IllegalStateException(node.label() + ": FusedConv is an inference rewrite; it has no gradient");
-        }
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
         }
         Tensor x = input(g, 0);
         Tensor w = input(g, 1);
@@ -452,7 +436,6 @@ final class CudaConv extends CudaOp {
             reduced[1] = false;
             r[2] = CudaReduce.reduce(device, CudaReduce.Op.SUM, gy, reduced, 1f, new int[] {gy.dim(1)});
         }
-        return r;
     }
 
     private static DevicePointer ptr(Tensor t) {

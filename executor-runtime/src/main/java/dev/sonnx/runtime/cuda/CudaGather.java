@@ -70,11 +70,9 @@ final class CudaGather extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         Saved s = (Saved) g.saved();
         Tensor dData = device.allocate(DataType.FLOAT, g.input(0).shape());
@@ -85,6 +83,5 @@ final class CudaGather extends CudaOp {
                     .i64(s.outer()).i64(s.nIdx()).i64(s.axisDim()).i64(s.rowLen()));
         }
         r[0] = dData;
-        return r;
     }
 }

@@ -96,12 +96,7 @@ final class CudaGemm extends CudaOp {
      * operand was; dC = beta dY summed down to C's shape.
      */
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
-        }
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         Tensor a = input(g, 0);
         Tensor b = input(g, 1);
         int m = gy.dim(0);
@@ -138,6 +133,5 @@ final class CudaGemm extends CudaOp {
             }
             r[2] = summed;
         }
-        return r;
     }
 }

@@ -118,12 +118,7 @@ final class CudaMatMul extends CudaOp {
      * the batch (one tall product where A's rows fold, else per-product results summed by a reduction).
      */
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null) {
-            return r;
-        }
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
         Tensor a = input(g, 0);
         Tensor b = input(g, 1);
         Geometry s = geometry(a.shape(), b.shape());
@@ -160,7 +155,6 @@ final class CudaMatMul extends CudaOp {
             }
             r[1] = gb;
         }
-        return r;
     }
 
     /** {@code each} [batch, rows, cols] summed over the batch, viewed as {@code shape}. */

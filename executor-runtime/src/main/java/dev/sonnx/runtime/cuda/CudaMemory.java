@@ -53,32 +53,25 @@ final class CudaMemory {
     /** A block of at least {@code bytes}; returns its address. */
     synchronized long allocate(long bytes) {
         long size = sizeClass(bytes);
-        ArrayDeque<Long> q = free.get(size);
-        if (q != null && !q.isEmpty()) {
-            cachedBytes -= size;
-            liveBytes += size;
-            peakBytes = Math.max(peakBytes, liveBytes);
-            return q.pop();
+        long address = takeCached(size);
+        if (address != 0) {
+            return address;
         }
         if (freshSinceGc > gcHintBytes) {
             freshSinceGc = 0;
             collectUnreachable();
-            q = free.get(size);
-            if (q != null && !q.isEmpty()) {
-                cachedBytes -= size;
-                liveBytes += size;
-                return q.pop();
+            address = takeCached(size);
+            if (address != 0) {
+                return address;
             }
         }
-        long address = malloc(size);
+        address = malloc(size);
         if (address == 0) {
             emptyCache();
             collectUnreachable();
-            q = free.get(size);
-            if (q != null && !q.isEmpty()) {
-                cachedBytes -= size;
-                liveBytes += size;
-                return q.pop();
+            address = takeCached(size);
+            if (address != 0) {
+                return address;
             }
             emptyCache();
             address = malloc(size);
@@ -88,9 +81,24 @@ final class CudaMemory {
                     + " bytes (" + liveBytes + " bytes in use)");
         }
         freshSinceGc += size;
+        counted(size);
+        return address;
+    }
+
+    /** A cached block of exactly this size class, or 0 when none is free. */
+    private long takeCached(long size) {
+        ArrayDeque<Long> q = free.get(size);
+        if (q == null || q.isEmpty()) {
+            return 0;
+        }
+        cachedBytes -= size;
+        counted(size);
+        return q.pop();
+    }
+
+    private void counted(long size) {
         liveBytes += size;
         peakBytes = Math.max(peakBytes, liveBytes);
-        return address;
     }
 
     private long malloc(long size) {

@@ -8,20 +8,15 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 
 /**
- * An operator with a CUDA kernel, standing in for the CPU operator {@code cpu} of the same node
- * (which keeps answering what the node is: differentiability, which inputs take gradients).
+ * An operator with a CUDA kernel, standing in for the CPU operator {@code cpu} of the same node.
  * Inputs that arrive on the host (feeds, results of host fallbacks) are copied to the device.
  */
-abstract class CudaOp extends Operator {
-    protected final CudaDevice device;
-    protected final Operator cpu;
+abstract class CudaOp extends PlacedOperator {
     /** Runs the node on the host when a run brings what the kernel does not handle (another type...). */
     private final HostFallback fallback;
 
     CudaOp(Operator cpu, CudaDevice device) {
-        super(cpu.node());
-        this.cpu = cpu;
-        this.device = device;
+        super(cpu, device);
         this.fallback = new HostFallback(cpu, device);
     }
 
@@ -35,11 +30,20 @@ abstract class CudaOp extends Operator {
         if (g.saved() instanceof HostFallback.Saved) {
             return fallback.backward(g);
         }
-        return deviceBackward(g);
+        Tensor[] grads = new Tensor[g.inputCount()];
+        Tensor gy = gradOutput(g, 0);
+        if (gy != null) {
+            deviceBackward(g, gy, grads);
+        }
+        return grads;
     }
 
-    /** Backward of a forward that ran on the device. */
-    protected Tensor[] deviceBackward(BackwardContext g) {
+    /**
+     * Backward of a forward that ran on the device (every CUDA operator has one output): fills
+     * {@code grads[i]} for the inputs whose gradient {@code g.needsGrad(i)} asks for, from the output's
+     * gradient {@code gy}, on this device.
+     */
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] grads) {
         throw new IllegalStateException(node.label() + " has no gradient");
     }
 
@@ -51,21 +55,6 @@ abstract class CudaOp extends Operator {
             }
         }
         return true;
-    }
-
-    @Override
-    public boolean differentiable() {
-        return cpu.differentiable();
-    }
-
-    @Override
-    public boolean differentiableInput(int index) {
-        return cpu.differentiableInput(index);
-    }
-
-    @Override
-    public boolean deterministic() {
-        return cpu.deterministic();
     }
 
     /** Input {@code i} on this device (null when omitted). */

@@ -89,16 +89,7 @@ final class CudaPool extends CudaOp {
                 }
             }
         }
-        int[] pads = at.getInts("pads", null);
-        if (pads != null) {
-            int r = pads.length / 2;
-            for (int i = 0; i < r; i++) {
-                if (pads[i] != pads[i + r]) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return Cudnn.symmetricPads(at.getInts("pads", null));
     }
 
     @Override
@@ -191,11 +182,9 @@ final class CudaPool extends CudaOp {
 
     /** cudnnPoolingBackward: max routes dY to each window's maximum, average spreads it over the window. */
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         Tensor x = input(g, 0);
         Tensor y = device.on(g.output(0));
@@ -204,7 +193,6 @@ final class CudaPool extends CudaOp {
         Cuda.checkCudnn(cudnnPoolingBackward(device.cudnn(), plan.pool, device.one, plan.y, ptr(y), plan.y, ptr(gy),
                 plan.x, ptr(x), device.zero, plan.x, ptr(dx)), "cudnnPoolingBackward");
         r[0] = dx;
-        return r;
     }
 
     private static DevicePointer ptr(Tensor t) {

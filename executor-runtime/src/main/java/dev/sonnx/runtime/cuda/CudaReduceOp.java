@@ -130,11 +130,9 @@ final class CudaReduceOp extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         Saved s = (Saved) g.saved();
         Tensor x = g.input(0);
@@ -148,6 +146,5 @@ final class CudaReduceOp extends CudaOp {
             device.scale(dx, s.scale());
         }
         r[0] = dx;
-        return r;
     }
 }

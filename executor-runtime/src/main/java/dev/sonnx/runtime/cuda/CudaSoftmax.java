@@ -57,11 +57,9 @@ final class CudaSoftmax extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         Tensor y = device.on(g.output(0));
         Tensor dx = device.uninitialized(DataType.FLOAT, y.shape());
@@ -72,6 +70,5 @@ final class CudaSoftmax extends CudaOp {
                     .ptr(address(dx)).i64(geo[0]).i64(geo[1]).i64(geo[2]));
         }
         r[0] = dx;
-        return r;
     }
 }

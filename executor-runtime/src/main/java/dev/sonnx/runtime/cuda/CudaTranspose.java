@@ -64,11 +64,9 @@ final class CudaTranspose extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         int[] p = permFor(gy.rank());
         int[] inverse = new int[p.length];
@@ -76,6 +74,5 @@ final class CudaTranspose extends CudaOp {
             inverse[p[k] < 0 ? p[k] + p.length : p[k]] = k;
         }
         r[0] = permute(device, gy, inverse);
-        return r;
     }
 }

@@ -80,11 +80,9 @@ final class CudaUnary extends CudaOp {
     }
 
     @Override
-    protected Tensor[] deviceBackward(BackwardContext g) {
-        Tensor[] r = new Tensor[g.inputCount()];
-        Tensor gy = gradOutput(g, 0);
-        if (gy == null || !g.needsGrad(0)) {
-            return r;
+    protected void deviceBackward(BackwardContext g, Tensor gy, Tensor[] r) {
+        if (!g.needsGrad(0)) {
+            return;
         }
         float[] params = (float[]) g.saved();
         Tensor x = input(g, 0);
@@ -97,6 +95,5 @@ final class CudaUnary extends CudaOp {
                     .ptr(address(dx)).i64(n).f32(params[0]).f32(params[1]));
         }
         r[0] = dx;
-        return r;
     }
 }

@@ -55,6 +55,19 @@ final class Cudnn {
         return f;
     }
 
+    /** Whether ONNX pads [begin..., end...] pad both sides of every axis alike (cuDNN's only kind); null: none. */
+    static boolean symmetricPads(int[] pads) {
+        if (pads != null) {
+            int r = pads.length / 2;
+            for (int i = 0; i < r; i++) {
+                if (pads[i] != pads[i + r]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** {@code dims} padded with trailing unit axes to rank 4 (a 1-D image becomes N x C x L x 1). */
     static int[] atLeast4(int[] dims) {
         if (dims.length >= 4) {

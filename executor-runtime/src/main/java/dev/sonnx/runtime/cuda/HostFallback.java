@@ -20,14 +20,9 @@ import java.util.random.RandomGenerator;
  * results go back to the device; integer and boolean results (shapes, indices, masks) stay on the
  * host, where the shape arithmetic that consumes them runs. Backward runs the CPU backward the same way.
  */
-final class HostFallback extends Operator {
-    private final Operator cpu;
-    private final CudaDevice device;
-
+final class HostFallback extends PlacedOperator {
     HostFallback(Operator cpu, CudaDevice device) {
-        super(cpu.node());
-        this.cpu = cpu;
-        this.device = device;
+        super(cpu, device);
     }
 
     /** What the CPU operator saved, with the host values it saw. */
@@ -51,21 +46,6 @@ final class HostFallback extends Operator {
             ctx.saveForBackward(new Saved(hostCtx.saved, host, out));
         }
         return placed;
-    }
-
-    @Override
-    public boolean differentiable() {
-        return cpu.differentiable();
-    }
-
-    @Override
-    public boolean differentiableInput(int index) {
-        return cpu.differentiableInput(index);
-    }
-
-    @Override
-    public boolean deterministic() {
-        return cpu.deterministic();
     }
 
     @Override
