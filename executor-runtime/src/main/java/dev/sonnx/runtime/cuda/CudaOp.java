@@ -1,6 +1,8 @@
 package dev.sonnx.runtime.cuda;
 
 import dev.sonnx.runtime.ops.BackwardContext;
+import dev.sonnx.runtime.ops.HostFallback;
+import dev.sonnx.runtime.ops.StandInOperator;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.tensor.DataType;
@@ -11,12 +13,14 @@ import dev.sonnx.runtime.tensor.Value;
  * An operator with a CUDA kernel, standing in for the CPU operator {@code cpu} of the same node.
  * Inputs that arrive on the host (feeds, results of host fallbacks) are copied to the device.
  */
-abstract class CudaOp extends PlacedOperator {
+abstract class CudaOp extends StandInOperator {
+    protected final CudaDevice device;
     /** Runs the node on the host when a run brings what the kernel does not handle (another type...). */
     private final HostFallback fallback;
 
     CudaOp(Operator cpu, CudaDevice device) {
-        super(cpu, device);
+        super(cpu);
+        this.device = device;
         this.fallback = new HostFallback(cpu, device);
     }
 
@@ -27,7 +31,7 @@ abstract class CudaOp extends PlacedOperator {
 
     @Override
     public final Tensor[] backward(BackwardContext g) {
-        if (g.saved() instanceof HostFallback.Saved) {
+        if (HostFallback.ranForward(g.saved())) {
             return fallback.backward(g);
         }
         Tensor[] grads = new Tensor[g.inputCount()];

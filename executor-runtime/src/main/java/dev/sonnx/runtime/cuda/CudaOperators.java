@@ -1,18 +1,19 @@
 package dev.sonnx.runtime.cuda;
 
 import dev.sonnx.runtime.ops.Attributes;
+import dev.sonnx.runtime.ops.HostFallback;
 import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.ops.Operator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 
 /**
  * Which operators run as CUDA kernels on {@code cuda:N}, and how each is made from the node's CPU
  * operator (whose attribute parsing and validation have already run at prepare). A factory may
  * decline a node (returns null) whose attributes its kernel does not cover; that node, and every
- * operator without a factory, runs on the host through {@link HostFallback}.
+ * operator without a factory, runs on the host through {@link HostFallback} (shape-only operators
+ * and control flow run as they are).
  */
 final class CudaOperators {
     private CudaOperators() {
@@ -23,13 +24,6 @@ final class CudaOperators {
     interface Factory {
         Operator create(Operator cpu, CudaDevice device);
     }
-
-    /**
-     * Operators that never touch element data, only shapes: they run as they are, on device
-     * tensors too (Reshape and its kin return views sharing storage; Shape and Size read dims).
-     */
-    private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
-            "Shape", "Size");
 
     private static final Map<String, Factory> ONNX = new HashMap<>();
 
@@ -106,26 +100,16 @@ final class CudaOperators {
     }
 
     static Operator place(Operator op, CudaDevice device) {
-        String domain = op.node().domain();
-        boolean onnx = domain.isEmpty() || domain.equals("ai.onnx");
-        if (onnx && SHAPE_ONLY.contains(op.node().opType()) || hasSubgraphs(op)) {
-            // control flow: its bodies are plans of their own, placed node by node
+        if (HostFallback.runsAsIs(op)) {
             return op;
         }
+        String domain = op.node().domain();
+        boolean onnx = domain.isEmpty() || domain.equals("ai.onnx");
         Factory f = onnx ? ONNX.get(op.node().opType())
                 : domain.equals(FusedConv.DOMAIN) && op.node().opType().equals(FusedConv.OP_TYPE) ? CudaConv::createFused
                 : null;
         Operator placed = f == null ? null : f.create(op, device);
         return placed != null ? placed : new HostFallback(op, device);
-    }
-
-    private static boolean hasSubgraphs(Operator op) {
-        for (AttributeProto a : op.node().proto().getAttributeList()) {
-            if (a.hasG() || a.getGraphsCount() > 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The op types with a CUDA kernel (for reports). */

@@ -1,9 +1,8 @@
-package dev.sonnx.runtime.cuda;
+package dev.sonnx.runtime.ops;
 
 import dev.sonnx.runtime.cpu.CpuDevice;
-import dev.sonnx.runtime.ops.BackwardContext;
-import dev.sonnx.runtime.ops.OpContext;
-import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.tensor.DeviceAllocator;
 import dev.sonnx.runtime.tensor.OptionalValue;
 import dev.sonnx.runtime.tensor.SequenceValue;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -12,21 +11,60 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
- * A node with no CUDA kernel in a model on {@code cuda:N}: its CPU operator runs on host copies of
- * the inputs (as ONNX Runtime's CUDA provider hands such nodes to its CPU provider). Floating-point
- * results go back to the device; integer and boolean results (shapes, indices, masks) stay on the
- * host, where the shape arithmetic that consumes them runs. Backward runs the CPU backward the same way.
+ * A node with no kernel of its own on a device such as {@code cuda:N}: its CPU operator runs on host
+ * copies of the inputs (as ONNX Runtime's CUDA provider hands such nodes to its CPU provider).
+ * Floating-point results go back to the device; integer and boolean results (shapes, indices, masks)
+ * stay on the host, where the shape arithmetic that consumes them runs. Backward runs the CPU
+ * backward the same way.
  */
-final class HostFallback extends PlacedOperator {
-    HostFallback(Operator cpu, CudaDevice device) {
-        super(cpu, device);
+public final class HostFallback extends StandInOperator {
+    /**
+     * Operators that never touch element data, only shapes: they run as they are, on device tensors
+     * too (Reshape and its kin return views sharing storage; Shape and Size read dims).
+     */
+    private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+            "Shape", "Size");
+
+    private final DeviceAllocator device;
+
+    public HostFallback(Operator cpu, DeviceAllocator device) {
+        super(cpu);
+        this.device = device;
+    }
+
+    /**
+     * Whether a node runs as it is on any device: the shape-only operators, and control flow (its
+     * bodies are plans of their own, placed node by node).
+     */
+    public static boolean runsAsIs(Operator op) {
+        String domain = op.node().domain();
+        if ((domain.isEmpty() || domain.equals("ai.onnx")) && SHAPE_ONLY.contains(op.node().opType())) {
+            return true;
+        }
+        for (AttributeProto a : op.node().proto().getAttributeList()) {
+            if (a.hasG() || a.getGraphsCount() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The node as it runs on {@code device} when that device has no kernel for it. */
+    public static Operator place(Operator op, DeviceAllocator device) {
+        return runsAsIs(op) ? op : new HostFallback(op, device);
+    }
+
+    /** Whether a backward's saved state comes from a forward that ran here (on the host). */
+    public static boolean ranForward(Object saved) {
+        return saved instanceof Saved;
     }
 
     /** What the CPU operator saved, with the host values it saw. */
-    record Saved(Object cpuSaved, Value[] hostInputs, Value[] hostOutputs) {
+    private record Saved(Object cpuSaved, Value[] hostInputs, Value[] hostOutputs) {
     }
 
     @Override
@@ -67,7 +105,7 @@ final class HostFallback extends PlacedOperator {
         for (int i = 0; i < grads.length; i++) {
             Tensor input = g.input(i);
             // the gradient lives where its input lives (the tape keys gradients by those tensors)
-            r[i] = grads[i] == null ? null : input != null && !input.isHost() ? device.on(grads[i]) : grads[i];
+            r[i] = grads[i] == null ? null : input != null && !input.isHost() ? grads[i].to(input.device()) : grads[i];
         }
         return r;
     }
