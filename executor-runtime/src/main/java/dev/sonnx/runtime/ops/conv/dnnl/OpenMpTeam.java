@@ -19,9 +19,10 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
 final class OpenMpTeam {
     /**
      * Multiply-adds below which one thread beats the team (measured on 2 cores: 4M ran faster alone,
-     * 16M faster on two threads).
+     * 16M faster on two threads); {@code -Dsonnx.dnnl.serialWork=N} sets another bound, for tuning
+     * on other machines.
      */
-    static final long SERIAL_WORK = 1L << 23;
+    static final long SERIAL_WORK = Long.getLong("sonnx.dnnl.serialWork", 1L << 23);
 
     /** omp_set_num_threads, or null when it could not be found. */
     private static final openblas_nolapack.SetNumThreads SET_NUM_THREADS = find();
