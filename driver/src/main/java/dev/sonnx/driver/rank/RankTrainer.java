@@ -315,16 +315,30 @@ public final class RankTrainer {
             graphNames.add(init.getName());
             Tensor t = model.singaRep().initializer(init.getName());
             if (t != null && t.dtype() == DataType.FLOAT) {
-                comm.broadcast(t.bytes(), t.size(), ElementType.FLOAT32, 0);
+                broadcast(t);
             }
         }
         for (List<Parameter> group : List.of(model.parameters(), model.buffers())) {
             for (Parameter p : group) {
                 if (!graphNames.contains(p.name())) {
-                    comm.broadcast(p.value().bytes(), p.value().size(), ElementType.FLOAT32, 0);
+                    broadcast(p.value());
                 }
             }
         }
+    }
+
+    /**
+     * Rank 0's values of {@code t} into every rank's. Weights on a GPU go through a host copy: this
+     * runs once per training stage, and the communicator's host path works for NCCL and TCP alike.
+     */
+    private void broadcast(Tensor t) {
+        if (t.isHost()) {
+            comm.broadcast(t.bytes(), t.size(), ElementType.FLOAT32, 0);
+            return;
+        }
+        Tensor host = t.toHost();
+        comm.broadcast(host.bytes(), host.size(), ElementType.FLOAT32, 0);
+        t.copyFrom(host);
     }
 
     private double averageOverRanks(ByteBuffer buf, double value) {
