@@ -117,8 +117,15 @@ public abstract class Optimizer {
      * Adam's moments. Exposed for checkpoints through {@link #state()}.
      */
     protected Tensor slot(Parameter p, String slot) {
-        return state.computeIfAbsent(p.name(), k -> new HashMap<>())
-                .computeIfAbsent(slot, k -> Tensor.zeros(p.value().dtype(), p.value().shape(), p.value().device()));
+        Map<String, Tensor> slots = state.computeIfAbsent(p.name(), k -> new HashMap<>());
+        Tensor t = slots.computeIfAbsent(slot, k -> Tensor.zeros(p.value().dtype(), p.value().shape(),
+                p.value().device()));
+        if (t.isHost() != p.value().isHost()) {
+            // state restored from a checkpoint is on the host; a parameter on a GPU wants it beside it
+            t = t.to(p.value().device());
+            slots.put(slot, t);
+        }
+        return t;
     }
 
     /** Whether {@code slot} of {@code p} exists yet (PyTorch starts momentum at the first gradient). */

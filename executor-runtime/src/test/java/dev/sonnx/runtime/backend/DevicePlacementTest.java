@@ -10,7 +10,9 @@ import dev.sonnx.runtime.conformance.ConformanceRunner;
 import dev.sonnx.runtime.conformance.Tolerance;
 import dev.sonnx.runtime.conformance.ValueComparator;
 import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.model.SonnxModel;
 import dev.sonnx.runtime.opt.DistOption;
+import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.HostBackedDevice;
@@ -105,6 +107,35 @@ class DevicePlacementTest {
             TrainCheck.Result r = TrainCheck.run(ref, new HostBackedDevice(), "fp32", 0.05f, null, QUIET);
             assertEquals(0, r.failed(), name + ": " + r.passed() + " passed");
         }
+    }
+
+    @Test
+    void optimizerStateRestoredFromTheHostContinuesOnTheDevice() {
+        TrainReference ref = TrainReference.load(SharedData.trainRef("mlp"));
+        double[] straight = new double[4];
+        SonnxModel a = new SonnxModel(ref.model(), new HostBackedDevice());
+        a.compile(List.of(ref.x()), true, true, false);
+        a.setOptimizer(new SGD(ref.lr(), ref.momentum(), ref.weightDecay()));
+        for (int i = 0; i < 4; i++) {
+            straight[i] = a.trainOneBatch(ref.x(), ref.y(), "fp32", 0)[1].toHost().getDouble(0);
+        }
+        SonnxModel b = new SonnxModel(ref.model(), new HostBackedDevice());
+        b.compile(List.of(ref.x()), true, true, false);
+        SGD first = new SGD(ref.lr(), ref.momentum(), ref.weightDecay());
+        b.setOptimizer(first);
+        for (int i = 0; i < 2; i++) {
+            b.trainOneBatch(ref.x(), ref.y(), "fp32", 0);
+        }
+        // a checkpoint's optimizer state comes back as host tensors; the momentum must reach the device
+        SGD resumed = new SGD(ref.lr(), ref.momentum(), ref.weightDecay());
+        resumed.loadState(first.state());
+        resumed.setStep(first.step());
+        b.setOptimizer(resumed);
+        for (int i = 2; i < 4; i++) {
+            assertEquals(straight[i], b.trainOneBatch(ref.x(), ref.y(), "fp32", 0)[1].toHost().getDouble(0), 0,
+                    "step " + i);
+        }
+        assertTrue(resumed.state().values().stream().noneMatch(Tensor::isHost), "momentum left on the host");
     }
 
     @Test
