@@ -166,6 +166,15 @@ public final class SingaRep {
     }
 
     private Value[] execute(Value[] in, int lastLayers, boolean training, Tape tape, RandomGenerator random) {
+        if (device.runsOneAtATime()) {
+            synchronized (device) {
+                return executeNamed(in, lastLayers, training, tape, random);
+            }
+        }
+        return executeNamed(in, lastLayers, training, tape, random);
+    }
+
+    private Value[] executeNamed(Value[] in, int lastLayers, boolean training, Tape tape, RandomGenerator random) {
         try {
             return executeChecked(in, lastLayers, training, tape, random);
         } catch (SonnxException e) {

@@ -141,6 +141,11 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
         return false;
     }
 
+    @Override
+    public boolean runsOneAtATime() {
+        return true;
+    }
+
     /** Host threads, for the operators that fall back to the CPU. */
     @Override
     public int threads() {

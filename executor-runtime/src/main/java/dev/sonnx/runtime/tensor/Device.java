@@ -40,6 +40,15 @@ public interface Device {
         return false;
     }
 
+    /**
+     * Whether runs on this device must not overlap: a GPU queues every kernel on one stream through
+     * library handles (cuDNN's, cuBLAS's) that threads may not use at the same time, so concurrent
+     * runs (Spark tasks sharing an executor's GPU) take turns; each run's kernels keep the GPU busy.
+     */
+    default boolean runsOneAtATime() {
+        return false;
+    }
+
     /** Waits until the work queued on this device has run (a no-op where kernels run synchronously). */
     default void synchronize() {
     }

@@ -60,6 +60,12 @@ public final class HostBackedDevice implements DeviceAllocator, DeviceMath, Oper
         return false;
     }
 
+    /** As a GPU: runs take turns. */
+    @Override
+    public boolean runsOneAtATime() {
+        return true;
+    }
+
     @Override
     public int threads() {
         return CpuDevice.get().threads();
