@@ -24,7 +24,6 @@ import org.bytedeco.javacpp.Pointer;
 final class CudaMemory {
     private final Map<Long, ArrayDeque<Long>> free = new HashMap<>();
     private final int deviceIndex;
-    private long cachedBytes;
     private long liveBytes;
     private long peakBytes;
     /** Bytes taken with cudaMalloc since the last collection hint. */
@@ -91,7 +90,6 @@ final class CudaMemory {
         if (q == null || q.isEmpty()) {
             return 0;
         }
-        cachedBytes -= size;
         counted(size);
         return q.pop();
     }
@@ -115,7 +113,6 @@ final class CudaMemory {
     synchronized void recycle(long address, long bytes) {
         long size = sizeClass(bytes);
         free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(address);
-        cachedBytes += size;
         liveBytes -= size;
     }
 
@@ -127,7 +124,6 @@ final class CudaMemory {
             }
         }
         free.clear();
-        cachedBytes = 0;
     }
 
     /** Lets the garbage collector find dropped tensors, whose cleaners recycle their blocks. */
@@ -155,9 +151,5 @@ final class CudaMemory {
 
     synchronized long peakBytes() {
         return peakBytes;
-    }
-
-    synchronized long cachedBytes() {
-        return cachedBytes;
     }
 }

@@ -6,7 +6,6 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.ops.Operator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Which operators run as CUDA kernels on {@code cuda:N}, and how each is made from the node's CPU
@@ -110,10 +109,5 @@ final class CudaOperators {
                 : null;
         Operator placed = f == null ? null : f.create(op, device);
         return placed != null ? placed : new HostFallback(op, device);
-    }
-
-    /** The op types with a CUDA kernel (for reports). */
-    static Set<String> kernelOpTypes() {
-        return ONNX.keySet();
     }
 }

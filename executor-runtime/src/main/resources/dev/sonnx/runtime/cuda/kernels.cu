@@ -219,23 +219,6 @@ extern "C" __global__ void binary_grad_f32(int op, int wrt, const float* __restr
     }
 }
 
-// y = where(cond, a, b) with broadcasting; cond is bytes (ONNX bool).
-extern "C" __global__ void where_f32(const unsigned char* __restrict__ cond, const float* __restrict__ a,
-                                     const float* __restrict__ b, float* __restrict__ y, i64 n, int rank, Dims d,
-                                     Dims sc, Dims sa, Dims sb) {
-    GRID_LOOP(i, n) {
-        i64 r = i, oc = 0, oa = 0, ob = 0;
-        for (int k = rank - 1; k >= 0; --k) {
-            i64 c = r % d.d[k];
-            r /= d.d[k];
-            oc += c * sc.d[k];
-            oa += c * sa.d[k];
-            ob += c * sb.d[k];
-        }
-        y[i] = cond[oc] ? a[oa] : b[ob];
-    }
-}
-
 // -------------------------------------------------------------------------------------- reductions
 // Reduces x (contiguous, dims d) over the axes whose bit is set in mask; one block per output.
 // Op codes: keep in step with CudaReduce.Op.
