@@ -23,12 +23,11 @@ import static org.bytedeco.cuda.global.cudnn.cudnnCreate;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetVersion;
 import static org.bytedeco.cuda.global.cudnn.cudnnSetStream;
 
-import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.OperatorPlacement;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
-import dev.sonnx.runtime.tensor.DeviceAllocator;
+import dev.sonnx.runtime.tensor.AcceleratorDevice;
 import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -48,7 +47,7 @@ import org.bytedeco.javacpp.Pointer;
  * on host copies ({@link HostFallback}). Host code that reads a result copies it back with
  * {@code Tensor.toHost()}, which waits for the stream.
  */
-public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPlacement {
+public final class CudaDevice extends AcceleratorDevice implements DeviceMath, OperatorPlacement {
     private static final CudaDevice[] OPEN = new CudaDevice[64];
 
     private final int index;
@@ -134,27 +133,6 @@ public final class CudaDevice implements DeviceAllocator, DeviceMath, OperatorPl
     @Override
     public String name() {
         return "cuda:" + index;
-    }
-
-    @Override
-    public boolean isHost() {
-        return false;
-    }
-
-    @Override
-    public boolean runsOneAtATime() {
-        return true;
-    }
-
-    /** Host threads, for the operators that fall back to the CPU. */
-    @Override
-    public int threads() {
-        return CpuDevice.get().threads();
-    }
-
-    @Override
-    public void parallelFor(int count, long costPerItem, RangeBody body) {
-        CpuDevice.get().parallelFor(count, costPerItem, body);
     }
 
     // ---------------------------------------------------------------- memory

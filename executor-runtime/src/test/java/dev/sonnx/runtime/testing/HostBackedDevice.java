@@ -1,12 +1,11 @@
 package dev.sonnx.runtime.testing;
 
-import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.HostFallback;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.OperatorPlacement;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
-import dev.sonnx.runtime.tensor.DeviceAllocator;
+import dev.sonnx.runtime.tensor.AcceleratorDevice;
 import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Storage;
@@ -20,12 +19,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A stand-in for a GPU in tests on machines without one: its tensors live in memory of its own that
  * the CPU kernels cannot read as host tensors (as device memory), every node runs through the
  * {@link HostFallback}, and the framework's device math ({@link DeviceMath}) is plain loops that
- * mirror the CUDA kernels. What it exercises is the device-neutral plumbing that {@code cuda:N} relies
+ * mirror the CUDA kernels; like a GPU (an {@link AcceleratorDevice}), its runs take turns. What it exercises is the device-neutral plumbing that {@code cuda:N} relies
  * on: placement at prepare, the host/device split of constants and feeds, copies both ways, the
  * fallback's forward, backward and state updates, gradient accumulation across placements, losses,
  * optimizer state on the device and DistOpt's staging.
  */
-public final class HostBackedDevice implements DeviceAllocator, DeviceMath, OperatorPlacement {
+public final class HostBackedDevice extends AcceleratorDevice implements DeviceMath, OperatorPlacement {
     /** How many tensors were allocated here: proof that work reached this device. */
     public final AtomicInteger allocations = new AtomicInteger();
 
@@ -53,27 +52,6 @@ public final class HostBackedDevice implements DeviceAllocator, DeviceMath, Oper
     @Override
     public String name() {
         return "test-device:0";
-    }
-
-    @Override
-    public boolean isHost() {
-        return false;
-    }
-
-    /** As a GPU: runs take turns. */
-    @Override
-    public boolean runsOneAtATime() {
-        return true;
-    }
-
-    @Override
-    public int threads() {
-        return CpuDevice.get().threads();
-    }
-
-    @Override
-    public void parallelFor(int count, long costPerItem, RangeBody body) {
-        CpuDevice.get().parallelFor(count, costPerItem, body);
     }
 
     @Override
