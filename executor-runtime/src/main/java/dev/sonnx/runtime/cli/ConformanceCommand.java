@@ -22,7 +22,7 @@ final class ConformanceCommand implements Main.Command {
     public int run(String[] argv, PrintStream out) throws Exception {
         Args a = new Args(argv, Set.of());
         Device device = Device.parse(a.get("device", "cpu"));
-        Main.applyThreads(a);
+        Main.applyRunOptions(a);
         String report = a.get("report", null);
         String atol = a.get("atol", null);
         String rtol = a.get("rtol", null);

@@ -42,7 +42,7 @@ final class DistCheckCommand implements Main.Command {
         float spars = (float) a.getDouble("spars", 0.05);
         String write = a.get("write", null);
         String reference = a.get("reference", null);
-        Main.applyThreads(a);
+        Main.applyRunOptions(a);
         a.checkAllUsed();
         if (a.positionals().size() != 1) {
             throw new Args.UsageException("give one training reference folder");

@@ -71,8 +71,11 @@ public final class Main {
         }
     }
 
-    /** Applies {@code --threads N} (0 or absent: all cores) to the CPU device and native libraries. */
-    static void applyThreads(Args a) {
+    /**
+     * Applies the run options every command takes: {@code --threads N} (0 or absent: all cores) to the
+     * CPU device and native libraries, {@code --precision fp32|mixed} to a GPU.
+     */
+    static void applyRunOptions(Args a) {
         int threads = a.getInt("threads", 0);
         dev.sonnx.runtime.cpu.CpuDevice.setDefaultThreads(threads);
         String precision = a.get("precision", null);

@@ -30,7 +30,7 @@ final class RunCommand implements Main.Command {
         Path inputs = Path.of(a.require("inputs"));
         String outDir = a.get("outputs", null);
         Device device = Device.parse(a.get("device", "cpu"));
-        Main.applyThreads(a);
+        Main.applyRunOptions(a);
         a.checkAllUsed();
 
         ModelProto model = ModelIO.load(modelFile);

@@ -42,7 +42,7 @@ final class TimeCommand implements Main.Command {
         int warmup = a.getInt("warmup", 5);
         boolean train = a.flag("train");
         Device device = Device.parse(a.get("device", "cpu"));
-        Main.applyThreads(a);
+        Main.applyRunOptions(a);
         a.checkAllUsed();
         if (batch < 1 || runs < 1 || warmup < 0) {
             throw new Args.UsageException("--batch and --runs must be positive, --warmup not negative");

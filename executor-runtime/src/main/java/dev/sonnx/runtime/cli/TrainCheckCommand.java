@@ -23,7 +23,7 @@ final class TrainCheckCommand implements Main.Command {
         String option = a.get("dist-option", "fp32");
         float spars = (float) a.getDouble("spars", 0.05);
         String device = a.get("device", "cpu");
-        Main.applyThreads(a);
+        Main.applyRunOptions(a);
         a.checkAllUsed();
         if (a.positionals().size() != 1) {
             throw new Args.UsageException("give one training reference folder");

@@ -27,28 +27,28 @@ final class CudaOperators {
     private static final Map<String, Factory> ONNX = new HashMap<>();
 
     static {
-        unary("Relu", CudaUnary.Op.RELU, a -> 0f, a -> 0f);
+        unary("Relu", CudaUnary.Op.RELU);
         unary("LeakyRelu", CudaUnary.Op.LEAKY_RELU, a -> a.getFloat("alpha", 0.01f), a -> 0f);
-        unary("Sigmoid", CudaUnary.Op.SIGMOID, a -> 0f, a -> 0f);
-        unary("Tanh", CudaUnary.Op.TANH, a -> 0f, a -> 0f);
-        unary("Exp", CudaUnary.Op.EXP, a -> 0f, a -> 0f);
-        unary("Log", CudaUnary.Op.LOG, a -> 0f, a -> 0f);
-        unary("Sqrt", CudaUnary.Op.SQRT, a -> 0f, a -> 0f);
-        unary("Neg", CudaUnary.Op.NEG, a -> 0f, a -> 0f);
-        unary("Abs", CudaUnary.Op.ABS, a -> 0f, a -> 0f);
-        unary("Erf", CudaUnary.Op.ERF, a -> 0f, a -> 0f);
-        unary("Reciprocal", CudaUnary.Op.RECIPROCAL, a -> 0f, a -> 0f);
+        unary("Sigmoid", CudaUnary.Op.SIGMOID);
+        unary("Tanh", CudaUnary.Op.TANH);
+        unary("Exp", CudaUnary.Op.EXP);
+        unary("Log", CudaUnary.Op.LOG);
+        unary("Sqrt", CudaUnary.Op.SQRT);
+        unary("Neg", CudaUnary.Op.NEG);
+        unary("Abs", CudaUnary.Op.ABS);
+        unary("Erf", CudaUnary.Op.ERF);
+        unary("Reciprocal", CudaUnary.Op.RECIPROCAL);
         unary("Elu", CudaUnary.Op.ELU, a -> a.getFloat("alpha", 1f), a -> 0f);
         unary("Selu", CudaUnary.Op.SELU, a -> a.getFloat("alpha", 1.67326319217681884765625f),
                 a -> a.getFloat("gamma", 1.05070102214813232421875f));
         unary("HardSigmoid", CudaUnary.Op.HARD_SIGMOID, a -> a.getFloat("alpha", 0.2f), a -> a.getFloat("beta", 0.5f));
-        unary("Softplus", CudaUnary.Op.SOFTPLUS, a -> 0f, a -> 0f);
-        unary("Floor", CudaUnary.Op.FLOOR, a -> 0f, a -> 0f);
-        unary("Ceil", CudaUnary.Op.CEIL, a -> 0f, a -> 0f);
-        unary("Sin", CudaUnary.Op.SIN, a -> 0f, a -> 0f);
-        unary("Cos", CudaUnary.Op.COS, a -> 0f, a -> 0f);
-        unary("Sign", CudaUnary.Op.SIGN, a -> 0f, a -> 0f);
-        unary("Round", CudaUnary.Op.ROUND, a -> 0f, a -> 0f);
+        unary("Softplus", CudaUnary.Op.SOFTPLUS);
+        unary("Floor", CudaUnary.Op.FLOOR);
+        unary("Ceil", CudaUnary.Op.CEIL);
+        unary("Sin", CudaUnary.Op.SIN);
+        unary("Cos", CudaUnary.Op.COS);
+        unary("Sign", CudaUnary.Op.SIGN);
+        unary("Round", CudaUnary.Op.ROUND);
         unary("Clip", CudaUnary.Op.CLIP, a -> a.getFloat("min", Float.NEGATIVE_INFINITY),
                 a -> a.getFloat("max", Float.POSITIVE_INFINITY));
         ONNX.put("Gelu", (cpu, d) -> new CudaUnary(cpu, d,
@@ -87,6 +87,11 @@ final class CudaOperators {
 
     private interface Param {
         float of(Attributes a);
+    }
+
+    /** An activation without parameters. */
+    private static void unary(String opType, CudaUnary.Op op) {
+        unary(opType, op, a -> 0f, a -> 0f);
     }
 
     private static void unary(String opType, CudaUnary.Op op, Param alpha, Param beta) {

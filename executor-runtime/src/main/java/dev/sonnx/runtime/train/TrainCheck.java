@@ -135,7 +135,7 @@ public final class TrainCheck {
         } finally {
             pool.shutdownNow();
         }
-        return report(ref, losses[0], logits[0], LOSS_RTOL, out);
+        return report(ref, losses[0], logits[0], LOSS_RTOL, Tolerance.ZOO, out);
     }
 
     /** Rows {@code [from, from + count)} of a tensor, as a copy. */
@@ -150,15 +150,6 @@ public final class TrainCheck {
     }
 
     /** Prints one line per step and for the final logits, then {@code N passed, M failed}. */
-    public static Result report(TrainReference ref, double[] losses, Tensor logits, PrintStream out) {
-        return report(ref, losses, logits, LOSS_RTOL, out);
-    }
-
-    public static Result report(TrainReference ref, double[] losses, Tensor logits, double lossRtol,
-                                PrintStream out) {
-        return report(ref, losses, logits, lossRtol, Tolerance.ZOO, out);
-    }
-
     public static Result report(TrainReference ref, double[] losses, Tensor logits, double lossRtol,
                                 Tolerance logitsTolerance, PrintStream out) {
         int passed = 0;
