@@ -4,6 +4,7 @@ import dev.sonnx.nccl.Communicator;
 import dev.sonnx.nccl.InProcessRendezvous;
 import dev.sonnx.nccl.LocalCommunicator;
 import dev.sonnx.nccl.NcclCommunicator;
+import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.opt.DistOption;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.train.TrainCheck;
@@ -47,6 +48,8 @@ final class DistCheckCommand implements Main.Command {
         if (a.positionals().size() != 1) {
             throw new Args.UsageException("give one training reference folder");
         }
+        // the reference is read before the training runs, so that a bad path fails at once
+        Map<String, double[]> expected = reference == null ? null : read(Path.of(reference));
         TrainReference ref = TrainReference.load(Path.of(a.positionals().get(0)));
         Map<String, double[]> losses = new LinkedHashMap<>();
         for (DistOption option : DistOption.values()) {
@@ -60,8 +63,7 @@ final class DistCheckCommand implements Main.Command {
             write(Path.of(write), losses);
         }
         int failed = 0;
-        if (reference != null) {
-            Map<String, double[]> expected = read(Path.of(reference));
+        if (expected != null) {
             for (Map.Entry<String, double[]> e : losses.entrySet()) {
                 double[] exp = expected.get(e.getKey());
                 String verdict = compare(e.getValue(), exp);
@@ -130,7 +132,12 @@ final class DistCheckCommand implements Main.Command {
                 r.put(f[0], v);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw new SonnxException("cannot read the reference " + file + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null || e.getMessage().equals(file.toString()) ? "" : ": " + e.getMessage())
+                    + ")", e);
+        } catch (NumberFormatException e) {
+            throw new SonnxException("the reference " + file + " holds a value that is not a number: "
+                    + e.getMessage(), e);
         }
         return r;
     }
