@@ -10,6 +10,12 @@ import java.nio.ByteOrder;
  */
 public final class HostStorage implements ArenaStorage {
     private static final int ALIGNMENT = 64;
+    /**
+     * Tests set {@code sonnx.poisonUninitialized}: memory handed out for overwriting is filled with
+     * 0xFF bytes (float NaN, integer -1), so a kernel that leaves any element unwritten shows in its
+     * outputs instead of passing on a block that happened to hold zeros.
+     */
+    private static final boolean POISON = Boolean.getBoolean("sonnx.poisonUninitialized");
 
     /**
      * The contents (a view of {@link #root} or of a pool block); null for strings, and while the
@@ -133,10 +139,11 @@ public final class HostStorage implements ArenaStorage {
         MemoryLimit.check(bytes);
         int n = (int) bytes;
         Arena arena = Arena.current();
-        if (arena != null) {
-            return arena.allocate(n, zeroed);
+        HostStorage s = arena != null ? arena.allocate(n, zeroed) : owned(n);
+        if (!zeroed && POISON && n > 0) {
+            org.bytedeco.javacpp.Pointer.memset(new org.bytedeco.javacpp.Pointer(s.buffer), 0xFF, n);
         }
-        return owned(n);
+        return s;
     }
 
     /** alignedSlice rounds the limit down to the alignment, so ask for a whole number of blocks. */

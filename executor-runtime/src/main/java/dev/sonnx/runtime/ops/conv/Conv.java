@@ -151,7 +151,9 @@ final class Conv extends Operator {
             Tensor wf = WorkingType.widen(w);
             Tensor bf = WorkingType.widen(b);
             Tensor zf = WorkingType.widen(z);
-            Tensor y = Tensor.zeros(DataType.FLOAT, cl ? ChannelsLast.physical(plan.outShape) : plan.outShape);
+            int[] yShape = cl ? ChannelsLast.physical(plan.outShape) : plan.outShape;
+            // oneDNN writes every element of Y (a sum post-op copies Z in first); the direct kernel accumulates
+            Tensor y = dnnl ? Tensor.uninitialized(DataType.FLOAT, yShape) : Tensor.zeros(DataType.FLOAT, yShape);
             if (plan.depthwise != null) {
                 plan.depthwise.forward(xf.floats(), wf.floats(), bf == null ? null : bf.floats(), y.floats(),
                         ctx.device());
