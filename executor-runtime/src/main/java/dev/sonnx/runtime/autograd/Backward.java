@@ -33,7 +33,7 @@ public final class Backward {
      * loss does not depend on are absent from the result.
      */
     public static Map<Tensor, Tensor> gradients(Tape tape, Tensor loss, Collection<Tensor> wrt) {
-        Tensor seed = Tensor.zeros(loss.dtype(), loss.shape());
+        Tensor seed = Tensor.uninitialized(loss.dtype(), loss.shape());
         for (int i = 0; i < seed.size(); i++) {
             seed.setDouble(i, 1);
         }
@@ -151,7 +151,7 @@ public final class Backward {
     }
 
     private static Tensor addFloat(Tensor a, Tensor b) {
-        Tensor r = Tensor.zeros(DataType.FLOAT, a.shape());
+        Tensor r = Tensor.uninitialized(DataType.FLOAT, a.shape());
         var x = a.floats();
         var y = b.floats();
         var o = r.floats();
@@ -162,7 +162,7 @@ public final class Backward {
     }
 
     private static Tensor addGeneric(Tensor a, Tensor b) {
-        Tensor r = Tensor.zeros(a.dtype(), a.shape());
+        Tensor r = Tensor.uninitialized(a.dtype(), a.shape());
         for (int i = 0; i < r.size(); i++) {
             r.setDouble(i, a.getDouble(i) + b.getDouble(i));
         }

@@ -57,7 +57,7 @@ public final class Losses {
                 throw new IllegalArgumentException("labels " + y.describe() + " do not match logits " + x.describe()
                         + " (expected [" + n + "] class indices or [" + n + ", " + c + "] targets)");
             }
-            Tensor probs = Tensor.zeros(DataType.FLOAT, n, c);
+            Tensor probs = Tensor.uninitialized(DataType.FLOAT, n, c);
             double total = 0;
             for (int i = 0; i < n; i++) {
                 double max = Double.NEGATIVE_INFINITY;
@@ -111,7 +111,7 @@ public final class Losses {
             int c = x.dim(1);
             boolean indices = !y.dtype().isFloat();
             double scale = g.gradOutput(0).getDouble(0) / Math.max(n, 1);
-            Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+            Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
             for (int i = 0; i < n; i++) {
                 double rowTargets = 0;
                 for (int j = 0; j < c; j++) {
@@ -163,7 +163,7 @@ public final class Losses {
             Tensor p = g.input(0).toHost();
             Tensor t = g.input(1).toHost();
             double scale = 2 * g.gradOutput(0).getDouble(0) / Math.max(p.size(), 1);
-            Tensor gp = Tensor.zeros(p.dtype(), p.shape());
+            Tensor gp = Tensor.uninitialized(p.dtype(), p.shape());
             for (int i = 0; i < p.size(); i++) {
                 gp.setDouble(i, scale * (p.getDouble(i) - t.getDouble(i)));
             }

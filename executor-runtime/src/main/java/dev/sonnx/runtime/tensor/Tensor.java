@@ -74,33 +74,33 @@ public final class Tensor implements Value {
     }
 
     public static Tensor of(float[] data, int... shape) {
-        Tensor t = zeros(DataType.FLOAT, checkCount(data.length, shape));
+        Tensor t = uninitialized(DataType.FLOAT, checkCount(data.length, shape));
         t.floats().put(0, data);
         return t;
     }
 
     public static Tensor of(double[] data, int... shape) {
-        Tensor t = zeros(DataType.DOUBLE, checkCount(data.length, shape));
+        Tensor t = uninitialized(DataType.DOUBLE, checkCount(data.length, shape));
         t.doubles().put(0, data);
         return t;
     }
 
     /** An INT64 tensor. */
     public static Tensor of(long[] data, int... shape) {
-        Tensor t = zeros(DataType.INT64, checkCount(data.length, shape));
+        Tensor t = uninitialized(DataType.INT64, checkCount(data.length, shape));
         t.longs().put(0, data);
         return t;
     }
 
     /** An INT32 tensor. */
     public static Tensor of(int[] data, int... shape) {
-        Tensor t = zeros(DataType.INT32, checkCount(data.length, shape));
+        Tensor t = uninitialized(DataType.INT32, checkCount(data.length, shape));
         t.ints().put(0, data);
         return t;
     }
 
     public static Tensor of(boolean[] data, int... shape) {
-        Tensor t = zeros(DataType.BOOL, checkCount(data.length, shape));
+        Tensor t = uninitialized(DataType.BOOL, checkCount(data.length, shape));
         for (int i = 0; i < data.length; i++) {
             t.setBool(i, data[i]);
         }
@@ -114,7 +114,7 @@ public final class Tensor implements Value {
 
     /** A tensor of any numeric type from doubles (converted as {@link #setDouble} does). */
     public static Tensor fromDoubles(DataType dtype, double[] data, int... shape) {
-        Tensor t = zeros(dtype, checkCount(data.length, shape));
+        Tensor t = uninitialized(dtype, checkCount(data.length, shape));
         for (int i = 0; i < data.length; i++) {
             t.setDouble(i, data[i]);
         }
@@ -123,7 +123,7 @@ public final class Tensor implements Value {
 
     /** A tensor of any integer (or bool) type from longs. */
     public static Tensor fromLongs(DataType dtype, long[] data, int... shape) {
-        Tensor t = zeros(dtype, checkCount(data.length, shape));
+        Tensor t = uninitialized(dtype, checkCount(data.length, shape));
         for (int i = 0; i < data.length; i++) {
             t.setLong(i, data[i]);
         }
@@ -473,7 +473,7 @@ public final class Tensor implements Value {
     /** A deep copy on the host. */
     public Tensor copy() {
         Tensor src = toHost();
-        Tensor t = zeros(dtype, shape);
+        Tensor t = uninitialized(dtype, shape);
         if (dtype == DataType.STRING) {
             System.arraycopy(src.strings(), 0, t.strings(), 0, size);
         } else {
@@ -503,7 +503,7 @@ public final class Tensor implements Value {
         if (isHost()) {
             return this;
         }
-        Tensor t = zeros(dtype, shape);
+        Tensor t = uninitialized(dtype, shape);
         t.copyFrom(this);
         return t;
     }

@@ -39,7 +39,7 @@ final class AxisBlocks {
             System.arraycopy(shape, 0, outShape, 0, axis);
             System.arraycopy(shape, axis + 1, outShape, axis, shape.length - axis - 1);
         }
-        Tensor out = Tensor.zeros(t.dtype(), outShape);
+        Tensor out = Tensor.uninitialized(t.dtype(), outShape);
         int chunk = length * inner;
         if (chunk == 0 || outer == 0) {
             return out;
@@ -102,7 +102,7 @@ final class AxisBlocks {
     }
 
     private static Tensor join(List<Tensor> parts, int[] outShape, int axis, int rank, Device device) {
-        Tensor out = Tensor.zeros(parts.get(0).dtype(), outShape);
+        Tensor out = Tensor.uninitialized(parts.get(0).dtype(), outShape);
         int outer = Shapes.product(outShape, 0, axis);
         int inner = Shapes.product(outShape, axis + 1, rank);
         int outRow = outShape[axis] * inner;

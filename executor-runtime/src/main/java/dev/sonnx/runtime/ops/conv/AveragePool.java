@@ -34,7 +34,7 @@ final class AveragePool extends WindowPool {
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
         Window w = window(x);
-        Tensor y = Tensor.zeros(x.dtype(), outShape(x, w));
+        Tensor y = Tensor.uninitialized(x.dtype(), outShape(x, w));
         DnnlPooling dnnl = averagePrimitive(x, w, ctx.device());
         if (dnnl != null) {
             dnnl.forward(x, y);
@@ -84,7 +84,7 @@ final class AveragePool extends WindowPool {
         Tensor x = g.input(0);
         Window w = window(x);
         double[] div = divisors(x, w);
-        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape()); // each plane is stored whole
         int imageSize = w.imageSize;
         int positions = w.positionCount;
         int[] table = w.table();

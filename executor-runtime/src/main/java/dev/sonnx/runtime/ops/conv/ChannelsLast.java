@@ -59,7 +59,7 @@ final class ChannelsLast {
         int n = l[0];
         int c = l[1];
         int s = t.size() / Math.max(1, n * c);
-        Tensor out = Tensor.zeros(t.dtype(), outShape);
+        Tensor out = Tensor.uninitialized(t.dtype(), outShape);
         if (t.size() == 0) {
             return out;
         }

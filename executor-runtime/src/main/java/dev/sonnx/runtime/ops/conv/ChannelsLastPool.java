@@ -65,7 +65,7 @@ final class ChannelsLastPool extends Operator {
         if (dnnl == null) {
             return null;
         }
-        Tensor y = Tensor.zeros(DataType.FLOAT, ChannelsLast.physical(out));
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
         dnnl.forward(x, y);
         return y;
     }
@@ -84,7 +84,7 @@ final class ChannelsLastPool extends Operator {
         int positions = Shapes.product(logical, 2, logical.length);
         int[] outShape = x.shape().clone();
         java.util.Arrays.fill(outShape, 1, outShape.length - 1, 1);
-        Tensor y = Tensor.zeros(DataType.FLOAT, outShape);
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, outShape);
         FloatBuffer in = x.floats();
         FloatBuffer out = y.floats();
         float[] row = new float[c];

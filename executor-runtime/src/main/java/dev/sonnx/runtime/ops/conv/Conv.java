@@ -185,7 +185,8 @@ final class Conv extends Operator {
         Tensor xw = WorkingType.widen(x);
         Tensor ww = WorkingType.widen(w);
         Tensor bw = WorkingType.widen(b);
-        Tensor y = Tensor.zeros(work, plan.outShape);
+        // the bias rows, or the product with beta 0, assign every element
+        Tensor y = Tensor.uninitialized(work, plan.outShape);
         int n = x.shape()[0];
         int m = w.shape()[0];
         Buffer yb = arith.view(y);
@@ -234,16 +235,21 @@ final class Conv extends Operator {
         Tensor xw = WorkingType.widen(x);
         Tensor ww = WorkingType.widen(w);
         ConvGemm gemm = gemm(plan, arith, x, w);
+        boolean dnnl = plan.dnnl != null && plan.dnnl.hasBackward();
         if (g.needsGrad(0)) {
-            Tensor gx = Tensor.zeros(work, x.shape());
-            if (plan.dnnl == null || !plan.dnnl.backwardData(gyw, ww, gx)) {
+            // oneDNN writes every element of dX; col2im adds into zeros
+            Tensor gx = dnnl ? Tensor.uninitialized(work, x.shape()) : Tensor.zeros(work, x.shape());
+            if (dnnl) {
+                plan.dnnl.backwardData(gyw, ww, gx);
+            } else {
                 gemm.positionsToImage(arith.view(gyw), arith.view(ww), arith.view(gx), g.device());
             }
             grads[0] = WorkingType.narrow(gx, x.dtype());
         }
         if (g.needsGrad(1)) {
-            Tensor gw = Tensor.zeros(work, w.shape());
-            if (plan.dnnl == null || !plan.dnnl.backwardWeights(xw, gyw, gw)) {
+            // both kernels assign every element of dW, the im2col one from the first image on
+            Tensor gw = x.shape()[0] > 0 ? Tensor.uninitialized(work, w.shape()) : Tensor.zeros(work, w.shape());
+            if (!dnnl || !plan.dnnl.backwardWeights(xw, gyw, gw)) {
                 gemm.weightGradient(arith.view(gyw), arith.view(xw), arith.view(gw), g.device());
             }
             grads[1] = WorkingType.narrow(gw, w.dtype());

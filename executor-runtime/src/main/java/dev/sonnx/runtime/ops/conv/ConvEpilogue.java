@@ -92,7 +92,7 @@ final class ConvEpilogue {
             return y;
         }
         Broadcast bc = Broadcast.of(y.shape(), z.shape());
-        Tensor out = Tensor.zeros(y.dtype(), bc.outShape());
+        Tensor out = Tensor.uninitialized(y.dtype(), bc.outShape());
         int sy = bc.rowStride(0);
         int sz = bc.rowStride(1);
         if (y.dtype() == DataType.FLOAT) {

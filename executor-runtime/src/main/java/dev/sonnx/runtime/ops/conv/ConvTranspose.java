@@ -109,12 +109,13 @@ final class ConvTranspose extends Operator {
         Buffer gyb = arith.view(WorkingType.widen(gy));
         Device device = g.device();
         if (g.needsGrad(0)) {
-            Tensor gx = Tensor.zeros(work, x.shape());
+            Tensor gx = Tensor.uninitialized(work, x.shape()); // a product with beta 0 per image and group
             gemm.imageToPositions(gyb, arith.view(WorkingType.widen(w)), arith.view(gx), false, device);
             grads[0] = WorkingType.narrow(gx, x.dtype());
         }
         if (g.needsGrad(1)) {
-            Tensor gw = Tensor.zeros(work, w.shape());
+            // assigned from the first image on
+            Tensor gw = x.shape()[0] > 0 ? Tensor.uninitialized(work, w.shape()) : Tensor.zeros(work, w.shape());
             gemm.weightGradient(arith.view(WorkingType.widen(x)), gyb, arith.view(gw), device);
             grads[1] = WorkingType.narrow(gw, w.dtype());
         }

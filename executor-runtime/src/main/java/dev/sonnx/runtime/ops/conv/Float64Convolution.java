@@ -41,7 +41,7 @@ public final class Float64Convolution {
                     + w.describe());
         }
         Window win = window(x.shape(), w.shape());
-        Tensor y = Tensor.zeros(DataType.DOUBLE,
+        Tensor y = Tensor.uninitialized(DataType.DOUBLE,
                 ConvShapes.withBatchAndChannels(x.shape()[0], w.shape()[0], win.positions));
         new ConvGemm(Arith.F64, win, x.shape()[0], group, w.shape()[1], w.shape()[0] / group)
                 .imageToPositions(x.doubles(), w.doubles(), y.doubles(), false, device);

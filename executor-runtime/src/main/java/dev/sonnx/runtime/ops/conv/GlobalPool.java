@@ -41,7 +41,7 @@ final class GlobalPool extends Operator {
         }
         int[] outShape = x.shape().clone();
         Arrays.fill(outShape, 2, outShape.length, 1);
-        Tensor y = Tensor.zeros(x.dtype(), outShape);
+        Tensor y = Tensor.uninitialized(x.dtype(), outShape);
         int size = planeSize(x);
         int planes = x.shape()[0] * x.shape()[1];
         double lowest = MaxPool.lowest(x.dtype());
@@ -109,7 +109,7 @@ final class GlobalPool extends Operator {
         }
         Tensor x = g.input(0);
         Tensor y = g.output(0);
-        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape()); // each plane is stored whole
         int size = planeSize(x);
         int planes = x.shape()[0] * x.shape()[1];
         g.device().parallelFor(planes, size, (s, e) -> {

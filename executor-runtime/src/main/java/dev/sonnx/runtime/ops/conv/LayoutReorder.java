@@ -37,7 +37,7 @@ final class LayoutReorder extends Operator {
         if (dnnl == null) {
             return outputs(toLast ? ChannelsLast.toLast(x, ctx.device()) : ChannelsLast.toFirst(x, ctx.device()));
         }
-        Tensor y = Tensor.zeros(x.dtype(), toLast ? ChannelsLast.physical(logical) : logical);
+        Tensor y = Tensor.uninitialized(x.dtype(), toLast ? ChannelsLast.physical(logical) : logical);
         dnnl.run(x, y);
         return outputs(y);
     }

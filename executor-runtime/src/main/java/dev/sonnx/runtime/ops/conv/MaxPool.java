@@ -76,7 +76,7 @@ final class MaxPool extends WindowPool {
         pool(x, w, y, argmax, ctx.device());
         Tensor idx = null;
         if (indices) {
-            idx = Tensor.zeros(DataType.INT64, out);
+            idx = Tensor.uninitialized(DataType.INT64, out);
             writeIndices(argmax, w, idx);
         }
         if (ctx.recording()) {
@@ -200,7 +200,7 @@ final class MaxPool extends WindowPool {
         }
         Tensor x = g.input(0);
         if (g.saved() instanceof DnnlArgmax d && gy.dtype() == DataType.FLOAT) {
-            Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+            Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
             d.primitive().backward(gy, d.workspace(), gx);
             return new Tensor[] {gx};
         }
@@ -208,10 +208,10 @@ final class MaxPool extends WindowPool {
         int[] argmax = g.saved() instanceof int[] saved ? saved : null;
         if (argmax == null) {
             argmax = new int[planes(x) * w.positionCount];
-            pool(x, w, Tensor.zeros(x.dtype(), outShape(x, w)), argmax, g.device());
+            pool(x, w, Tensor.uninitialized(x.dtype(), outShape(x, w)), argmax, g.device());
         }
         int[] arg = argmax;
-        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
         int imageSize = w.imageSize;
         int positions = w.positionCount;
         g.device().parallelFor(planes(x), positions, (s, e) -> {

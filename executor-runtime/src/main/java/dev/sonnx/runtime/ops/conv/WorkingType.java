@@ -24,7 +24,7 @@ public final class WorkingType {
         if (t == null || t.dtype() == DataType.FLOAT || t.dtype() == DataType.DOUBLE) {
             return t;
         }
-        Tensor r = Tensor.zeros(DataType.FLOAT, t.shape());
+        Tensor r = Tensor.uninitialized(DataType.FLOAT, t.shape());
         FloatBuffer out = r.floats();
         int n = t.size();
         if (t.dtype() == DataType.FLOAT16 || t.dtype() == DataType.BFLOAT16) {
@@ -47,7 +47,7 @@ public final class WorkingType {
         if (t.dtype() == type) {
             return t;
         }
-        Tensor r = Tensor.zeros(type, t.shape());
+        Tensor r = Tensor.uninitialized(type, t.shape());
         int n = t.size();
         if (t.dtype() == DataType.FLOAT && (type == DataType.FLOAT16 || type == DataType.BFLOAT16)) {
             FloatBuffer in = t.floats();

@@ -19,7 +19,7 @@ final class Access {
         if (t.dtype() == type) {
             return t;
         }
-        Tensor r = Tensor.zeros(type, t.shape());
+        Tensor r = Tensor.uninitialized(type, t.shape());
         for (int i = 0; i < t.size(); i++) {
             r.setDouble(i, t.getDouble(i));
         }
@@ -31,7 +31,7 @@ final class Access {
         if (y.dtype() == type) {
             return y;
         }
-        Tensor r = Tensor.zeros(type, y.shape());
+        Tensor r = Tensor.uninitialized(type, y.shape());
         if (type.isFloat()) {
             for (int i = 0; i < y.size(); i++) {
                 r.setDouble(i, y.getDouble(i));

@@ -66,7 +66,7 @@ final class AxisResampler {
     /** Gathers along the axis (taps == 1, weights 1), copying elements of any type. */
     Tensor gather(Tensor x, Device device) {
         int[] shape = x.shape();
-        Tensor y = Tensor.zeros(x.dtype(), outShape(shape));
+        Tensor y = Tensor.uninitialized(x.dtype(), outShape(shape));
         int outer = Shapes.product(shape, 0, axis);
         int inner = Shapes.product(shape, axis + 1, shape.length);
         if (y.size() == 0) {
@@ -95,7 +95,7 @@ final class AxisResampler {
     /** y = this pass applied to x; x and the result are FLOAT or DOUBLE (the compute type). */
     Tensor apply(Tensor x, Device device) {
         int[] shape = x.shape();
-        Tensor y = Tensor.zeros(x.dtype(), outShape(shape));
+        Tensor y = Tensor.uninitialized(x.dtype(), outShape(shape));
         int outer = Shapes.product(shape, 0, axis);
         int inner = Shapes.product(shape, axis + 1, shape.length);
         if (y.size() == 0) {

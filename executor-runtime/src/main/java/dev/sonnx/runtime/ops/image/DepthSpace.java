@@ -50,7 +50,7 @@ final class DepthSpace extends Operator {
                 throw new IllegalArgumentException("input channels " + s[1] + " are not divisible by blocksize^2 = "
                         + bb);
             }
-            Tensor y = Tensor.zeros(x.dtype(), s[0], s[1] / bb, s[2] * block, s[3] * block);
+            Tensor y = Tensor.uninitialized(x.dtype(), s[0], s[1] / bb, s[2] * block, s[3] * block);
             move(x, y, true, crd, ctx.device());
             return outputs(y);
         }
@@ -58,7 +58,7 @@ final class DepthSpace extends Operator {
             throw new IllegalArgumentException("input height " + s[2] + " and width " + s[3]
                     + " must be divisible by blocksize " + block);
         }
-        Tensor y = Tensor.zeros(x.dtype(), s[0], s[1] * bb, s[2] / block, s[3] / block);
+        Tensor y = Tensor.uninitialized(x.dtype(), s[0], s[1] * bb, s[2] / block, s[3] / block);
         move(y, x, false, false, ctx.device());
         return outputs(y);
     }
@@ -74,7 +74,7 @@ final class DepthSpace extends Operator {
         if (gy == null || !g.needsGrad(0)) {
             return new Tensor[1];
         }
-        Tensor gx = Tensor.zeros(gy.dtype(), g.input(0).shape());
+        Tensor gx = Tensor.uninitialized(gy.dtype(), g.input(0).shape());
         if (toSpace) {
             move(gx, gy, false, crd, g.device());
         } else {

@@ -30,7 +30,7 @@ final class Det extends Operator {
         }
         int n = x.dim(-1);
         int[] outShape = Arrays.copyOf(x.shape(), r - 2);
-        Tensor y = Tensor.zeros(x.dtype(), outShape);
+        Tensor y = Tensor.uninitialized(x.dtype(), outShape);
         int count = y.size();
         ctx.device().parallelFor(count, (long) n * n * n + 1, (s, e) -> {
             double[] lu = new double[n * n];

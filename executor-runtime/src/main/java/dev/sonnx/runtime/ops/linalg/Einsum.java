@@ -145,7 +145,7 @@ final class Einsum extends Operator {
             int p = EinsumEngine.indexOf(onto, mine[a]);
             step[a] = p >= 0 && firstAxis[a] == a ? gradStrides[p] : 0;
         }
-        Tensor dx = Tensor.zeros(x.dtype(), x.shape());
+        Tensor dx = Tensor.uninitialized(x.dtype(), x.shape());
         int[] idx = new int[rank];
         int[] shape = x.shape();
         int off = 0;
@@ -157,9 +157,7 @@ final class Einsum extends Operator {
                     break;
                 }
             }
-            if (onDiagonal) {
-                dx.setDouble(e, grad.getDouble(off));
-            }
+            dx.setDouble(e, onDiagonal ? grad.getDouble(off) : 0);
             for (int a = rank - 1; a >= 0; a--) {
                 off += step[a];
                 if (++idx[a] < shape[a]) {

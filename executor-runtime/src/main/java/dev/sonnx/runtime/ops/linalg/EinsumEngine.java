@@ -147,7 +147,7 @@ final class EinsumEngine {
         int n = product(right);
         int k = product(contracted);
         int[] outLabels = concat(batch, left, right);
-        Tensor c = Tensor.zeros(computeType, dims(outLabels));
+        Tensor c = Tensor.uninitialized(computeType, dims(outLabels));
         int[] aOffs = new int[count];
         int[] bOffs = new int[count];
         int[] cOffs = new int[count];
@@ -241,7 +241,7 @@ final class EinsumEngine {
      * {@code sumDims} index space of {@code src[sum of index * stride]}.
      */
     private Tensor gather(Tensor src, int[] dims, int[] strides, int[] sumDims, int[] sumStrides, DataType type) {
-        Tensor out = Tensor.zeros(type, dims);
+        Tensor out = Tensor.uninitialized(type, dims);
         int count = out.size();
         int inner = Shapes.size(sumDims);
         if (count == 0) {

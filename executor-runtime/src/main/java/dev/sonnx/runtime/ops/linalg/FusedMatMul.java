@@ -160,7 +160,7 @@ final class FusedMatMul extends Operator {
         if (!float32) {
             return outputs(transposeResult(plain.forward(new Value[] {a2, b2}, ctx)[0].asTensor()));
         }
-        Tensor y = Tensor.zeros(DataType.FLOAT, productShape);
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, productShape);
         MatMul.multiply(a2, b2, y, s, device);
         if (alpha != 1) {
             FloatBuffer v = y.floats();
@@ -256,7 +256,7 @@ final class FusedMatMul extends Operator {
     /** y + t with numpy broadcasting, into y where the result has y's shape. */
     private static Tensor add(Tensor y, Tensor t, Device device) {
         Broadcast bc = Broadcast.of(y.shape(), t.shape());
-        Tensor out = Shapes.equal(bc.outShape(), y.shape()) ? y : Tensor.zeros(DataType.FLOAT, bc.outShape());
+        Tensor out = Shapes.equal(bc.outShape(), y.shape()) ? y : Tensor.uninitialized(DataType.FLOAT, bc.outShape());
         FloatBuffer yb = y.floats();
         FloatBuffer tb = t.floats();
         FloatBuffer ob = out.floats();

@@ -85,7 +85,8 @@ final class Gemm extends Operator {
         DnnlProduct.constant(constantB, b, true); // the kernels below read B's plain memory
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
-        Tensor y = Tensor.zeros(ca.dtype(), d.m, d.n);
+        // C broadcast into Y, or beta 0 (BLAS then assigns every element)
+        Tensor y = Tensor.uninitialized(ca.dtype(), d.m, d.n);
         boolean withC = c != null && beta != 0;
         if (withC) {
             fillBroadcast(MatrixKernels.toCompute(c), y, d);
@@ -110,7 +111,7 @@ final class Gemm extends Operator {
         if (p.dnnl == null) {
             return null;
         }
-        Tensor y = Tensor.zeros(DataType.FLOAT, d.m, d.n);
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, d.m, d.n);
         p.run(a, b, DnnlProduct.constant(constantB, b, false), biasRow ? c : null, null, y);
         return y;
     }
@@ -193,7 +194,7 @@ final class Gemm extends Operator {
         int[] zero = {0};
         MatrixKernels.longBatched(ctx.device(), transA, transB, d.m, d.n, d.k, a.toLongArray(), zero,
                 b.toLongArray(), zero, ab, zero, 1);
-        Tensor y = Tensor.zeros(a.dtype(), d.m, d.n);
+        Tensor y = Tensor.uninitialized(a.dtype(), d.m, d.n);
         boolean whole = alpha == Math.rint(alpha) && beta == Math.rint(beta);
         int[] cs = c == null ? null : c.shape();
         int c0 = cs == null || cs.length < 2 ? 1 : cs[0];
@@ -242,7 +243,7 @@ final class Gemm extends Operator {
         int n = gy.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         if (g.needsGrad(0)) {
-            Tensor ga = Tensor.zeros(cy.dtype(), a.shape());
+            Tensor ga = Tensor.uninitialized(cy.dtype(), a.shape());
             if (!transA) {
                 MatrixKernels.gemm(false, !transB, m, k, n, alpha, cy, 0, cb, 0, 0, ga, 0);
             } else {
@@ -251,7 +252,7 @@ final class Gemm extends Operator {
             r[0] = MatrixKernels.convert(ga, a.dtype());
         }
         if (g.needsGrad(1)) {
-            Tensor gb = Tensor.zeros(cy.dtype(), b.shape());
+            Tensor gb = Tensor.uninitialized(cy.dtype(), b.shape());
             if (!transB) {
                 MatrixKernels.gemm(!transA, false, k, n, m, alpha, ca, 0, cy, 0, 0, gb, 0);
             } else {
@@ -261,7 +262,7 @@ final class Gemm extends Operator {
         }
         if (c != null && g.needsGrad(2)) {
             Tensor summed = SumTo.sumTo(gy, c.shape(), g.device());
-            Tensor gc = Tensor.zeros(c.dtype(), c.shape());
+            Tensor gc = Tensor.uninitialized(c.dtype(), c.shape());
             for (int i = 0; i < gc.size(); i++) {
                 gc.setDouble(i, beta * summed.getDouble(i));
             }

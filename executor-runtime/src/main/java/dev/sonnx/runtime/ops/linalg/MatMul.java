@@ -63,12 +63,12 @@ final class MatMul extends Operator {
         DnnlProduct.constant(constantB, b, true); // the kernels below read B's plain memory
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
-        Tensor y = Tensor.zeros(ca.dtype(), s.outShape);
+        Tensor y = Tensor.uninitialized(ca.dtype(), s.outShape);
         multiply(ca, cb, y, s, ctx.device());
         return outputs(MatrixKernels.convert(y, a.dtype()));
     }
 
-    /** y = a @ b on compute-type tensors. */
+    /** y = a @ b on compute-type tensors (beta 0: every element of y is assigned). */
     static void multiply(Tensor a, Tensor b, Tensor y, MatMulShape s, Device device) {
         if (s.foldsIntoOneProduct()) {
             MatrixKernels.gemm(false, false, s.batch * s.m, s.n, s.k, 1, a, 0, b, 0, 0, y, 0);
@@ -110,22 +110,25 @@ final class MatMul extends Operator {
         Tensor cb = MatrixKernels.toCompute(b);
         Device device = g.device();
         if (g.needsGrad(0)) {
-            Tensor ga = Tensor.zeros(cy.dtype(), a.shape());
+            // a broadcast A sums its products into zeros; otherwise each product assigns its own matrix
+            boolean own = s.aCoversBatch();
+            Tensor ga = own ? Tensor.uninitialized(cy.dtype(), a.shape()) : Tensor.zeros(cy.dtype(), a.shape());
             if (s.foldsIntoOneProduct()) {
                 MatrixKernels.gemm(false, true, s.batch * s.m, s.k, s.n, 1, cy, 0, cb, 0, 0, ga, 0);
             } else {
-                MatrixKernels.batched(device, false, true, s.m, s.k, s.n, 1, cy, s.outOffsets, cb, s.bOffsets, 1,
-                        ga, s.aOffsets, s.aCoversBatch(), s.batch);
+                MatrixKernels.batched(device, false, true, s.m, s.k, s.n, 1, cy, s.outOffsets, cb, s.bOffsets,
+                        own ? 0 : 1, ga, s.aOffsets, own, s.batch);
             }
             r[0] = MatrixKernels.convert(ga, a.dtype());
         }
         if (g.needsGrad(1)) {
-            Tensor gb = Tensor.zeros(cy.dtype(), b.shape());
+            boolean own = s.bCoversBatch();
+            Tensor gb = own ? Tensor.uninitialized(cy.dtype(), b.shape()) : Tensor.zeros(cy.dtype(), b.shape());
             if (s.foldsIntoOneProduct()) {
                 MatrixKernels.gemm(true, false, s.k, s.n, s.batch * s.m, 1, ca, 0, cy, 0, 0, gb, 0);
             } else {
-                MatrixKernels.batched(device, true, false, s.k, s.n, s.m, 1, ca, s.aOffsets, cy, s.outOffsets, 1,
-                        gb, s.bOffsets, s.bCoversBatch(), s.batch);
+                MatrixKernels.batched(device, true, false, s.k, s.n, s.m, 1, ca, s.aOffsets, cy, s.outOffsets,
+                        own ? 0 : 1, gb, s.bOffsets, own, s.batch);
             }
             r[1] = MatrixKernels.convert(gb, b.dtype());
         }

@@ -38,7 +38,7 @@ final class MatrixKernels {
         if (t.dtype() == target) {
             return t;
         }
-        Tensor r = Tensor.zeros(target, t.shape());
+        Tensor r = Tensor.uninitialized(target, t.shape());
         if (target == DataType.FLOAT) {
             FloatBuffer o = r.floats();
             for (int i = 0; i < t.size(); i++) {

@@ -54,7 +54,7 @@ final class QLinearMatMul extends Operator {
         long yz = yZero.getLong(0);
         int aMatrix = s.m * s.k;
         int bMatrix = s.k * s.n;
-        Tensor y = Tensor.zeros(outType, s.outShape);
+        Tensor y = Tensor.uninitialized(outType, s.outShape);
         for (int t = 0; t < s.batch; t++) {
             int am = aMatrix == 0 ? 0 : s.aOffsets[t] / aMatrix;
             int bm = bMatrix == 0 ? 0 : s.bOffsets[t] / bMatrix;

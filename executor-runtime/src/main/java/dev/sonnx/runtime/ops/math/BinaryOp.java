@@ -158,8 +158,8 @@ final class BinaryOp extends Operator {
         Broadcast bc = Broadcast.to(y.shape(), a.shape(), bAligned.shape());
         int sa = bc.rowStride(0);
         int sb = bc.rowStride(1);
-        Tensor ga = g.needsGrad(0) ? Tensor.zeros(y.dtype(), y.shape()) : null;
-        Tensor gb = g.needsGrad(1) ? Tensor.zeros(y.dtype(), y.shape()) : null;
+        Tensor ga = g.needsGrad(0) ? Tensor.uninitialized(y.dtype(), y.shape()) : null;
+        Tensor gb = g.needsGrad(1) ? Tensor.uninitialized(y.dtype(), y.shape()) : null;
         Spans.forEach(bc, 2, g.device(), 8, (oo, off, len) -> {
             int ia = off[0];
             int ib = off[1];

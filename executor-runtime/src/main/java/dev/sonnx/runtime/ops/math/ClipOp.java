@@ -74,7 +74,7 @@ final class ClipOp extends Operator {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input");
         Bounds b = bounds(inputs, x);
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         DataType t = x.dtype();
         if (t == DataType.FLOAT) {
             float lo = (float) b.lo();
@@ -151,17 +151,14 @@ final class ClipOp extends Operator {
         Tensor[] grads = r;
         if (g.needsGrad(0)) {
             boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT;
-            // the float32 loop writes every element; the general one only where the gradient passes
-            Tensor gx = float32 ? Tensor.uninitialized(x.dtype(), x.shape()) : Tensor.zeros(x.dtype(), x.shape());
+            Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
             if (float32) {
                 passFloat(x, gy, gx, (float) lo, (float) hi, g.device());
             } else {
                 g.device().parallelFor(x.size(), 4, (s, e) -> {
                     for (int i = s; i < e; i++) {
                         double v = x.getDouble(i);
-                        if (v >= lo && v <= hi || v != v) {
-                            gx.setDouble(i, gy.getDouble(i));
-                        }
+                        gx.setDouble(i, v >= lo && v <= hi || v != v ? gy.getDouble(i) : 0);
                     }
                 });
             }

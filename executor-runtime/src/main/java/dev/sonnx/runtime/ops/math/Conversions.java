@@ -35,7 +35,8 @@ final class Conversions {
         if (from == to) {
             return x;
         }
-        Tensor out = Tensor.zeros(to, x.shape());
+        // every path below assigns each element (strings get their own zeroed array)
+        Tensor out = Tensor.uninitialized(to, x.shape());
         int n = x.size();
         if (from == DataType.STRING) {
             String[] in = x.strings();

@@ -146,7 +146,7 @@ public final class Elementwise {
      * unsigned types) when given, else the real function of their value, converted back.
      */
     static Tensor unary(Tensor x, DataType outType, UnaryFn fn, Device device) {
-        Tensor out = Tensor.zeros(outType, x.shape());
+        Tensor out = Tensor.uninitialized(outType, x.shape());
         int n = x.size();
         DataType t = x.dtype();
         java.util.function.LongUnaryOperator integer = t.isUnsignedInteger() ? fn.unsigned() : fn.integer();
@@ -190,7 +190,7 @@ public final class Elementwise {
 
     /** A bool tensor from a predicate on each element's double value (IsNaN, IsInf). */
     static Tensor predicate(Tensor x, DoublePredicate p, Device device) {
-        Tensor out = Tensor.zeros(DataType.BOOL, x.shape());
+        Tensor out = Tensor.uninitialized(DataType.BOOL, x.shape());
         ByteBuffer o = out.bytes();
         device.parallelFor(x.size(), 4, (s, e) -> {
             for (int i = s; i < e; i++) {
@@ -202,7 +202,7 @@ public final class Elementwise {
 
     /** gy * c as a new tensor of gy's type (linear gradients: Sub's -1, Mean's 1/n). */
     static Tensor scale(Tensor gy, double c, Device device) {
-        Tensor out = Tensor.zeros(gy.dtype(), gy.shape());
+        Tensor out = Tensor.uninitialized(gy.dtype(), gy.shape());
         if (gy.dtype() == DataType.FLOAT) {
             FloatBuffer g = gy.floats();
             FloatBuffer o = out.floats();

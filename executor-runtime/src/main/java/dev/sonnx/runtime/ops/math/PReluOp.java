@@ -76,7 +76,7 @@ final class PReluOp extends Operator {
         }
         Tensor s = alignSlope(x, slope);
         Broadcast bc = Broadcast.to(x.shape(), x.shape(), s.shape());
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         int ss = bc.rowStride(1);
         DataType t = x.dtype();
         if (t == DataType.FLOAT) {
@@ -127,8 +127,8 @@ final class PReluOp extends Operator {
         Tensor s = alignSlope(x, slope);
         Broadcast bc = Broadcast.to(x.shape(), x.shape(), s.shape());
         int ss = bc.rowStride(1);
-        Tensor gx = g.needsGrad(0) ? Tensor.zeros(x.dtype(), x.shape()) : null;
-        Tensor gs = g.needsGrad(1) ? Tensor.zeros(x.dtype(), x.shape()) : null;
+        Tensor gx = g.needsGrad(0) ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
+        Tensor gs = g.needsGrad(1) ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
         Spans.forEach(bc, 2, g.device(), 4, (oo, off, len) -> {
             for (int j = 0, is = off[1]; j < len; j++, is += ss) {
                 double v = x.getDouble(oo + j);
@@ -136,8 +136,8 @@ final class PReluOp extends Operator {
                 if (gx != null) {
                     gx.setDouble(oo + j, v < 0 ? gv * s.getDouble(is) : gv);
                 }
-                if (gs != null && v < 0) {
-                    gs.setDouble(oo + j, gv * v);
+                if (gs != null) {
+                    gs.setDouble(oo + j, v < 0 ? gv * v : 0);
                 }
             }
         });

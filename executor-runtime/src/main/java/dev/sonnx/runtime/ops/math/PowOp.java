@@ -40,7 +40,7 @@ final class PowOp extends Operator {
         TypeCheck.require(y, TypeCheck.NUMERIC, "input Y (exponent)");
         Tensor e = legacy != null ? legacy.align(x, y) : y;
         Broadcast bc = Broadcast.of(x.shape(), e.shape());
-        Tensor z = Tensor.zeros(x.dtype(), bc.outShape());
+        Tensor z = Tensor.uninitialized(x.dtype(), bc.outShape());
         int sx = bc.rowStride(0);
         int se = bc.rowStride(1);
         DataType xt = x.dtype();
@@ -116,8 +116,8 @@ final class PowOp extends Operator {
         Broadcast bc = Broadcast.to(z.shape(), x.shape(), e.shape());
         int sx = bc.rowStride(0);
         int se = bc.rowStride(1);
-        Tensor gx = g.needsGrad(0) ? Tensor.zeros(x.dtype(), z.shape()) : null;
-        Tensor ge = g.needsGrad(1) && e.dtype().isFloat() ? Tensor.zeros(e.dtype(), z.shape()) : null;
+        Tensor gx = g.needsGrad(0) ? Tensor.uninitialized(x.dtype(), z.shape()) : null;
+        Tensor ge = g.needsGrad(1) && e.dtype().isFloat() ? Tensor.uninitialized(e.dtype(), z.shape()) : null;
         Spans.forEach(bc, 2, g.device(), 30, (oo, off, len) -> {
             int ix = off[0];
             int ie = off[1];

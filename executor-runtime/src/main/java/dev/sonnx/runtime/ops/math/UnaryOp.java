@@ -77,7 +77,7 @@ final class UnaryOp extends Operator {
         if (relu && x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT) {
             return new Tensor[] {FloatLoops.reluBackward(x, gy, g.device())};
         }
-        Tensor gx = Tensor.zeros(x.dtype(), x.shape());
+        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
         g.device().parallelFor(x.size(), 8, (s, e) -> {
             for (int i = s; i < e; i++) {
                 gx.setDouble(i, gy.getDouble(i) * derivative.at(x.getDouble(i), y.getDouble(i)));

@@ -61,7 +61,8 @@ final class VariadicOp extends Operator {
         int[] shape = Shapes.broadcast(shapes);
         DataType t = xs[0].dtype();
         Device device = ctx.device();
-        Tensor out = Tensor.zeros(t, shape);
+        // the first input is copied into every element, then the others fold in
+        Tensor out = Tensor.uninitialized(t, shape);
         if (t == DataType.FLOAT) {
             FloatBuffer acc = out.floats();
             copyInto(acc, xs[0], shape, device);
@@ -226,13 +227,11 @@ final class VariadicOp extends Operator {
             if (!g.needsGrad(k)) {
                 continue;
             }
-            Tensor gk = Tensor.zeros(gy.dtype(), y.shape());
+            Tensor gk = Tensor.uninitialized(gy.dtype(), y.shape());
             int id = k;
             device.parallelFor(y.size(), 2, (s, e) -> {
                 for (int i = s; i < e; i++) {
-                    if (owner[i] == id) {
-                        gk.setDouble(i, gy.getDouble(i));
-                    }
+                    gk.setDouble(i, owner[i] == id ? gy.getDouble(i) : 0);
                 }
             });
             r[k] = SumTo.sumTo(gk, g.input(k).shape(), device);

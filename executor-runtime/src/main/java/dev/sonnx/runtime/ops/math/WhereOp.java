@@ -121,12 +121,10 @@ final class WhereOp extends Operator {
                 continue;
             }
             boolean when = k == 1;
-            Tensor gk = Tensor.zeros(gy.dtype(), gy.shape());
+            Tensor gk = Tensor.uninitialized(gy.dtype(), gy.shape());
             Spans.forEach(bc, 1, g.device(), 2, (oo, off, len) -> {
                 for (int j = 0, ic = off[0]; j < len; j++, ic += sc) {
-                    if ((cond.get(ic) != 0) == when) {
-                        gk.setDouble(oo + j, gy.getDouble(oo + j));
-                    }
+                    gk.setDouble(oo + j, (cond.get(ic) != 0) == when ? gy.getDouble(oo + j) : 0);
                 }
             });
             r[k] = SumTo.sumTo(gk, g.input(k).shape(), g.device());

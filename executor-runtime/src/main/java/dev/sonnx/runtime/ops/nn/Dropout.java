@@ -90,7 +90,7 @@ final class Dropout extends Operator {
         boolean[] keep = draw(x.size(), ratio, ctx);
         // ratio 1 drops everything; multiplying by 1 / 0 would turn the zeros into NaN.
         double scale = ratio >= 1 ? 0 : 1 / (1 - ratio);
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         apply(x, keep, scale, y, ctx.device());
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(keep, scale));
@@ -142,7 +142,7 @@ final class Dropout extends Operator {
     }
 
     private Tensor mask(boolean[] keep, Tensor x) {
-        Tensor m = Tensor.zeros(boolMask ? DataType.BOOL : x.dtype(), x.shape());
+        Tensor m = Tensor.uninitialized(boolMask ? DataType.BOOL : x.dtype(), x.shape());
         if (boolMask) {
             ByteBuffer b = m.bytes();
             for (int i = 0; i < keep.length; i++) {
@@ -188,7 +188,7 @@ final class Dropout extends Operator {
             grads[0] = gy;
             return grads;
         }
-        Tensor gx = Tensor.zeros(gy.dtype(), gy.shape());
+        Tensor gx = Tensor.uninitialized(gy.dtype(), gy.shape());
         apply(gy, s.keep(), s.scale(), gx, g.device());
         grads[0] = gx;
         return grads;

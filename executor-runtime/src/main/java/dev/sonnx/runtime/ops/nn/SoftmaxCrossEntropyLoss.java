@@ -47,7 +47,7 @@ final class SoftmaxCrossEntropyLoss extends Operator {
     /** log_softmax along the class axis, in the scores' type (float32 straight on its buffers). */
     private static Tensor logSoftmax(Tensor x, AxisLayout classes, OpContext ctx) {
         if (x.dtype() == DataType.FLOAT) {
-            Tensor y = Tensor.zeros(DataType.FLOAT, x.shape());
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape()); // the kernel writes every element
             SoftmaxKernel.run(x.floats(), y.floats(), classes, true, ctx.device());
             return y;
         }

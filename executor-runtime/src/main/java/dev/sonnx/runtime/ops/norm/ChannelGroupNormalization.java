@@ -61,7 +61,7 @@ abstract class ChannelGroupNormalization extends Operator {
         String per = perChannel() ? " (one value per channel)" : " (one value per group)";
         double[] scale = Rows.vector(required(inputs, 1), paramCount(x), "input " + names[1] + per);
         double[] bias = Rows.vector(required(inputs, 2), paramCount(x), "input " + names[2] + per);
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         RowNorm.Stats st = kernel.forward(x, y, scale, bias, ctx.device());
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(kernel, st));
@@ -87,7 +87,7 @@ abstract class ChannelGroupNormalization extends Operator {
         Saved saved = (Saved) g.saved();
         RowNorm kernel = saved != null ? saved.kernel : kernel(x);
         RowNorm.Stats st = saved != null ? saved.stats
-                : kernel.forward(x, Tensor.zeros(x.dtype(), x.shape()), scale, null, g.device());
+                : kernel.forward(x, Tensor.uninitialized(x.dtype(), x.shape()), scale, null, g.device());
         boolean wantParams = g.needsGrad(1) || g.needsGrad(2);
         RowNorm.Grads gr = kernel.backward(x, gy, st, scale, paramCount(x), null, null, g.needsGrad(0), wantParams,
                 g.device());

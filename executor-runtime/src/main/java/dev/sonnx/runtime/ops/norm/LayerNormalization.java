@@ -60,7 +60,7 @@ final class LayerNormalization extends Operator {
                     epsilon, ctx.device()));
         }
         RowNorm kernel = new RowNorm(rows, length, epsilon, 1, 0, 1);
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         RowNorm.Stats st = kernel.forward(x, y, s, b, ctx.device());
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(kernel, st, s));
@@ -70,12 +70,12 @@ final class LayerNormalization extends Operator {
         int[] statShape = x.shape().clone();
         Arrays.fill(statShape, a, statShape.length, 1);
         if (node.hasOutput(1)) {
-            Tensor mean = Tensor.zeros(stashType, statShape);
+            Tensor mean = Tensor.uninitialized(stashType, statShape);
             Rows.write(mean, 0, st.mean(), 0, rows);
             out[1] = mean;
         }
         if (node.hasOutput(2)) {
-            Tensor invStd = Tensor.zeros(stashType, statShape);
+            Tensor invStd = Tensor.uninitialized(stashType, statShape);
             Rows.write(invStd, 0, st.invStd(), 0, rows);
             out[2] = invStd;
         }
@@ -155,7 +155,7 @@ final class LayerNormalization extends Operator {
         } else {
             s = expand(scale, inner, "input Scale");
             kernel = new RowNorm(Shapes.product(x.shape(), 0, a), Shapes.size(inner), epsilon, 1, 0, 1);
-            st = kernel.forward(x, Tensor.zeros(x.dtype(), x.shape()), s, null, g.device());
+            st = kernel.forward(x, Tensor.uninitialized(x.dtype(), x.shape()), s, null, g.device());
         }
         boolean wantParams = g.needsGrad(1) || (bias != null && g.needsGrad(2));
         RowNorm.Grads gr = kernel.backward(x, gy, st, s, s.length, gMean == null ? null : Rows.all(gMean),
@@ -174,7 +174,7 @@ final class LayerNormalization extends Operator {
 
     /** A gradient over the normalized shape summed down to a (broadcast) parameter's shape. */
     private static Tensor reduceTo(double[] grad, int[] inner, Tensor param, BackwardContext g) {
-        Tensor full = Tensor.zeros(DataType.DOUBLE, inner);
+        Tensor full = Tensor.uninitialized(DataType.DOUBLE, inner);
         full.doubles().put(0, grad);
         int[] ps = param.shape();
         int lead = Math.max(0, ps.length - inner.length);

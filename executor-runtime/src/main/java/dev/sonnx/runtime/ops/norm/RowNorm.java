@@ -46,7 +46,7 @@ final class RowNorm {
         return length == 0 ? 0 : (length - 1) / segment + 1;
     }
 
-    /** y = (x - mean) * invStd * scale + bias per row; bias may be null (zero). */
+    /** y = (x - mean) * invStd * scale + bias per row, every element assigned; bias may be null (zero). */
     Stats forward(Tensor x, Tensor y, double[] scale, double[] bias, Device device) {
         double[] mean = new double[rows];
         double[] invStd = new double[rows];
@@ -96,7 +96,8 @@ final class RowNorm {
      */
     Grads backward(Tensor x, Tensor dy, Stats st, double[] scale, int paramCount, double[] gMean, double[] gInvStd,
                    boolean wantX, boolean wantParams, Device device) {
-        Tensor dx = wantX ? Tensor.zeros(x.dtype(), x.shape()) : null;
+        // every row of dx is written below
+        Tensor dx = wantX ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
         int per = paramsPerRow();
         // per-row partial sums of the parameter gradients, added up in row order afterwards (deterministic)
         boolean perPosition = stride == 0 && period == 1;

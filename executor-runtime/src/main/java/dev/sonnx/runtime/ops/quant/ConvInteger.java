@@ -31,7 +31,7 @@ final class ConvInteger extends Operator {
         int[] wZero = QuantizedConvInputs.channelZeroPoints(tensor(inputs, 3), w, "w_zero_point");
         Tensor acc = conv.forward(QuantizedConvInputs.shifted(x, xZero, "x"),
                 QuantizedConvInputs.shiftedPerChannel(w, wZero, "w"), ctx.device());
-        Tensor y = Tensor.zeros(DataType.INT32, outShape);
+        Tensor y = Tensor.uninitialized(DataType.INT32, outShape);
         DoubleBuffer a = acc.doubles();
         IntBuffer out = y.ints();
         for (int i = 0; i < y.size(); i++) {

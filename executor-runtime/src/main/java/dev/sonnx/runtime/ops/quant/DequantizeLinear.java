@@ -63,7 +63,7 @@ final class DequantizeLinear extends Operator {
         if (zp != null) {
             Rows.loadInts(zp, 0, zeros.length, zeros);
         }
-        Tensor y = Tensor.zeros(version >= 19 ? scale.dtype() : DataType.FLOAT, x.shape());
+        Tensor y = Tensor.uninitialized(version >= 19 ? scale.dtype() : DataType.FLOAT, x.shape());
         int rowMax = layout.maxRowLength();
         int stride = layout.scaleStride();
         ctx.device().parallelFor(layout.rows(), rowMax, (s, e) -> {

@@ -43,7 +43,7 @@ final class DynamicQuantizeLinear extends Operator {
         }
         float scale = max == min ? 1f : (max - min) / 255f;
         float zeroPoint = (float) Math.max(0, Math.min(255, Math.rint((0 - min) / scale)));
-        Tensor y = Tensor.zeros(DataType.UINT8, x.shape());
+        Tensor y = Tensor.uninitialized(DataType.UINT8, x.shape());
         ByteBuffer yb = y.bytes();
         ctx.device().parallelFor(n, 4, (s, e) -> {
             for (int i = s; i < e; i++) {

@@ -56,7 +56,7 @@ final class QLinearConv extends Operator {
         int lo = QuantTypes.min(outType);
         int hi = QuantTypes.max(outType);
         int yZero = (int) yZeroPoint.getLong(0);
-        Tensor y = Tensor.zeros(outType, outShape);
+        Tensor y = Tensor.uninitialized(outType, outShape);
         int planeSize = acc.size() / Math.max(1, outShape[0] * m);
         DoubleBuffer a = acc.doubles();
         ctx.device().parallelFor(outShape[0] * m, planeSize, (s, e) -> {

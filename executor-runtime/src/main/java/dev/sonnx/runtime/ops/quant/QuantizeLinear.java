@@ -62,7 +62,7 @@ final class QuantizeLinear extends Operator {
         if (zp != null) {
             Rows.loadInts(zp, 0, zeros.length, zeros);
         }
-        Tensor y = Tensor.zeros(out, x.shape());
+        Tensor y = Tensor.uninitialized(out, x.shape());
         double lo = QuantTypes.min(out);
         double hi = QuantTypes.max(out);
         boolean intInput = x.dtype() == DataType.INT32;

@@ -59,7 +59,7 @@ final class QuantizedConvInputs {
     /** x - zeroPoint as float64. */
     static Tensor shifted(Tensor x, int zeroPoint, String name) {
         TypeCheck.require(x, QuantTypes.BYTES, "input " + name);
-        Tensor r = Tensor.zeros(DataType.DOUBLE, x.shape());
+        Tensor r = Tensor.uninitialized(DataType.DOUBLE, x.shape());
         DoubleBuffer out = r.doubles();
         int n = x.size();
         int[] row = new int[Math.min(n, 1 << 14)];
@@ -76,7 +76,7 @@ final class QuantizedConvInputs {
     /** w - zeroPoint[m] per output channel m (dimension 0) as float64. */
     static Tensor shiftedPerChannel(Tensor w, int[] zeroPoints, String name) {
         TypeCheck.require(w, QuantTypes.BYTES, "input " + name);
-        Tensor r = Tensor.zeros(DataType.DOUBLE, w.shape());
+        Tensor r = Tensor.uninitialized(DataType.DOUBLE, w.shape());
         DoubleBuffer out = r.doubles();
         int m = w.shape()[0];
         int per = m == 0 ? 0 : w.size() / m;

@@ -44,7 +44,7 @@ final class BernoulliOp extends Operator {
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor p = required(inputs, 0);
         TypeCheck.require(p, TypeCheck.FLOATS, "input");
-        Tensor out = Tensor.zeros(dtype == null ? p.dtype() : dtype, p.shape());
+        Tensor out = Tensor.uninitialized(dtype == null ? p.dtype() : dtype, p.shape());
         if (p.dtype() == DataType.FLOAT && out.dtype() == DataType.FLOAT) {
             FloatBuffer in = p.floats();
             FloatBuffer o = out.floats();

@@ -51,7 +51,7 @@ final class MultinomialOp extends Operator {
         if (classes == 0 && sampleSize > 0 && batch > 0) {
             throw new IllegalArgumentException("input has no classes to draw from");
         }
-        Tensor out = Tensor.zeros(dtype, batch, sampleSize);
+        Tensor out = Tensor.uninitialized(dtype, batch, sampleSize);
         long cost = classes + sampleSize * (long) (32 - Integer.numberOfLeadingZeros(Math.max(classes, 1)));
         source.fill(batch, ROWS_PER_BLOCK, cost, ctx, (s, e, r) -> {
             double[] cdf = new double[classes];

@@ -97,7 +97,7 @@ final class RandomFillOp extends Operator {
                 type = x.dtype();
             }
         }
-        Tensor out = Tensor.zeros(type, outShape);
+        Tensor out = Tensor.uninitialized(type, outShape);
         fill(out, ctx);
         return outputs(out);
     }

@@ -46,7 +46,7 @@ final class ArgMinMax extends Operator {
         }
         int axis = rank == 0 ? 0 : axisAttribute < 0 ? axisAttribute + rank : axisAttribute;
         AxisLayout layout = AxisLayout.around(x.shape(), axis);
-        Tensor out = Tensor.zeros(DataType.INT64, outShape(x.shape(), axis));
+        Tensor out = Tensor.uninitialized(DataType.INT64, outShape(x.shape(), axis));
         if (out.size() == 0) {
             return outputs(out);
         }

@@ -78,7 +78,7 @@ final class CumSum extends Operator {
         if (t == DataType.INT32 || t == DataType.UINT32) {
             return ReduceEngine.convert(cumsum(ReduceEngine.convert(x, DataType.INT64), l, fromEnd, device), t);
         }
-        Tensor out = Tensor.zeros(t, x.shape());
+        Tensor out = Tensor.uninitialized(t, x.shape());
         if (x.size() == 0) {
             return out;
         }

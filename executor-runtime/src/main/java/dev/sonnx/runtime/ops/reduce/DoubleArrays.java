@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.reduce;
 
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 
 /**
@@ -33,7 +34,10 @@ public final class DoubleArrays {
 
     /** A tensor of {@code dtype} and {@code shape} holding {@code values} (rounded to the type). */
     public static Tensor toTensor(double[] values, DataType dtype, int[] shape) {
-        Tensor t = Tensor.zeros(dtype, shape);
+        if (values.length != Shapes.size(shape)) {
+            throw new IllegalArgumentException(values.length + " values do not fill shape " + Shapes.toString(shape));
+        }
+        Tensor t = Tensor.uninitialized(dtype, shape);
         int n = values.length;
         if (dtype == DataType.FLOAT) {
             float[] f = new float[n];

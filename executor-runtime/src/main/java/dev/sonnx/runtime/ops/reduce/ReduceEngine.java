@@ -113,20 +113,21 @@ public final class ReduceEngine {
         Tensor src = plan.needsCopy() ? regroup(x, plan, device) : x;
         DataType t = x.dtype();
         int[] outShape = plan.outShape();
+        // the kernels assign every output element (outer x inner of them)
         switch (t) {
             case FLOAT -> {
-                Tensor out = Tensor.zeros(DataType.FLOAT, outShape);
+                Tensor out = Tensor.uninitialized(DataType.FLOAT, outShape);
                 run(plan, device, new FloatReducer(src.floats(), out.floats(), plan, kind));
                 return out;
             }
             case DOUBLE -> {
-                Tensor out = Tensor.zeros(DataType.DOUBLE, outShape);
+                Tensor out = Tensor.uninitialized(DataType.DOUBLE, outShape);
                 run(plan, device, new DoubleReducer(src.doubles(), out.doubles(), plan, kind));
                 return out;
             }
             case FLOAT16, BFLOAT16 -> {
                 Tensor wide = convert(src, DataType.FLOAT);
-                Tensor out = Tensor.zeros(DataType.FLOAT, outShape);
+                Tensor out = Tensor.uninitialized(DataType.FLOAT, outShape);
                 run(plan, device, new FloatReducer(wide.floats(), out.floats(), plan, kind));
                 return convert(out, t);
             }
@@ -143,7 +144,7 @@ public final class ReduceEngine {
         DataType t = src.dtype();
         if (kind == ReduceKind.LOG_SUM_EXP) {
             // exp of integers is not an integer: reduce in double, truncate back as a cast does.
-            Tensor out = Tensor.zeros(DataType.DOUBLE, plan.outShape());
+            Tensor out = Tensor.uninitialized(DataType.DOUBLE, plan.outShape());
             run(plan, device, new DoubleReducer(convert(src, DataType.DOUBLE).doubles(), out.doubles(), plan, kind));
             return convert(out, t);
         }
@@ -156,7 +157,7 @@ public final class ReduceEngine {
             case PROD -> 1;
             default -> 0;
         };
-        Tensor out = Tensor.zeros(DataType.INT64, plan.outShape());
+        Tensor out = Tensor.uninitialized(DataType.INT64, plan.outShape());
         run(plan, device, new LongReducer(wide.longs(), out.longs(), plan, kind, identity, u64, flip));
         return t == DataType.INT64 ? out : convert(out, t);
     }
@@ -196,7 +197,7 @@ public final class ReduceEngine {
             dims[j] = g[order[j]];
             strides[j] = srcStrides[order[j]];
         }
-        Tensor out = Tensor.zeros(x.dtype(), x.shape());
+        Tensor out = Tensor.uninitialized(x.dtype(), x.shape());
         int es = x.dtype().byteSize();
         ByteBuffer src = x.bytes();
         ByteBuffer dst = out.bytes();
@@ -217,7 +218,7 @@ public final class ReduceEngine {
 
     /** A copy of x with another element type (values converted as Tensor.setDouble/setLong do). */
     static Tensor convert(Tensor x, DataType to) {
-        Tensor out = Tensor.zeros(to, x.shape());
+        Tensor out = Tensor.uninitialized(to, x.shape());
         int n = x.size();
         if (to.isFloat() || !x.dtype().isInteger() && x.dtype() != DataType.BOOL) {
             for (int i = 0; i < n; i++) {
@@ -233,7 +234,7 @@ public final class ReduceEngine {
 
     /** Integers (and bool) as int64 values; {@code flip} flips the sign bit (uint64 order as signed). */
     private static Tensor widen(Tensor x, boolean flip) {
-        Tensor out = Tensor.zeros(DataType.INT64, x.shape());
+        Tensor out = Tensor.uninitialized(DataType.INT64, x.shape());
         var o = out.longs();
         long f = flip ? Long.MIN_VALUE : 0;
         for (int i = 0, n = x.size(); i < n; i++) {

@@ -68,8 +68,8 @@ final class TopK extends Operator {
         AxisLayout in = AxisLayout.around(x.shape(), axis);
         int[] outShape = x.shape().clone();
         outShape[axis] = (int) k;
-        Tensor values = Tensor.zeros(x.dtype(), outShape);
-        Tensor indices = Tensor.zeros(DataType.INT64, outShape);
+        Tensor values = Tensor.uninitialized(x.dtype(), outShape);
+        Tensor indices = Tensor.uninitialized(DataType.INT64, outShape);
         select(x, in, (int) k, values, indices, ctx);
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(in, (int) k));

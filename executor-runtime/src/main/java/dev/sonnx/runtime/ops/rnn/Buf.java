@@ -34,7 +34,7 @@ final class Buf {
         if (t.dtype() == want) {
             return new Buf(t);
         }
-        Tensor c = Tensor.zeros(want, t.shape());
+        Tensor c = Tensor.uninitialized(want, t.shape());
         for (int i = 0; i < t.size(); i++) {
             c.setDouble(i, t.getDouble(i));
         }
@@ -62,7 +62,7 @@ final class Buf {
         if (tensor.dtype() == type) {
             return tensor;
         }
-        Tensor r = Tensor.zeros(type, tensor.shape());
+        Tensor r = Tensor.uninitialized(type, tensor.shape());
         for (int i = 0; i < r.size(); i++) {
             r.setDouble(i, get(i));
         }

@@ -53,7 +53,7 @@ final class BlockedTranspose {
         }
         int outerCount = Shapes.size(outerDims);
         int tilesA = (lenA + TILE - 1) / TILE;
-        Tensor out = Tensor.zeros(x.dtype(), outShape);
+        Tensor out = Tensor.uninitialized(x.dtype(), outShape);
         IntBuffer src = x.bytes().asIntBuffer();
         IntBuffer dst = out.bytes().asIntBuffer();
         device.parallelFor(outerCount * tilesA, (long) TILE * lenB, (s, e) -> {

@@ -69,7 +69,7 @@ final class Concat extends Operator {
         }
         int[] outShape = first.clone();
         outShape[a] = (int) sum;
-        Tensor out = Tensor.zeros(parts[0].dtype(), outShape);
+        Tensor out = Tensor.uninitialized(parts[0].dtype(), outShape);
         new AxisBlocks(outShape, a, lengths).join(parts, out, ctx.device());
         return outputs(out);
     }
@@ -93,7 +93,7 @@ final class Concat extends Operator {
             int[] s = g.input(k).shape();
             lengths[k] = s[a];
             if (g.needsGrad(k)) {
-                grads[k] = Tensor.zeros(gy.dtype(), s);
+                grads[k] = Tensor.uninitialized(gy.dtype(), s);
             }
         }
         new AxisBlocks(gy.shape(), a, lengths).split(gy, grads, g.device());

@@ -37,7 +37,7 @@ final class ConstantOfShape extends Operator {
             throw new IllegalArgumentException("input 'input' has type " + shapeInput.dtype().onnxName()
                     + ", expected int64");
         }
-        Tensor out = Tensor.zeros(value.dtype(), Args.shape(shapeInput, "input"));
+        Tensor out = Tensor.uninitialized(value.dtype(), Args.shape(shapeInput, "input"));
         Mover m = Mover.of(value, out);
         ctx.device().parallelFor(out.size(), 1, (s, e) -> m.fill(0, s, e - s));
         return outputs(out);

@@ -31,7 +31,7 @@ final class GatherElements extends Operator {
         if (ctx.recording()) {
             ctx.saveForBackward(src);
         }
-        Tensor out = Tensor.zeros(data.dtype(), indices.shape());
+        Tensor out = Tensor.uninitialized(data.dtype(), indices.shape());
         Mover m = Mover.of(data, out);
         ctx.device().parallelFor(src.length, 2, (s, e) -> m.gather(src, s, s, e - s));
         return outputs(out);

@@ -39,7 +39,7 @@ final class GatherND extends Operator {
         int[] outShape = new int[q.length - 1 + data.rank() - batchDims - p.depth];
         System.arraycopy(q, 0, outShape, 0, q.length - 1);
         System.arraycopy(data.shape(), batchDims + p.depth, outShape, q.length - 1, outShape.length - q.length + 1);
-        Tensor out = Tensor.zeros(data.dtype(), outShape);
+        Tensor out = Tensor.uninitialized(data.dtype(), outShape);
         Mover m = Mover.of(data, out);
         int len = p.sliceSize;
         ctx.device().parallelFor(p.starts.length, len, (s, e) -> {

@@ -68,7 +68,7 @@ final class GradSum {
         if (sum.dtype() == gradType) {
             return sum;
         }
-        Tensor r = Tensor.zeros(gradType, sum.shape());
+        Tensor r = Tensor.uninitialized(gradType, sum.shape());
         for (int i = 0; i < r.size(); i++) {
             r.setFloat(i, fd.get(i));
         }
@@ -76,7 +76,7 @@ final class GradSum {
     }
 
     private static Tensor widen(Tensor t) {
-        Tensor r = Tensor.zeros(DataType.FLOAT, t.shape());
+        Tensor r = Tensor.uninitialized(DataType.FLOAT, t.shape());
         FloatBuffer f = r.floats();
         for (int i = 0; i < t.size(); i++) {
             f.put(i, t.getFloat(i));

@@ -66,6 +66,8 @@ final class IndexMap {
     private final boolean injective;
     private final int base;
     private final boolean allFill;
+    /** Whether some output element reads no source element (padding). */
+    private final boolean pads;
     /** Offsets along each outer axis (all but the innermost), per coordinate. */
     private final int[][] outer;
     private final int rowLength;
@@ -136,6 +138,16 @@ final class IndexMap {
             runSrc[r] = x[2];
             runStep[r] = x[3];
         }
+        boolean p = allFill;
+        for (int[] t : outer) {
+            for (int o : t) {
+                p |= o == FILL;
+            }
+        }
+        for (int s : runSrc) {
+            p |= s == FILL;
+        }
+        this.pads = p;
     }
 
     /** Cuts the innermost axis into maximal runs: padding, or source offsets in arithmetic progression. */
@@ -229,7 +241,9 @@ final class IndexMap {
      * padding takes element 0 of {@code fill} (of src's type), or zero when {@code fill} is null.
      */
     Tensor gather(Tensor src, Tensor fill, int[] outShape, Device device) {
-        Tensor out = Tensor.zeros(src.dtype(), outShape);
+        // the runs cover every output element; only padding without a fill value relies on zeros
+        Tensor out = pads && fill == null ? Tensor.zeros(src.dtype(), outShape)
+                : Tensor.uninitialized(src.dtype(), outShape);
         if (out.size() != size) {
             throw new IllegalStateException("index map of " + size + " elements for output " + out.describe());
         }

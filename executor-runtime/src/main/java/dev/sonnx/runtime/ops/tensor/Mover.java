@@ -57,7 +57,7 @@ abstract class Mover {
 
     /** A copy of {@code t} (any type) on the host. */
     static Tensor copyOf(Tensor t) {
-        Tensor r = Tensor.zeros(t.dtype(), t.shape());
+        Tensor r = Tensor.uninitialized(t.dtype(), t.shape());
         of(t, r).run(0, 0, t.size());
         return r;
     }

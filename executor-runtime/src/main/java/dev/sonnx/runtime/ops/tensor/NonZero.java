@@ -34,7 +34,7 @@ final class NonZero extends Operator {
         }
         int[] shape = x.rank() == 0 ? new int[] {1} : x.shape();
         int rank = shape.length;
-        Tensor out = Tensor.zeros(DataType.INT64, rank, count);
+        Tensor out = Tensor.uninitialized(DataType.INT64, rank, count);
         var o = out.longs();
         int[] coord = new int[rank];
         for (int i = 0, k = 0; i < n; i++) {

@@ -42,7 +42,7 @@ final class Range extends Operator {
                 throw new IllegalArgumentException("range from " + s + " to " + limit.getDouble(0) + " by " + d
                         + " is not finite");
             }
-            out = Tensor.zeros(t, (int) Math.max(n, 0));
+            out = Tensor.uninitialized(t, (int) Math.max(n, 0));
             for (int i = 0; i < out.size(); i++) {
                 out.setDouble(i, s + i * d);
             }
@@ -57,7 +57,7 @@ final class Range extends Operator {
             if (n > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("range of " + n + " elements is too large");
             }
-            out = Tensor.zeros(t, (int) Math.max(n, 0));
+            out = Tensor.uninitialized(t, (int) Math.max(n, 0));
             for (int i = 0; i < out.size(); i++) {
                 out.setLong(i, s + i * d);
             }

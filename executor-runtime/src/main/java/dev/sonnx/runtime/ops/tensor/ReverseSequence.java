@@ -44,7 +44,7 @@ final class ReverseSequence extends Operator {
         int st = strides[timeAxis];
         int sb = strides[batchAxis];
         int inner = Shapes.product(x.shape(), 2, x.rank());
-        Tensor out = Tensor.zeros(x.dtype(), x.shape());
+        Tensor out = Tensor.uninitialized(x.dtype(), x.shape());
         Mover m = Mover.of(x, out);
         for (int b = 0; b < batch; b++) {
             long len = lens.getLong(b);

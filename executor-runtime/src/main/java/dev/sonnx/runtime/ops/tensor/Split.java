@@ -76,7 +76,7 @@ final class Split extends Operator {
         for (int k = 0; k < parts.length; k++) {
             int[] s = x.shape().clone();
             s[a] = lengths[k];
-            parts[k] = Tensor.zeros(x.dtype(), s);
+            parts[k] = Tensor.uninitialized(x.dtype(), s);
         }
         new AxisBlocks(x.shape(), a, lengths).split(x, parts, ctx.device());
         return parts;
@@ -151,7 +151,8 @@ final class Split extends Operator {
             return grads;
         }
         // outputs no gradient reached leave their part of gx zero
-        Tensor gx = Tensor.zeros(any.dtype(), x.shape());
+        Tensor gx = Arrays.asList(parts).contains(null) ? Tensor.zeros(any.dtype(), x.shape())
+                : Tensor.uninitialized(any.dtype(), x.shape());
         new AxisBlocks(x.shape(), a, lengths).join(parts, gx, g.device());
         grads[0] = gx;
         return grads;

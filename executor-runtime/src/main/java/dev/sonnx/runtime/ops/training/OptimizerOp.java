@@ -80,7 +80,7 @@ abstract class OptimizerOp extends Operator {
             }
             Tensor[] res = new Tensor[k - 1];
             for (int g = 0; g < k - 1; g++) {
-                res[g] = Tensor.zeros(in[0].dtype(), in[0].shape());
+                res[g] = Tensor.uninitialized(in[0].dtype(), in[0].shape());
                 out[g * tensors + i] = res[g];
             }
             apply(rule, in, res, ctx);

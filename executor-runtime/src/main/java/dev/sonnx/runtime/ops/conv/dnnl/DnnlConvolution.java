@@ -183,6 +183,11 @@ public final class DnnlConvolution {
         }
     }
 
+    /** Whether oneDNN has backward primitives for this geometry (so the two calls below write). */
+    public boolean hasBackward() {
+        return backward() != null;
+    }
+
     /**
      * dX = the gradient of the convolution with respect to X, from dY and W, into {@code gx}; false
      * (nothing written) when oneDNN has no backward primitive for this geometry.
