@@ -23,7 +23,7 @@ public final class CpuDevice implements Device {
     private static volatile int defaultThreads = Runtime.getRuntime().availableProcessors();
 
     /** Below this many operations a loop runs on the calling thread alone: waking a helper costs microseconds. */
-    private static final long MIN_PARALLEL_WORK = 1 << 16;
+    private static final long MIN_PARALLEL_WORK = Long.getLong("sonnx.cpu.minParallelWork", 1 << 16);
     /** Spins of a caller waiting for helpers' last chunks before it parks. */
     private static final int SPINS = 1 << 10;
 

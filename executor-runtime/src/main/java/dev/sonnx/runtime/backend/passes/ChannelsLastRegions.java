@@ -25,7 +25,7 @@ import java.util.Set;
  * a constant or no bias), and MaxPool (without Indices), AveragePool, GlobalAveragePool and
  * GlobalMaxPool whose input comes from a member. A convolution's residual must come from a member
  * too (its layout must be known). Members become {@code dev.sonnx.FusedConv} with
- * {@code channels_last = 1} or {@code dev.sonnx.Nhwc*} pools, and {@code dev.sonnx.ToChannelsLast} /
+ * {@code channels_last = 1}, {@code dev.sonnx.Nhwc*} pools or {@code NhwcPad}, and {@code dev.sonnx.ToChannelsLast} /
  * {@code ToChannelsFirst} convert at the borders; connected groups of fewer than two members, or
  * without a convolution, stay as they are. Runs after {@link ConvActivationFusion}.
  */
@@ -38,9 +38,10 @@ public final class ChannelsLastRegions {
     public static ModelProto apply(ModelProto model) {
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
+        int opset = onnxOpset(model);
         Set<NodeProto> members = new LinkedHashSet<>();
         for (NodeProto n : g.getNodeList()) {
-            if (isConv2d(n, index) || isPool(n)) {
+            if (isConv2d(n, index) || isPool(n) || isPad(n, opset)) {
                 members.add(n);
             }
         }
@@ -75,8 +76,7 @@ public final class ChannelsLastRegions {
             NodeProto.Builder b = rewritten(n, index).toBuilder().clearInput().clearOutput();
             for (int i = 0; i < n.getInputCount(); i++) {
                 String in = n.getInput(i);
-                boolean image = i == 0 || i == 3;
-                if (!image || in.isEmpty()) {
+                if (!isImageInput(n, i, index) || in.isEmpty()) {
                     b.addInput(in);
                 } else if (renamed.containsKey(in)) {
                     b.addInput(renamed.get(in));
@@ -93,7 +93,7 @@ public final class ChannelsLastRegions {
             String y = n.getOutput(0);
             b.addOutput(renamed.get(y));
             out.addNode(b);
-            if (index.reads(y) > readsInRegion(y, members)) {
+            if (index.reads(y) > readsInRegion(y, members, index)) {
                 out.addNode(reorder(renamed.get(y), y, false));
             }
         }
@@ -126,6 +126,44 @@ public final class ChannelsLastRegions {
         };
     }
 
+    /**
+     * Pad from opset 11 (pads as an input), whose channels-last form {@code NhwcPad} takes the same
+     * inputs; its X must come from a member, which makes it a rank-4 image. Wrap mode only where the
+     * model's opset allows it, so that an invalid model still fails as it would unrewritten.
+     */
+    private static boolean isPad(NodeProto n, int opset) {
+        if (!GraphIndex.isOnnx(n) || !n.getOpType().equals("Pad") || opset < 11 || n.getOutputCount() != 1
+                || n.getInputCount() < 2 || n.getInput(0).isEmpty()) {
+            return false;
+        }
+        String mode = "constant";
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals("mode")) {
+                mode = a.getS().toStringUtf8();
+            }
+        }
+        return switch (mode) {
+            case "constant", "reflect", "edge" -> true;
+            case "wrap" -> opset >= 19;
+            default -> false;
+        };
+    }
+
+    /** The version of the default ONNX domain the model imports. */
+    private static int onnxOpset(ModelProto model) {
+        for (var o : model.getOpsetImportList()) {
+            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+                return (int) o.getVersion();
+            }
+        }
+        return 0;
+    }
+
+    /** Whether input {@code i} of member {@code n} is an image (stored channels-last inside a region): X, and a convolution's residual Z. */
+    private static boolean isImageInput(NodeProto n, int i, GraphIndex index) {
+        return i == 0 || i == 3 && isConv2d(n, index);
+    }
+
     private static int kernelRank(NodeProto n) {
         for (AttributeProto a : n.getAttributeList()) {
             if (a.getName().equals("kernel_shape")) {
@@ -152,7 +190,7 @@ public final class ChannelsLastRegions {
         }
         for (NodeProto n : members) {
             for (int i : new int[] {0, 3}) {
-                if (i < n.getInputCount() && !n.getInput(i).isEmpty()) {
+                if (i < n.getInputCount() && !n.getInput(i).isEmpty() && isImageInput(n, i, index)) {
                     NodeProto p = index.producer(n.getInput(i));
                     if (p != null && members.contains(p)) {
                         parent.put(root(parent, p), root(parent, n));
@@ -180,11 +218,11 @@ public final class ChannelsLastRegions {
     }
 
     /** How many reads of {@code value} are members' image inputs (X, or a convolution's Z). */
-    private static int readsInRegion(String value, Set<NodeProto> members) {
+    private static int readsInRegion(String value, Set<NodeProto> members, GraphIndex index) {
         int r = 0;
         for (NodeProto n : members) {
             for (int i : new int[] {0, 3}) {
-                if (i < n.getInputCount() && n.getInput(i).equals(value)) {
+                if (i < n.getInputCount() && n.getInput(i).equals(value) && isImageInput(n, i, index)) {
                     r++;
                 }
             }

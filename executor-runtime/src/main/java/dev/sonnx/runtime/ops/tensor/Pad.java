@@ -31,9 +31,12 @@ final class Pad extends Operator {
     private final long[] padsAttribute;
     private final double valueAttribute;
     private final boolean axesInput;
+    /** X and Y are images stored [N, H, W, C] while pads and axes name [N, C, H, W] axes ({@link #channelsLast}). */
+    private final boolean channelsLast;
 
-    private Pad(Node node, long[] padsAttribute, boolean axesInput, boolean wrapAllowed) {
+    private Pad(Node node, long[] padsAttribute, boolean axesInput, boolean wrapAllowed, boolean channelsLast) {
         super(node);
+        this.channelsLast = channelsLast;
         String m = node.attributes().getString("mode", "constant");
         this.mode = switch (m.toLowerCase(Locale.ROOT)) {
             case "constant" -> Mode.CONSTANT;
@@ -62,25 +65,44 @@ final class Pad extends Operator {
         if (pads == null) {
             throw new IllegalArgumentException("required attribute '" + padsName + "' is missing");
         }
-        return new Pad(node, pads, false, false);
+        return new Pad(node, pads, false, false, false);
     }
 
     /** Pad-11 and later: pads, constant_value and (from 18) axes as inputs. */
     static Pad fromInputs(Node node, boolean axesInput, boolean wrapAllowed) {
-        return new Pad(node, null, axesInput, wrapAllowed);
+        return new Pad(node, null, axesInput, wrapAllowed, false);
+    }
+
+    /**
+     * {@code dev.sonnx.NhwcPad} (version 1), an internal operator of inference plans: Pad-19 on a
+     * rank-4 image stored channels-last, its pads and axes still counted in ONNX's [N, C, H, W]
+     * order, so a Pad between channels-last convolutions and pools needs no layout conversion.
+     */
+    static Pad channelsLast(Node node) {
+        return new Pad(node, null, true, true, true);
     }
 
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
-        long[][] pads = pads(x.shape(), inputs);
+        long[][] pads = channelsLast ? channelsLastPads(x, inputs) : pads(x.shape(), inputs);
         int[] out = outputShape(x.shape(), pads);
         return outputs(map(x.shape(), pads).forward(x, fill(x, inputs), out, ctx));
     }
 
     @Override
     public boolean differentiable() {
-        return true;
+        return !channelsLast;
+    }
+
+    /** The pads of channels-last X: worked out on its [N, C, H, W] shape, then moved to [N, H, W, C] order. */
+    private long[][] channelsLastPads(Tensor x, Value[] inputs) {
+        int[] p = x.shape();
+        if (p.length != 4) {
+            throw new IllegalArgumentException("channels-last X " + x.describe() + " must be an image [N, H, W, C]");
+        }
+        long[][] logical = pads(new int[] {p[0], p[3], p[1], p[2]}, inputs);
+        return new long[][] {logical[0], logical[2], logical[3], logical[1]};
     }
 
     /** pads, constant_value and axes are settings. */

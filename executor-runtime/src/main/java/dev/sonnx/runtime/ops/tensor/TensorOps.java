@@ -54,6 +54,8 @@ public final class TensorOps implements OpRegistry.OpSet {
         r.add("Pad", 11, (n, b) -> Pad.fromInputs(n, false, false));
         r.add("Pad", 18, (n, b) -> Pad.fromInputs(n, true, false));
         r.add("Pad", 19, (n, b) -> Pad.fromInputs(n, true, true));
+        // inference plans' Pad between channels-last convolutions (backend.passes.ChannelsLastRegions)
+        r.add("dev.sonnx", "NhwcPad", 1, (n, b) -> Pad.channelsLast(n));
         r.add("Trilu", 14, (n, b) -> new Trilu(n));
         r.add("ReverseSequence", 10, (n, b) -> new ReverseSequence(n));
     }

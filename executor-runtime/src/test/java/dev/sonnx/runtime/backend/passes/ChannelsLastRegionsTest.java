@@ -124,4 +124,55 @@ class ChannelsLastRegionsTest {
         assertTrue(InferencePasses.apply(withResidual).getGraph().getNode(0).getAttributeList().stream()
                 .noneMatch(a -> a.getName().equals("channels_last")));
     }
+
+    /** Conv, Relu, Pad (pads computed by a node, as exporters write them), MaxPool, Conv: one region. */
+    private static ModelProto padded(int opset, String mode, long[] pads, long[] axes, int padded, int side) {
+        NodeProto pad = node("Pad", axes == null ? "t,pads,v" : "t,pads,v,axes", "q");
+        pad = pad.toBuilder().addAttribute(AttributeProto.newBuilder().setName("mode")
+                .setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(mode)))
+                .build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("g")
+                .addNode(ints(node("Conv", "x,w1,b1", "c1"), "pads", 1, 1, 1, 1))
+                .addNode(node("Relu", "c1", "t"))
+                .addNode(node("Cast", "padsf", "pads").toBuilder().addAttribute(AttributeProto.newBuilder()
+                        .setName("to").setType(AttributeProto.AttributeType.INT).setI(7)).build())
+                .addNode(pad)
+                .addNode(ints(ints(node("MaxPool", "q", "p"), "kernel_shape", 2, 2), "strides", 1, 1))
+                .addNode(node("Conv", "p,w2", "y"))
+                .addInitializer(TensorProtos.fromTensor(random(1, 4, 3, 3, 3), "w1"))
+                .addInitializer(TensorProtos.fromTensor(random(2, 4), "b1"))
+                .addInitializer(TensorProtos.fromTensor(random(3, 6, padded, 3, 3), "w2"))
+                .addInitializer(TensorProtos.fromTensor(Tensor.of(toFloats(pads), pads.length), "padsf"))
+                .addInitializer(TensorProtos.fromTensor(Tensor.of(new float[] {0.25f}), "v"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 8, 8))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 2, 6, side, side));
+        if (axes != null) {
+            g.addInitializer(TensorProtos.fromTensor(Tensor.of(axes, axes.length), "axes"));
+        }
+        return Models.model(g.build(), opset);
+    }
+
+    private static float[] toFloats(long[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+
+    @Test
+    void aPadBetweenConvolutionsAndPoolsStaysInTheRegion() {
+        // constant fill 0.25 on H, W and one extra channel: pads count [N, C, H, W] axes
+        ModelProto m = padded(13, "constant", new long[] {0, 1, 0, 1, 0, 0, 1, 0}, null, 5, 6);
+        assertEquals(List.of("ToChannelsLast", "FusedConv", "Cast", "NhwcPad", "NhwcMaxPool", "FusedConv",
+                "ToChannelsFirst"), opTypes(InferencePasses.apply(m)));
+        assertSameOutputs(m, random(12, 2, 3, 8, 8));
+        // opset 18's axes (negative, reordered), reflect mode
+        ModelProto reflect = padded(18, "reflect", new long[] {2, 1, 0, 1}, new long[] {-1, 2}, 4, 7);
+        assertTrue(opTypes(InferencePasses.apply(reflect)).contains("NhwcPad"));
+        assertSameOutputs(reflect, random(13, 2, 3, 8, 8));
+        // Pad-11 has no wrap mode: the rewrite leaves it for the operator to refuse
+        ModelProto wrap = padded(13, "wrap", new long[] {0, 0, 1, 1, 0, 0, 1, 1}, null, 4, 8);
+        assertTrue(opTypes(ChannelsLastRegions.apply(wrap)).contains("Pad"));
+    }
 }
