@@ -12,7 +12,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
@@ -203,36 +203,37 @@ public final class Dnnl {
     }
 
     /**
-     * Runs {@code primitive} on this thread's stream and waits: {@code args[i]} is the DNNL_ARG_* id of
-     * {@code descs[i]} over {@code data[i]} (a tensor's native pointer). The thread's scratchpad
-     * ({@link Scratch#SCRATCHPAD}, at least {@code scratchpadBytes}) goes under {@code scratchpadArg}.
+     * This thread's argument list for {@link #execute}, room for {@link #MAX_ARGS} entries; valid
+     * until the thread's next call.
      */
-    static void execute(dnnl_primitive primitive, int[] args, dnnl_memory_desc[] descs, Pointer[] data,
-                        dnnl_memory_desc scratchpadDesc, long scratchpadBytes, int scratchpadArg) {
-        int n = args.length + (scratchpadBytes > 0 ? 1 : 0);
-        dnnl_memory[] memories = new dnnl_memory[n];
-        Pointer scratch = scratchpadBytes > 0 ? Scratch.get(Scratch.SCRATCHPAD, scratchpadBytes) : null;
-        if (n > MAX_ARGS) {
-            throw new IllegalArgumentException("oneDNN primitive with " + n + " arguments, at most " + MAX_ARGS);
-        }
-        dnnl_exec_arg_t exec = ARGS.get();
-        try {
-            for (int i = 0; i < n; i++) {
-                boolean isScratch = i == args.length;
-                memories[i] = new dnnl_memory();
-                check(dnnl_memory_create(memories[i], isScratch ? scratchpadDesc : descs[i], ENGINE,
-                        isScratch ? scratch : data[i]), "memory creation");
-                exec.position(i).arg(isScratch ? scratchpadArg : args[i]).memory(memories[i]);
-            }
-            exec.position(0);
-            check(dnnl_primitive_execute(primitive, STREAMS.get(), n, exec), "primitive execution");
-            check(dnnl_stream_wait(STREAMS.get()), "stream wait");
-        } finally {
-            for (dnnl_memory m : memories) {
-                if (m != null && !m.isNull()) {
-                    dnnl_memory_destroy(m);
-                }
-            }
-        }
+    static dnnl_exec_arg_t arguments() {
+        return ARGS.get();
+    }
+
+    /** Whether a primitive with {@code n} arguments (its scratchpad included) fits {@link #arguments}. */
+    static boolean fitsArguments(int n) {
+        return n <= MAX_ARGS;
+    }
+
+    /** A memory object of {@code desc} over {@code data} on the CPU engine (the caller destroys it). */
+    static dnnl_memory memory(dnnl_memory_desc desc, Pointer data) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, desc, ENGINE, data), "memory creation");
+        return m;
+    }
+
+    /** Points {@code memory} at {@code data}. */
+    static void rebind(dnnl_memory memory, Pointer data) {
+        check(dnnl_memory_set_data_handle(memory, data), "memory binding");
+    }
+
+    /**
+     * Runs {@code primitive} on this thread's stream over the first {@code n} entries of
+     * {@link #arguments} and waits.
+     */
+    static void execute(dnnl_primitive primitive, int n, dnnl_exec_arg_t arguments) {
+        arguments.position(0);
+        check(dnnl_primitive_execute(primitive, STREAMS.get(), n, arguments), "primitive execution");
+        check(dnnl_stream_wait(STREAMS.get()), "stream wait");
     }
 }
