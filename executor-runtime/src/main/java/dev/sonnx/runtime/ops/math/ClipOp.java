@@ -74,19 +74,12 @@ final class ClipOp extends Operator {
         Tensor x = required(inputs, 0);
         TypeCheck.require(x, allowed, "input");
         Bounds b = bounds(inputs, x);
-        Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         DataType t = x.dtype();
         if (t == DataType.FLOAT) {
-            float lo = (float) b.lo();
-            float hi = (float) b.hi();
-            FloatBuffer in = x.floats();
-            FloatBuffer out = y.floats();
-            ctx.device().parallelFor(x.size(), 1, (s, e) -> {
-                for (int i = s; i < e; i++) {
-                    out.put(i, Math.min(Math.max(in.get(i), lo), hi));
-                }
-            });
-        } else if (t.isFloat()) {
+            return outputs(FloatLoops.clip(x, (float) b.lo(), (float) b.hi(), ctx.device()));
+        }
+        Tensor y = Tensor.uninitialized(t, x.shape());
+        if (t.isFloat()) {
             double lo = b.lo();
             double hi = b.hi();
             ctx.device().parallelFor(x.size(), 4, (s, e) -> {
@@ -150,11 +143,13 @@ final class ClipOp extends Operator {
         }
         Tensor[] grads = r;
         if (g.needsGrad(0)) {
-            boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT;
-            Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
+            // min > max (every element became max) passes nothing: the generic loop says so
+            boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT && lo <= hi;
+            Tensor gx;
             if (float32) {
-                passFloat(x, gy, gx, (float) lo, (float) hi, g.device());
+                gx = FloatLoops.clipBackward(x, gy, (float) lo, (float) hi, g.device());
             } else {
+                gx = Tensor.uninitialized(x.dtype(), x.shape());
                 g.device().parallelFor(x.size(), 4, (s, e) -> {
                     for (int i = s; i < e; i++) {
                         double v = x.getDouble(i);
@@ -185,19 +180,6 @@ final class ClipOp extends Operator {
             }
         }
         return grads;
-    }
-
-    /** gx = gy where lo <= x <= hi (or x is NaN), else 0: float32 on buffer views, no per-element dtype switch. */
-    private static void passFloat(Tensor x, Tensor gy, Tensor gx, float lo, float hi, Device device) {
-        FloatBuffer xb = x.floats();
-        FloatBuffer gb = gy.floats();
-        FloatBuffer ob = gx.floats();
-        device.parallelFor(x.size(), 2, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xb.get(i);
-                ob.put(i, v >= lo && v <= hi || v != v ? gb.get(i) : 0f);
-            }
-        });
     }
 
     private static Tensor filled(Tensor like, double v) {

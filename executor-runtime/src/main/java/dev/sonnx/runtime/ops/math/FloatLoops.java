@@ -27,6 +27,12 @@ final class FloatLoops {
 
         final float[] first = new float[LENGTH];
         final float[] second = new float[LENGTH];
+        /** For loops over the bits of floats: C2 vectorises integer operations on int[] (not mixed with float ones). */
+        final int[] firstBits = new int[LENGTH];
+        final int[] secondBits = new int[LENGTH];
+        final int[] thirdBits = new int[LENGTH];
+        /** Where a float[] block turns into an int[] block of the same bits (two copies within the L1 cache). */
+        final java.nio.ByteBuffer bitCast = java.nio.ByteBuffer.allocateDirect(4 * LENGTH).order(java.nio.ByteOrder.nativeOrder());
 
         static Block get() {
             return PER_THREAD.get();
@@ -261,6 +267,73 @@ final class FloatLoops {
             int bits = Float.floatToRawIntBits(x[i]);
             int keep = (-bits & (bits - 0x7f800001)) >> 31;
             g[i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[i]) & keep);
+        }
+    }
+
+    /** y = min(max(x, lo), hi) on float32, NaN kept. */
+    static Tensor clip(Tensor x, float lo, float hi, Device device) {
+        Tensor out = Tensor.uninitialized(x.dtype(), x.shape());
+        FloatBuffer in = x.floats();
+        FloatBuffer o = out.floats();
+        device.parallelFor(x.size(), 1, (start, end) -> {
+            float[] u = Block.get().first;
+            for (int from = start; from < end; from += Block.LENGTH) {
+                int n = Math.min(Block.LENGTH, end - from);
+                in.get(from, u, 0, n);
+                for (int i = 0; i < n; i++) {
+                    u[i] = Math.min(Math.max(u[i], lo), hi);
+                }
+                o.put(from, u, 0, n);
+            }
+        });
+        return out;
+    }
+
+    /** gx = gy where lo <= x <= hi or x is NaN, else 0 (float32, lo <= hi). */
+    static Tensor clipBackward(Tensor x, Tensor gy, float lo, float hi, Device device) {
+        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
+        FloatBuffer in = x.floats();
+        java.nio.IntBuffer inBits = x.bytes().asIntBuffer();
+        java.nio.IntBuffer gBits = gy.bytes().asIntBuffer();
+        java.nio.IntBuffer outBits = gx.bytes().asIntBuffer();
+        device.parallelFor(x.size(), 2, (start, end) -> {
+            Block block = Block.get();
+            float[] clamped = block.first;
+            java.nio.FloatBuffer castIn = block.bitCast.asFloatBuffer();
+            java.nio.IntBuffer castOut = block.bitCast.asIntBuffer();
+            for (int from = start; from < end; from += Block.LENGTH) {
+                int n = Math.min(Block.LENGTH, end - from);
+                in.get(from, clamped, 0, n);
+                for (int i = 0; i < n; i++) {
+                    clamped[i] = Math.min(Math.max(clamped[i], lo), hi) + 0f;
+                }
+                castIn.put(0, clamped, 0, n);
+                castOut.get(0, block.secondBits, 0, n);
+                inBits.get(from, block.firstBits, 0, n);
+                gBits.get(from, block.thirdBits, 0, n);
+                passUnclamped(block.firstBits, block.secondBits, block.thirdBits, n);
+                outBits.put(from, block.thirdBits, 0, n);
+            }
+        });
+        return gx;
+    }
+
+    /**
+     * g[i] (as bits) stays where clamping left x[i] as it was, or x[i] is NaN, and becomes +0
+     * otherwise, without a branch (half of ReLU6's inputs sit at a bound: a mispredicted test per
+     * element cost more than the memory traffic) and in integer operations only, which C2
+     * vectorises: x is inside [lo, hi] exactly when its bits equal its clamped value's, -0 read as
+     * +0 (the clamped values went through + 0, and the comparisons count -0 as equal to +0).
+     */
+    private static void passUnclamped(int[] x, int[] clamped, int[] g, int n) {
+        for (int i = 0; i < n; i++) {
+            int bits = x[i];
+            int notNegativeZero = bits ^ 0x80000000;
+            bits &= (notNegativeZero | -notNegativeZero) >> 31;
+            int moved = bits ^ clamped[i];
+            int outside = (moved | -moved) >> 31;
+            int nan = (0x7f800000 - (bits & 0x7fffffff)) >> 31;
+            g[i] &= ~outside | nan;
         }
     }
 }

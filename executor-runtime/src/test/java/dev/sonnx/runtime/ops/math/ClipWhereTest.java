@@ -43,6 +43,44 @@ class ClipWhereTest {
         assertDoubles(gx, DataType.FLOAT, 0, 0, 2, 3, 4, 5, 0, 7);
     }
 
+    /**
+     * The float32 loops over several blocks against the comparisons written out: bounds hit exactly,
+     * -0 at a bound of +0, infinities against an absent bound, NaN, and min > max (nothing passes).
+     */
+    @Test
+    void float32ClipAndGradientAgreeWithTheComparisons() {
+        float[][] bounds = {{0f, 6f}, {-1f, Float.POSITIVE_INFINITY}, {Float.NEGATIVE_INFINITY, 0.5f}, {2f, 1f}};
+        java.util.Random random = new java.util.Random(5);
+        float[] specials = {0f, -0f, 6f, -1f, 0.5f, 1f, 2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        int n = 3000;
+        float[] xs = new float[n];
+        float[] gs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = i % 7 == 0 ? specials[(i / 7) % specials.length] : (float) (random.nextGaussian() * 4);
+            gs[i] = (float) random.nextGaussian();
+        }
+        Tensor x = Tensor.of(xs, n);
+        Tensor gy = Tensor.of(gs, n);
+        for (float[] b : bounds) {
+            Tensor[] in = {x, Tensor.scalar(b[0]), Tensor.scalar(b[1])};
+            var op = OpTester.of("Clip", 13).inputs(3).build();
+            var ctx = new dev.sonnx.runtime.testing.TestContext(true);
+            var out = op.forward(in, ctx);
+            Tensor y = (Tensor) out[0];
+            Tensor gx = op.backward(new dev.sonnx.runtime.ops.BackwardContext(in, out, new Tensor[] {gy},
+                    new boolean[] {true, false, false}, ctx.saved, ctx))[0];
+            for (int i = 0; i < n; i++) {
+                float v = xs[i];
+                float clipped = v != v ? v : b[0] > b[1] ? b[1] : v < b[0] ? b[0] : v > b[1] ? b[1] : v;
+                float pass = (v >= b[0] && v <= b[1]) || v != v ? gs[i] : 0f;
+                String at = "x = " + v + " in [" + b[0] + ", " + b[1] + "]";
+                assertTrue(Float.compare(clipped, y.getFloat(i)) == 0 || clipped == y.getFloat(i),
+                        at + ": y " + y.getFloat(i) + ", expected " + clipped);
+                assertTrue(pass == gx.getFloat(i), at + ": dx " + gx.getFloat(i) + ", expected " + pass);
+            }
+        }
+    }
+
     @Test
     void clipWithOptionalInputs() {
         Tensor x = Tensor.of(new float[] {-3, -1, 0, 1, 3}, 5);
