@@ -11,6 +11,7 @@ import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 
 /**
  * Where: out = condition ? X : Y, the three inputs broadcast together. X and Y may have any type,
@@ -75,6 +76,10 @@ final class WhereOp extends Operator {
                     }
                 }
                 case 4 -> {
+                    if ((sc | sx | sy) >>> 1 == 0) {
+                        selectWords(cond, ic, sc, xb, ix, sx, yb, iy, sy, ob, oo, len);
+                        return;
+                    }
                     for (int j = 0; j < len; j++, ic += sc, ix += sx, iy += sy) {
                         ob.putInt((oo + j) << 2, cond.get(ic) != 0 ? xb.getInt(ix << 2) : yb.getInt(iy << 2));
                     }
@@ -97,6 +102,60 @@ final class WhereOp extends Operator {
             }
         });
         return outputs(out);
+    }
+
+    /** Per-thread blocks for {@link #selectWords}. */
+    private static final class Block {
+        static final int LENGTH = 1024;
+        private static final ThreadLocal<Block> PER_THREAD = ThreadLocal.withInitial(Block::new);
+        final byte[] cond = new byte[LENGTH];
+        final int[] x = new int[LENGTH];
+        final int[] y = new int[LENGTH];
+    }
+
+    /**
+     * A row of 4-byte elements (float32 attention scores against a mask, mostly) where each operand
+     * steps by 1 or repeats one element (stride 0): blocks copied into arrays and selected through a
+     * mask, a loop C2 vectorises, instead of a branch per element on buffer reads (2.4 ns an element
+     * for gpt2's causal mask).
+     */
+    private static void selectWords(ByteBuffer cond, int ic, int sc, ByteBuffer xb, int ix, int sx, ByteBuffer yb,
+                                    int iy, int sy, ByteBuffer ob, int oo, int len) {
+        Block b = Block.PER_THREAD.get();
+        IntBuffer xw = xb.asIntBuffer();
+        IntBuffer yw = yb.asIntBuffer();
+        IntBuffer ow = ob.asIntBuffer();
+        for (int done = 0; done < len; done += Block.LENGTH) {
+            int n = Math.min(Block.LENGTH, len - done);
+            load(cond, ic + done * sc, sc, b.cond, n);
+            load(xw, ix + done * sx, sx, b.x, n);
+            load(yw, iy + done * sy, sy, b.y, n);
+            byte[] c = b.cond;
+            int[] x = b.x;
+            int[] y = b.y;
+            for (int j = 0; j < n; j++) {
+                int v = c[j] & 0xff;
+                int take = (v | -v) >> 31;
+                x[j] = x[j] & take | y[j] & ~take;
+            }
+            ow.put(oo + done, x, 0, n);
+        }
+    }
+
+    private static void load(ByteBuffer from, int at, int stride, byte[] to, int n) {
+        if (stride == 1) {
+            from.get(at, to, 0, n);
+        } else {
+            java.util.Arrays.fill(to, 0, n, from.get(at));
+        }
+    }
+
+    private static void load(IntBuffer from, int at, int stride, int[] to, int n) {
+        if (stride == 1) {
+            from.get(at, to, 0, n);
+        } else {
+            java.util.Arrays.fill(to, 0, n, from.get(at));
+        }
     }
 
     @Override

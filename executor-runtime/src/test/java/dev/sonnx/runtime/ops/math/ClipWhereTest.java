@@ -128,6 +128,55 @@ class ClipWhereTest {
 
     // ------------------------------------------------------------------ Where
 
+    /**
+     * float32 rows longer than the kernel's blocks, each operand contiguous or repeated along the
+     * row (a causal mask [1, 1, T, T] against scores [B, H, T, T] and a scalar), and strided ones,
+     * against the selection written out.
+     */
+    @Test
+    void whereOnFloatRowsOfEveryStride() {
+        java.util.Random random = new java.util.Random(9);
+        int[][][] shapes = {
+            {{1, 1, 40, 40}, {3, 2, 40, 40}, {}},
+            {{3, 2, 40, 40}, {}, {3, 2, 40, 40}},
+            {{1, 2, 1, 1500}, {3, 2, 1, 1500}, {3, 1, 1, 1}},
+            {{3, 1, 7, 1}, {1, 1, 1, 5}, {3, 2, 7, 5}},
+        };
+        for (int[][] s : shapes) {
+            Tensor c = Tensor.uninitialized(DataType.BOOL, s[0]);
+            for (int i = 0; i < c.size(); i++) {
+                c.bytes().put(i, (byte) (random.nextInt(3) == 0 ? 0 : 1));
+            }
+            Tensor x = dev.sonnx.runtime.testing.TestTensors.random(random.nextInt(), s[1]);
+            Tensor y = dev.sonnx.runtime.testing.TestTensors.random(random.nextInt(), s[2]);
+            Tensor out = run("Where", 16, c, x, y);
+            dev.sonnx.runtime.ops.kernel.Broadcast bc = dev.sonnx.runtime.ops.kernel.Broadcast.of(s[0], s[1], s[2]);
+            int[] shape = bc.outShape();
+            assertArrayEquals(shape, out.shape());
+            for (int i = 0; i < out.size(); i++) {
+                float expected = c.bytes().get(at(i, shape, s[0])) != 0 ? x.getFloat(at(i, shape, s[1]))
+                        : y.getFloat(at(i, shape, s[2]));
+                assertTrue(expected == out.getFloat(i), java.util.Arrays.toString(s[0]) + " element " + i + ": "
+                        + out.getFloat(i) + ", expected " + expected);
+            }
+        }
+    }
+
+    /** The flat index into an operand of {@code shape} (numpy-broadcast) of output element {@code i}. */
+    private static int at(int i, int[] out, int[] shape) {
+        int index = 0;
+        int stride = 1;
+        for (int d = out.length - 1, k = shape.length - 1; d >= 0; d--, k--) {
+            int coord = i % out[d];
+            i /= out[d];
+            if (k >= 0) {
+                index += (shape[k] == 1 ? 0 : coord) * stride;
+                stride *= shape[k];
+            }
+        }
+        return index;
+    }
+
     @Test
     void whereBroadcastsThreeInputs() {
         Tensor c = Tensor.of(new boolean[] {true, false}, 2, 1);
