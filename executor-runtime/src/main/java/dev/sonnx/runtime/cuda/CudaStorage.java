@@ -1,7 +1,7 @@
 package dev.sonnx.runtime.cuda;
 
 import dev.sonnx.runtime.tensor.Arena;
-import dev.sonnx.runtime.tensor.ArenaStorage;
+import dev.sonnx.runtime.tensor.CountedStorage;
 import dev.sonnx.runtime.tensor.Device;
 import java.lang.ref.Cleaner;
 
@@ -11,16 +11,13 @@ import java.lang.ref.Cleaner;
  * escape to the caller, go back to the device's cache when the garbage collector finds them
  * unreachable, or at once through {@code Tensor.release()}.
  */
-public final class CudaStorage implements ArenaStorage {
+public final class CudaStorage extends CountedStorage {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final CudaDevice device;
     private final long address;
     private final long byteSize;
-    private final Arena arena;
     private final Block block;
-    private int refs;
-    private boolean escaped;
 
     /** The block's ownership, shared with the cleaner (which must not reach the storage). */
     private static final class Block implements Runnable {
@@ -51,16 +48,21 @@ public final class CudaStorage implements ArenaStorage {
     }
 
     CudaStorage(CudaDevice device, long byteSize) {
+        super(runArena());
         this.device = device;
         this.byteSize = byteSize;
         this.address = device.memory().allocate(byteSize);
         this.block = new Block(device.memory(), address, byteSize);
         CLEANER.register(this, block);
-        Arena current = Arena.current();
-        this.arena = current != null && !current.isScratch() ? current : null;
-        if (arena != null) {
-            arena.track(this);
+        if (arena() != null) {
+            arena().track(this);
         }
+    }
+
+    /** The current run's arena, which recycles the block; none outside a run or in a scratch arena. */
+    private static Arena runArena() {
+        Arena current = Arena.current();
+        return current != null && !current.isScratch() ? current : null;
     }
 
     /** The device address of the first byte. */
@@ -79,34 +81,14 @@ public final class CudaStorage implements ArenaStorage {
     }
 
     @Override
-    public Arena arena() {
-        return arena;
-    }
-
-    @Override
-    public synchronized void retain() {
-        refs++;
-    }
-
-    @Override
-    public synchronized int releaseRef() {
-        return --refs;
-    }
-
-    @Override
-    public synchronized void escape() {
-        escaped = true;
-    }
-
-    @Override
     public synchronized void recycle() {
-        if (!escaped) {
+        if (!escaped()) {
             block.giveBack();
         }
     }
 
     @Override
     public synchronized boolean giveBack() {
-        return escaped && block.giveBack();
+        return escaped() && block.giveBack();
     }
 }

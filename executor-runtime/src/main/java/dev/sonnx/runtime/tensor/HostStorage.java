@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
  * Host memory: a direct little-endian byte buffer, 64-byte aligned so oneDNN and OpenBLAS read it at
  * full speed, or a String array for STRING tensors.
  */
-public final class HostStorage implements ArenaStorage {
+public final class HostStorage extends CountedStorage {
     private static final int ALIGNMENT = 64;
     /**
      * Tests set {@code sonnx.poisonUninitialized}: memory handed out for overwriting is filled with
@@ -26,11 +26,8 @@ public final class HostStorage implements ArenaStorage {
     private ByteBuffer buffer;
     private final String[] strings;
     private final long byteSize;
-    /** For pooled storage: the whole block, the arena that lent it, slot references and its state. */
+    /** For pooled storage: the whole block, and whether it went back to the pool. */
     private final ByteBuffer block;
-    private final Arena arena;
-    private int refs;
-    private boolean escaped;
     private boolean recycled;
     /** For storage of its own (not pooled, not strings): the direct buffer {@link #buffer} is a view of. */
     private ByteBuffer root;
@@ -43,10 +40,10 @@ public final class HostStorage implements ArenaStorage {
 
     private HostStorage(ByteBuffer buffer, String[] strings, ByteBuffer block, Arena arena, ByteBuffer root,
                         long byteSize) {
+        super(arena);
         this.buffer = buffer;
         this.strings = strings;
         this.block = block;
-        this.arena = arena;
         this.root = root;
         this.byteSize = byteSize;
     }
@@ -78,33 +75,13 @@ public final class HostStorage implements ArenaStorage {
         return b.order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    @Override
-    public Arena arena() {
-        return arena;
-    }
-
-    @Override
-    public synchronized void retain() {
-        refs++;
-    }
-
-    @Override
-    public synchronized int releaseRef() {
-        return --refs;
-    }
-
-    @Override
-    public synchronized void escape() {
-        escaped = true;
-    }
-
     /**
      * Gives an escaped block (a run's output) back to the pool at its owner's request; false when
      * this storage is not pooled, still belongs to a run (its arena recycles it) or went back already.
      */
     @Override
     public synchronized boolean giveBack() {
-        if (block == null || !escaped || recycled) {
+        if (block == null || !escaped() || recycled) {
             return false;
         }
         recycled = true;
@@ -115,7 +92,7 @@ public final class HostStorage implements ArenaStorage {
     /** Gives the block back to the pool once (never when escaped). */
     @Override
     public synchronized void recycle() {
-        if (block == null || escaped || recycled) {
+        if (block == null || escaped() || recycled) {
             return;
         }
         recycled = true;

@@ -38,7 +38,7 @@ public final class ChannelsLastRegions {
     public static ModelProto apply(ModelProto model) {
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
-        int opset = onnxOpset(model);
+        int opset = ConvActivationFusion.onnxOpset(model);
         Set<NodeProto> members = new LinkedHashSet<>();
         for (NodeProto n : g.getNodeList()) {
             if (isConv2d(n, index) || isPool(n) || isPad(n, opset)) {
@@ -136,30 +136,17 @@ public final class ChannelsLastRegions {
                 || n.getInputCount() < 2 || n.getInput(0).isEmpty()) {
             return false;
         }
-        String mode = "constant";
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals("mode")) {
-                mode = a.getS().toStringUtf8();
-            }
-        }
-        return switch (mode) {
+        return switch (GraphIndex.stringAttr(n, "mode", "constant")) {
             case "constant", "reflect", "edge" -> true;
             case "wrap" -> opset >= 19;
             default -> false;
         };
     }
 
-    /** The version of the default ONNX domain the model imports. */
-    private static int onnxOpset(ModelProto model) {
-        for (var o : model.getOpsetImportList()) {
-            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
-                return (int) o.getVersion();
-            }
-        }
-        return 0;
-    }
-
-    /** Whether input {@code i} of member {@code n} is an image (stored channels-last inside a region): X, and a convolution's residual Z. */
+    /**
+     * Whether input {@code i} of member {@code n} is an image (stored channels-last inside a region):
+     * X, and a convolution's residual Z.
+     */
     private static boolean isImageInput(NodeProto n, int i, GraphIndex index) {
         return i == 0 || i == 3 && isConv2d(n, index);
     }

@@ -200,6 +200,16 @@ final class GraphIndex {
         return def;
     }
 
+    /** A string attribute of a node (UTF-8), or {@code def}. */
+    static String stringAttr(NodeProto n, String name, String def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getS().toStringUtf8();
+            }
+        }
+        return def;
+    }
+
     /** Whether a node has the attribute. */
     static boolean hasAttr(NodeProto n, String name) {
         for (AttributeProto a : n.getAttributeList()) {

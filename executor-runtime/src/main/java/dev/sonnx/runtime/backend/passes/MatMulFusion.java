@@ -199,12 +199,7 @@ public final class MatMulFusion {
                 || n.getInputCount() != 1 || n.getOutputCount() != 1 || !n.getInput(0).equals(value)) {
             return null;
         }
-        String a = "none";
-        for (AttributeProto at : n.getAttributeList()) {
-            if (at.getName().equals("approximate")) {
-                a = at.getS().toStringUtf8();
-            }
-        }
+        String a = GraphIndex.stringAttr(n, "approximate", "none");
         return a.equals("none") || a.equals("tanh") ? a : null;
     }
 

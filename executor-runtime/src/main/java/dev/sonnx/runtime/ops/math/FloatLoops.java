@@ -4,7 +4,10 @@ import dev.sonnx.runtime.ops.kernel.Broadcast;
 import dev.sonnx.runtime.ops.kernel.VectorMath;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 
 /**
  * Hand-written float32 loops for the elementwise operators that dominate real models (Add, Sub, Mul,
@@ -31,8 +34,12 @@ final class FloatLoops {
         final int[] firstBits = new int[LENGTH];
         final int[] secondBits = new int[LENGTH];
         final int[] thirdBits = new int[LENGTH];
+        /** Booleans (a condition), one byte each. */
+        final byte[] flags = new byte[LENGTH];
         /** Where a float[] block turns into an int[] block of the same bits (two copies within the L1 cache). */
-        final java.nio.ByteBuffer bitCast = java.nio.ByteBuffer.allocateDirect(4 * LENGTH).order(java.nio.ByteOrder.nativeOrder());
+        private final ByteBuffer bitCast = ByteBuffer.allocateDirect(4 * LENGTH).order(ByteOrder.nativeOrder());
+        final FloatBuffer bitCastIn = bitCast.asFloatBuffer();
+        final IntBuffer bitCastOut = bitCast.asIntBuffer();
 
         static Block get() {
             return PER_THREAD.get();
@@ -293,22 +300,20 @@ final class FloatLoops {
     static Tensor clipBackward(Tensor x, Tensor gy, float lo, float hi, Device device) {
         Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
         FloatBuffer in = x.floats();
-        java.nio.IntBuffer inBits = x.bytes().asIntBuffer();
-        java.nio.IntBuffer gBits = gy.bytes().asIntBuffer();
-        java.nio.IntBuffer outBits = gx.bytes().asIntBuffer();
+        IntBuffer inBits = x.bytes().asIntBuffer();
+        IntBuffer gBits = gy.bytes().asIntBuffer();
+        IntBuffer outBits = gx.bytes().asIntBuffer();
         device.parallelFor(x.size(), 2, (start, end) -> {
             Block block = Block.get();
             float[] clamped = block.first;
-            java.nio.FloatBuffer castIn = block.bitCast.asFloatBuffer();
-            java.nio.IntBuffer castOut = block.bitCast.asIntBuffer();
             for (int from = start; from < end; from += Block.LENGTH) {
                 int n = Math.min(Block.LENGTH, end - from);
                 in.get(from, clamped, 0, n);
                 for (int i = 0; i < n; i++) {
                     clamped[i] = Math.min(Math.max(clamped[i], lo), hi) + 0f;
                 }
-                castIn.put(0, clamped, 0, n);
-                castOut.get(0, block.secondBits, 0, n);
+                block.bitCastIn.put(0, clamped, 0, n);
+                block.bitCastOut.get(0, block.secondBits, 0, n);
                 inBits.get(from, block.firstBits, 0, n);
                 gBits.get(from, block.thirdBits, 0, n);
                 passUnclamped(block.firstBits, block.secondBits, block.thirdBits, n);
