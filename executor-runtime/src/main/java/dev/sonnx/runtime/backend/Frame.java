@@ -17,6 +17,8 @@ final class Frame implements OpContext {
     final Frame parent;
     final Value[] slots;
     private Object saved;
+    /** The step that {@link Plan#execute} is running, or null (constant folding runs operators without one). */
+    Plan.Step step;
 
     Frame(Plan plan, RunOptions options, Frame parent) {
         this.plan = plan;
@@ -32,6 +34,14 @@ final class Frame implements OpContext {
             return slots[s];
         }
         return parent == null ? null : parent.lookup(name);
+    }
+
+    @Override
+    public boolean mayOverwrite(int input, Tensor value) {
+        Plan.Step s = step;
+        return s != null && input >= 0 && input < s.lastReader.length && s.lastReader[input]
+                && options.tape == null && options.arena != null && value.isHost()
+                && options.arena.heldOnlyByOneSlot(value);
     }
 
     /** Runs one operator, records it on the tape when training, and names the node in any error. */

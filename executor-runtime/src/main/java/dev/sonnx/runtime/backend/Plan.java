@@ -22,6 +22,11 @@ final class Plan implements Subgraph {
         final int[] in;
         final int[] out;
         int[] release = new int[0];
+        /**
+         * Per input: this step is the last reader of its slot, which no other input of the step (nor a
+         * nested body) reads: the input's memory is the step's to overwrite when nothing else holds it.
+         */
+        boolean[] lastReader = new boolean[0];
 
         Step(Operator op, int[] in, int[] out) {
             this.op = op;
@@ -140,7 +145,13 @@ final class Plan implements Subgraph {
                     }
                 }
             }
-            Value[] out = frame.runOp(step.op, in);
+            frame.step = step;
+            Value[] out;
+            try {
+                out = frame.runOp(step.op, in);
+            } finally {
+                frame.step = null;
+            }
             step.requireOutputs(out, label);
             Arena arena = frame.options.arena;
             for (int o = 0; o < step.out.length; o++) {

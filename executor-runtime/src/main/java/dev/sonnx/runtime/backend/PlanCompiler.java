@@ -362,7 +362,25 @@ final class PlanCompiler {
         }
         for (int s = 0; s < steps.length; s++) {
             steps[s].release = releases.get(s).stream().mapToInt(Integer::intValue).toArray();
+            steps[s].lastReader = lastReaders(steps[s], releases.get(s), implicitInputs.get(s));
         }
+    }
+
+    /** Which inputs of {@code step} read a slot that dies after it and that the step reads only there. */
+    private static boolean[] lastReaders(Plan.Step step, List<Integer> released, Set<Integer> implicit) {
+        boolean[] last = new boolean[step.in.length];
+        for (int i = 0; i < step.in.length; i++) {
+            int slot = step.in[i];
+            if (slot < 0 || !released.contains(slot) || implicit.contains(slot)) {
+                continue;
+            }
+            int reads = 0;
+            for (int other : step.in) {
+                reads += other == slot ? 1 : 0;
+            }
+            last[i] = reads == 1;
+        }
+        return last;
     }
 
     /**

@@ -27,4 +27,15 @@ public interface OpContext {
 
     /** The run's random generator for random operators without a {@code seed} attribute. */
     RandomGenerator random();
+
+    /**
+     * Whether the operator may write its output over the memory of {@code value}, its input number
+     * {@code input}: the run reads the value for the last time here, nothing else (no other slot, no
+     * view, no caller, no tape) holds its memory, and it lives on the host. A kernel that adds a
+     * residual can then accumulate into it in place instead of streaming it into a fresh buffer.
+     * False wherever that is not known (constant folding, training, tests' contexts).
+     */
+    default boolean mayOverwrite(int input, dev.sonnx.runtime.tensor.Tensor value) {
+        return false;
+    }
 }

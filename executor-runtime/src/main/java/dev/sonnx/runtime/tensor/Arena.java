@@ -137,6 +137,15 @@ public final class Arena implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code t}'s memory is this run's and exactly one slot holds it: it was allocated here,
+     * did not escape to the caller, and is recycled as soon as that slot drops it (so a run that
+     * records a tape, whose memory lives until backward, never says yes).
+     */
+    public boolean heldOnlyByOneSlot(Tensor t) {
+        return !deferred && !scratch && t.storage() instanceof ArenaStorage s && s.arena() == this && s.heldOnce();
+    }
+
     /** Marks a value (and what a sequence or optional holds) as the caller's: never recycled. */
     public void escape(Value v) {
         if (v instanceof Tensor t) {

@@ -16,6 +16,9 @@ public interface ArenaStorage extends Storage {
     /** One slot fewer; returns how many still hold it. */
     int releaseRef();
 
+    /** Whether exactly one slot holds it and it did not escape. */
+    boolean heldOnce();
+
     /** Marks it as the caller's: the arena never recycles it. */
     void escape();
 

@@ -31,6 +31,11 @@ public abstract class CountedStorage implements ArenaStorage {
     }
 
     @Override
+    public final synchronized boolean heldOnce() {
+        return refs == 1 && !escaped;
+    }
+
+    @Override
     public final synchronized void escape() {
         escaped = true;
     }

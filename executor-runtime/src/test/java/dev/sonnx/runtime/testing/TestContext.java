@@ -12,6 +12,7 @@ public final class TestContext implements OpContext {
     private final boolean recording;
     private final Device device;
     private final RandomGenerator random = new SplittableRandom(42);
+    private boolean overwritable;
     public Object saved;
 
     public TestContext(boolean training) {
@@ -62,5 +63,17 @@ public final class TestContext implements OpContext {
     @Override
     public RandomGenerator random() {
         return random;
+    }
+
+    /** An inference context that lets operators overwrite every input they are handed ({@link #mayOverwrite}). */
+    public static TestContext inferenceOverwritingInputs() {
+        TestContext c = inference();
+        c.overwritable = true;
+        return c;
+    }
+
+    @Override
+    public boolean mayOverwrite(int input, dev.sonnx.runtime.tensor.Tensor value) {
+        return overwritable;
     }
 }

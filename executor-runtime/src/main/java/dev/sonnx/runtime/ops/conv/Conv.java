@@ -40,6 +40,8 @@ final class Conv extends Operator {
      */
     private final ConstantWeights constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
+    /** FusedConv's input Z. */
+    private static final int RESIDUAL = 3;
 
     /** What one (X shape, W shape) pair resolves to. */
     private static final class Plan {
@@ -85,7 +87,7 @@ final class Conv extends Operator {
         super(node);
         this.epilogue = epilogue;
         this.channelsLast = channelsLast;
-        if (epilogue.residual() && !node.hasInput(3)) {
+        if (epilogue.residual() && !node.hasInput(RESIDUAL)) {
             throw new IllegalArgumentException("input 3 (Z, the residual) is missing");
         }
         Tensor w = build == null ? null : build.constantInput(1);
@@ -105,7 +107,7 @@ final class Conv extends Operator {
         Tensor x = required(inputs, 0);
         Tensor w = required(inputs, 1);
         Tensor b = tensor(inputs, 2);
-        Tensor z = epilogue.residual() ? required(inputs, 3) : null;
+        Tensor z = epilogue.residual() ? required(inputs, RESIDUAL) : null;
         if (z != null && z.dtype() != x.dtype()) {
             throw new IllegalArgumentException("input Z has type " + z.dtype().onnxName() + ", X has "
                     + x.dtype().onnxName());
@@ -152,6 +154,15 @@ final class Conv extends Operator {
             Tensor bf = WorkingType.widen(b);
             Tensor zf = WorkingType.widen(z);
             int[] yShape = cl ? ChannelsLast.physical(plan.outShape) : plan.outShape;
+            if (dnnl && accumulatesInPlace(plan.dnnl, z, zf, yShape, ctx)) {
+                // Y takes over the memory of a residual that nothing reads after this node
+                if (constant) {
+                    plan.dnnl.forwardAccumulatingPrepared(xf, plan.prepared(constantWeights), bf, z);
+                } else {
+                    plan.dnnl.forwardAccumulating(xf, wf, bf, z);
+                }
+                return z;
+            }
             // oneDNN writes every element of Y (a sum post-op copies Z in first); the direct kernel accumulates
             Tensor y = dnnl ? Tensor.uninitialized(DataType.FLOAT, yShape) : Tensor.zeros(DataType.FLOAT, yShape);
             if (plan.depthwise != null) {
@@ -176,6 +187,15 @@ final class Conv extends Operator {
         Tensor y = generic(plan, x, w, b, ctx.device());
         y = epilogue.apply(y, WorkingType.widen(z), ctx.device());
         return WorkingType.narrow(y, x.dtype());
+    }
+
+    /**
+     * Whether the primitive can add the residual in place, over Z's own memory: Z is float32 (its
+     * working copy is itself), has Y's shape, and the run lets this node overwrite it.
+     */
+    private boolean accumulatesInPlace(DnnlConvolution dnnl, Tensor z, Tensor zf, int[] yShape, OpContext ctx) {
+        return z != null && zf == z && !dnnl.postOps().isNone() && dnnl.canAccumulate()
+                && java.util.Arrays.equals(z.shape(), yShape) && ctx.mayOverwrite(RESIDUAL, z);
     }
 
     /** im2col + GEMM in the working precision (float32 or float64). */

@@ -177,6 +177,64 @@ class FusedConvTest {
         }
     }
 
+    /**
+     * An inference run that gives Z up lets the primitive add into Z's memory (oneDNN's sum post-op):
+     * Y comes back in Z's storage with the reference's values, in both layouts; a run that still
+     * reads Z finds it unchanged.
+     */
+    @Test
+    void aResidualTheRunGivesUpIsAccumulatedIntoInPlace() {
+        SplittableRandom r = new SplittableRandom(74);
+        int inPlace = 0;
+        for (int i = 0; i < 16; i++) {
+            ConvTest.Case k = ConvTest.randomCase(r);
+            boolean channelsLast = i % 2 == 1;
+            Act act = ACTIVATIONS.get(i % ACTIVATIONS.size());
+            int[] yShape = ConvTest.concat(k.n(), k.m(), k.outSpatial());
+            double[] x = ConvReference.random(800 + i, ConvReference.size(k.xShape()));
+            double[] w = ConvReference.random(900 + i, ConvReference.size(k.wShape()));
+            double[] z = ConvReference.random(1000 + i, ConvReference.size(yShape));
+            // no bias: the operator below is built without one
+            double[] conv = ConvReference.conv(x, k.xShape(), w, k.wShape(), null, k.group(), k.strides(),
+                    k.dilations(), k.effectivePads()[0], k.outSpatial());
+            double[] expected = new double[conv.length];
+            for (int j = 0; j < conv.length; j++) {
+                expected[j] = act.f().applyAsDouble(conv[j] + z[j]);
+            }
+            OpTester tester = fused(new ConvTest.Case(k.n(), k.c(), k.m(), k.group(), k.image(), k.kernel(),
+                    k.strides(), k.dilations(), k.padBegin(), k.padEnd(), k.autoPad(), false), act, true);
+            if (channelsLast) {
+                tester.attr(FusedConv.CHANNELS_LAST, 1);
+            }
+            Operator op = tester.build();
+            Tensor xt = layout(Tensor.fromDoubles(DataType.FLOAT, x, k.xShape()), channelsLast);
+            Tensor wt = Tensor.fromDoubles(DataType.FLOAT, w, k.wShape());
+            String what = act.name() + (channelsLast ? " channels-last " : " ") + k;
+
+            Tensor kept = layout(Tensor.fromDoubles(DataType.FLOAT, z, yShape), channelsLast);
+            float[] keptBefore = kept.toFloatArray();
+            Tensor y = (Tensor) op.forward(new Tensor[] {xt, wt, null, kept}, TestContext.inference())[0];
+            ConvTest.assertClose(expected, plain(y, channelsLast), 1e-5, 1e-5, what);
+            assertArrayEquals(keptBefore, kept.toFloatArray(), what + ": Z changed although the run still reads it");
+
+            Tensor given = layout(Tensor.fromDoubles(DataType.FLOAT, z, yShape), channelsLast);
+            Tensor yInPlace = (Tensor) op.forward(new Tensor[] {xt, wt, null, given},
+                    TestContext.inferenceOverwritingInputs())[0];
+            ConvTest.assertClose(expected, plain(yInPlace, channelsLast), 1e-5, 1e-5, what);
+            inPlace += yInPlace.storage() == given.storage() ? 1 : 0;
+        }
+        assertTrue(!dev.sonnx.runtime.ops.conv.dnnl.Dnnl.available() || inPlace >= 8,
+                "only " + inPlace + " of 16 cases accumulated into Z although oneDNN is available");
+    }
+
+    private static Tensor layout(Tensor t, boolean channelsLast) {
+        return channelsLast ? ChannelsLast.toLast(t, dev.sonnx.runtime.cpu.CpuDevice.get()) : t;
+    }
+
+    private static Tensor plain(Tensor t, boolean channelsLast) {
+        return channelsLast ? ChannelsLast.toFirst(t, dev.sonnx.runtime.cpu.CpuDevice.get()) : t;
+    }
+
     @Test
     void badAttributesAndAMissingResidualAreNamed() {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,

@@ -37,14 +37,24 @@ public final class DnnlConvolution {
     private final PostOps postOps;
     /** How the residual reaches the primitive (null without one). */
     private final PostOps.ResidualMode residualMode;
+    /**
+     * The convolution with a sum post-op, which adds what the destination already holds, when there
+     * is a residual: {@link #forward} itself in {@link PostOps.ResidualMode#SUM} mode, else a twin of
+     * it over the same packed weights (null when oneDNN refuses one). It runs when the caller may
+     * overwrite Z ({@link #forwardAccumulating}): reading and writing one buffer streams a third less
+     * memory than reading Z and writing a fresh Y, and the sum mode's copy of Z into Y goes away.
+     */
+    private final DnnlPrimitive accumulating;
     /** Built on the first backward call; {@link #NO_BACKWARD} when oneDNN refused it. */
     private volatile Object backward;
     private static final Object NO_BACKWARD = new Object();
 
-    private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive weightsReorder,
-                            long weightsBytes, PostOps postOps, PostOps.ResidualMode residualMode) {
+    private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive accumulating,
+                            DnnlPrimitive weightsReorder, long weightsBytes, PostOps postOps,
+                            PostOps.ResidualMode residualMode) {
         this.geometry = geometry;
         this.forward = forward;
+        this.accumulating = accumulating;
         this.weights = new PackedWeights(weightsReorder, weightsBytes);
         this.postOps = postOps;
         this.residualMode = residualMode;
@@ -122,13 +132,72 @@ public final class DnnlConvolution {
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
         boolean binary = postOps.residual() && mode == PostOps.ResidualMode.BINARY;
+        DnnlPrimitive sumTwin = binary ? accumulating(d, chosen, biasDesc, postOps) : null;
         DnnlPrimitive fwd = new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
                 new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null});
         ConvGeometry geometry = channelsLast ? null
                 : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
-        return new DnnlConvolution(geometry, fwd, reorder, bytes, postOps, postOps.residual() ? mode : null);
+        DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
+        return new DnnlConvolution(geometry, fwd, accumulating, reorder, bytes, postOps,
+                postOps.residual() ? mode : null);
+    }
+
+    /**
+     * The sum post-op twin of a binary-add primitive with weights fixed to its {@code packed} layout
+     * (so one packed copy serves both); null when oneDNN refuses it or would run its reference kernel.
+     * The descriptors are copied: the caller keeps its own.
+     */
+    private static DnnlPrimitive accumulating(ConvDescs d, dnnl_memory_desc packed, dnnl_memory_desc biasDesc,
+                                              PostOps postOps) {
+        dnnl_primitive_attr attr = postOps.attributes(d.dst, PostOps.ResidualMode.SUM);
+        if (attr == null) {
+            return null;
+        }
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            int status = dnnl_convolution_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
+                    dnnl_convolution_direct, d.src, packed, biasDesc, d.dst, d.strides, d.dilations,
+                    d.padBegin, d.padEnd, attr);
+            if (status != dnnl_success) {
+                return null;
+            }
+            if (Dnnl.isReference(pd)) {
+                dnnl_primitive_desc_destroy(pd);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        return new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+                new dnnl_memory_desc[] {Dnnl.copy(d.src), Dnnl.copy(packed),
+                        biasDesc == null ? null : Dnnl.copy(biasDesc), Dnnl.copy(d.dst)});
+    }
+
+    /** Whether {@link #forwardAccumulating} can run. */
+    public boolean canAccumulate() {
+        return accumulating != null;
+    }
+
+    /**
+     * Y = post-ops(conv(X, W) + B + Z) computed over {@code zy}, which holds Z on entry and Y on
+     * return; W from {@link #prepareWeights}. Only where {@link #canAccumulate}.
+     */
+    public void forwardAccumulatingPrepared(Tensor x, Tensor prepared, Tensor b, Tensor zy) {
+        accumulate(x, prepared.pointer(), b, zy);
+    }
+
+    /** {@link #forwardAccumulatingPrepared} with W in ONNX's layout. */
+    public void forwardAccumulating(Tensor x, Tensor w, Tensor b, Tensor zy) {
+        accumulate(x, weights.forCall(w), b, zy);
+    }
+
+    private void accumulate(Tensor x, Pointer packed, Tensor b, Tensor zy) {
+        if (accumulating == null) {
+            throw new IllegalStateException("this convolution has no accumulating form");
+        }
+        accumulating.execute(x.pointer(), packed, b == null ? null : b.pointer(), zy.pointer());
     }
 
     /** How the weights reach the primitive's layout (for {@link ConstantWeights}). */
