@@ -98,13 +98,9 @@ final class SoftmaxKernel {
     /** Softmax of each of {@code count} lines of {@code len} elements, in place. */
     private static void softmax(float[] v, float[] maxima, int count, int len) {
         subtractLineMaxima(v, v, maxima, count, len);
-        VectorMath.exp(v, 0, count * len);
+        VectorMath.expNormalOrZero(v, 0, count * len);
         for (int b = 0; b < count * len; b += len) {
-            double sum = 0;
-            for (int k = b; k < b + len; k++) {
-                sum += v[k];
-            }
-            float scale = (float) (1 / sum);
+            float scale = (float) (1 / lineSum(v, b, b + len));
             for (int k = b; k < b + len; k++) {
                 v[k] *= scale;
             }
@@ -114,13 +110,9 @@ final class SoftmaxKernel {
     /** Log-softmax of each of {@code count} lines, in place; {@code e} is scratch of the same size. */
     private static void logSoftmax(float[] v, float[] e, float[] maxima, int count, int len) {
         subtractLineMaxima(v, e, maxima, count, len);
-        VectorMath.exp(e, 0, count * len);
+        VectorMath.expNormalOrZero(e, 0, count * len);
         for (int line = 0, b = 0; line < count; line++, b += len) {
-            double sum = 0;
-            for (int k = b; k < b + len; k++) {
-                sum += e[k];
-            }
-            double shift = maxima[line] + Math.log(sum);
+            double shift = maxima[line] + Math.log(lineSum(e, b, b + len));
             for (int k = b; k < b + len; k++) {
                 v[k] = (float) (v[k] - shift);
             }
@@ -140,11 +132,42 @@ final class SoftmaxKernel {
 
     /** The largest element; NaN when one is NaN (so that the line comes out NaN, as exp(NaN) does). */
     private static float lineMax(float[] v, int from, int to) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int k = from; k < to; k++) {
-            max = Math.max(max, v[k]);
+        // four running maxima: each Math.max waits for the previous one, so one chain would take
+        // its latency per element (attention's lines are short, and there are many of them)
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = Float.NEGATIVE_INFINITY;
+        float m2 = Float.NEGATIVE_INFINITY;
+        float m3 = Float.NEGATIVE_INFINITY;
+        int k = from;
+        for (; k + 3 < to; k += 4) {
+            m0 = Math.max(m0, v[k]);
+            m1 = Math.max(m1, v[k + 1]);
+            m2 = Math.max(m2, v[k + 2]);
+            m3 = Math.max(m3, v[k + 3]);
         }
-        return max;
+        for (; k < to; k++) {
+            m0 = Math.max(m0, v[k]);
+        }
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
+    }
+
+    /** The sum of v[from, to) in double, in four running sums for the same reason as {@link #lineMax}. */
+    private static double lineSum(float[] v, int from, int to) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int k = from;
+        for (; k + 3 < to; k += 4) {
+            s0 += v[k];
+            s1 += v[k + 1];
+            s2 += v[k + 2];
+            s3 += v[k + 3];
+        }
+        for (; k < to; k++) {
+            s0 += v[k];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Per-thread arrays for one line, grown as needed. */

@@ -74,6 +74,28 @@ class VectorMathTest {
     }
 
     @Test
+    void expNormalOrZeroIsExpWhileTheResultIsNormalAndZeroBelow() {
+        double err = maxRelativeError(VectorMath::expNormalOrZero, Math::exp, grid(-86.49f, 88.5f, 1_000_001), 0);
+        assertTrue(err < 1.5 * 0x1p-23, "relative error " + err);
+        err = maxRelativeError(VectorMath::expNormalOrZero, v -> 0, grid(-1e6f, VectorMath.NORMAL_EXP_LOW, 100_001), 1);
+        assertEquals(0, err, "not 0 at x = " + worstAt);
+        float[] s = special(VectorMath::expNormalOrZero, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY,
+                0f, -0f, -86.4f, -86.6f, -Float.MAX_VALUE, 88.7f, 89f);
+        assertTrue(Float.isNaN(s[0]));
+        assertEquals(0f, s[1]);
+        assertEquals(Float.POSITIVE_INFINITY, s[2]);
+        assertEquals(1f, s[3]);
+        assertEquals(1f, s[4]);
+        assertEquals(Math.exp(-86.4f), s[5], Math.exp(-86.4f) * 2e-7);
+        assertTrue(s[5] >= Float.MIN_NORMAL, "e^-86.4 is a normal float");
+        assertEquals(0f, s[6]);
+        assertEquals(0f, s[7]);
+        // the top of float's range: finite up to ln(MAX_VALUE) = 88.72, infinite beyond
+        assertEquals(Math.exp(88.7f), s[8], Math.exp(88.7f) * 2e-7);
+        assertEquals(Float.POSITIVE_INFINITY, s[9]);
+    }
+
+    @Test
     void tanhWithinFourTenMillionthsRelative() {
         double err = maxRelativeError(VectorMath::tanh, Math::tanh, grid(-12f, 12f, 2_000_001), 1e-30);
         assertTrue(err < 4e-7, "tanh relative error " + err + " at " + worstAt);

@@ -95,6 +95,42 @@ class SoftmaxTest {
         return r;
     }
 
+    /**
+     * Causal attention: scores above the diagonal masked with float32's lowest value or -inf. Masked
+     * entries come out exactly 0 (their exponentials are below float's normal range, where the
+     * kernel flushes them), the rest as the formula gives; log-softmax of the unmasked entries too.
+     */
+    @Test
+    void maskedAttentionScoresGiveExactZeros() {
+        int heads = 3;
+        int len = 37;   // lines grouped several to a block, with a tail
+        float[] x = new float[heads * len * len];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int h = 0; h < heads; h++) {
+            for (int q = 0; q < len; q++) {
+                for (int k = 0; k < len; k++) {
+                    float masked = h == 1 ? Float.NEGATIVE_INFINITY : -Float.MAX_VALUE;
+                    x[(h * len + q) * len + k] = k > q ? masked : (float) r.nextDouble(-6, 6);
+                }
+            }
+        }
+        Tensor in = Tensor.of(x, heads, len, len);
+        double[] widened = in.toDoubleArray();
+        double[] expected = softmax(widened, heads * len, len, 1, false);
+        Tensor y = OpTester.of("Softmax", 13).inputs(1).run(in)[0];
+        Tensor logY = OpTester.of("LogSoftmax", 13).inputs(1).run(in)[0];
+        for (int i = 0; i < x.length; i++) {
+            int q = (i / len) % len;
+            int k = i % len;
+            if (k > q) {
+                assertEquals(0.0, y.getDouble(i), 0.0, "masked element " + i);
+            } else {
+                assertEquals(expected[i], y.getDouble(i), 1e-6, "element " + i);
+                assertEquals(Math.log(expected[i]), logY.getDouble(i), 1e-5, "log element " + i);
+            }
+        }
+    }
+
     @Test
     void logSoftmaxOfLargeNumbersIsExact() {
         Tensor x = Tensor.of(new float[] {1000, 1001}, 1, 2);
