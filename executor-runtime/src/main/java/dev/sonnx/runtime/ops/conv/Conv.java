@@ -40,6 +40,7 @@ final class Conv extends Operator {
      */
     private final ConstantWeights constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
+    private final PointwiseWeightGradient pointwiseWeightGradient = new PointwiseWeightGradient();
     /** FusedConv's input Z. */
     private static final int RESIDUAL = 3;
 
@@ -269,7 +270,9 @@ final class Conv extends Operator {
         if (g.needsGrad(1)) {
             // both kernels assign every element of dW, the im2col one from the first image on
             Tensor gw = x.shape()[0] > 0 ? Tensor.uninitialized(work, w.shape()) : Tensor.zeros(work, w.shape());
-            if (!dnnl || !plan.dnnl.backwardWeights(xw, gyw, gw)) {
+            boolean pointwise = PointwiseWeightGradient.applies(plan.window, w.shape(), group)
+                    && pointwiseWeightGradient.compute(xw, gyw, gw, g.device());
+            if (!pointwise && (!dnnl || !plan.dnnl.backwardWeights(xw, gyw, gw))) {
                 gemm.weightGradient(arith.view(gyw), arith.view(xw), arith.view(gw), g.device());
             }
             grads[1] = WorkingType.narrow(gw, w.dtype());

@@ -90,6 +90,61 @@ class DnnlConvolutionTest {
                 .check(new Tensor[] {random(1500, 2, 4, 6, 7), random(1501, 6, 2, 3, 2), random(1502, 6)}, 0, 1, 2);
     }
 
+    /**
+     * A pointwise convolution's float32 dW comes from one batched matrix product
+     * ({@link PointwiseWeightGradient}): against dW[m][c] = sum over images and positions of
+     * dY[n][m][p] X[n][c][p] in double, for one image and several, over one to three spatial
+     * dimensions (dW of more than one summing block included); dX and dB through the operator too.
+     */
+    @Test
+    void pointwiseWeightGradientIsTheBatchedProduct() {
+        int[][] shapes = {{1, 5, 7}, {4, 3, 6, 5}, {3, 16, 2, 3, 4}, {2, 33, 40, 3}, {3, 160, 3, 3}};
+        for (int[] xShape : shapes) {
+            int n = xShape[0];
+            int c = xShape[1];
+            int m = 7;
+            int p = 1;
+            for (int d = 2; d < xShape.length; d++) {
+                p *= xShape[d];
+            }
+            int[] wShape = new int[xShape.length];
+            java.util.Arrays.fill(wShape, 1);
+            wShape[0] = m;
+            wShape[1] = c;
+            int[] yShape = xShape.clone();
+            yShape[1] = m;
+            Tensor x = random(1600 + c, xShape);
+            Tensor w = random(1700 + c, wShape);
+            Tensor gy = random(1800 + c, yShape);
+            dev.sonnx.runtime.ops.Operator op = OpTester.of("Conv", 11).inputs(3).build();
+            Tensor b = random(1900 + c, m);
+            Tensor y = (Tensor) op.forward(new Tensor[] {x, w, b}, dev.sonnx.runtime.testing.TestContext.inference())[0];
+            Tensor[] grads = op.backward(new dev.sonnx.runtime.ops.BackwardContext(new Tensor[] {x, w, b},
+                    new Tensor[] {y}, new Tensor[] {gy}, new boolean[] {true, true, true}, null,
+                    new dev.sonnx.runtime.testing.TestContext(true)));
+            double[] gw = new double[m * c];
+            double[] gx = new double[x.size()];
+            double[] gb = new double[m];
+            for (int img = 0; img < n; img++) {
+                for (int mm = 0; mm < m; mm++) {
+                    for (int q = 0; q < p; q++) {
+                        double dy = gy.getDouble((img * m + mm) * p + q);
+                        gb[mm] += dy;
+                        for (int cc = 0; cc < c; cc++) {
+                            gw[mm * c + cc] += dy * x.getDouble((img * c + cc) * p + q);
+                            gx[(img * c + cc) * p + q] += dy * w.getDouble(mm * c + cc);
+                        }
+                    }
+                }
+            }
+            String what = java.util.Arrays.toString(xShape);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(wShape, grads[1].shape(), what);
+            ConvTest.assertClose(gw, grads[1], 1e-4, 1e-4, "dW " + what);
+            ConvTest.assertClose(gx, grads[0], 1e-4, 1e-4, "dX " + what);
+            ConvTest.assertClose(gb, grads[2], 1e-4, 1e-4, "dB " + what);
+        }
+    }
+
     @Test
     void negativePaddingFallsBackToTheGenericKernel() {
         assertNull(DnnlConvolution.create(new int[] {1, 1, 6}, new int[] {1, 1, 2}, new int[] {1, 1, 4}, 1, false,
