@@ -38,6 +38,33 @@ class BackwardTest {
     }
 
     /**
+     * A value with two consumers gets the sum of their gradients: L = sum(relu(x) * c + x) over
+     * 2,500 elements (several of the summing blocks, and a partial one), dL/dx = [x > 0] c + 1.
+     */
+    @Test
+    void gradientsFromTwoConsumersAreSummedOverEveryElement() {
+        int n = 2500;
+        float[] xs = new float[n];
+        float[] cs = new float[n];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            xs[i] = (float) r.nextDouble(-1, 1);
+            cs[i] = (float) r.nextDouble(-2, 2);
+        }
+        Tensor x = Tensor.of(xs, n);
+        Tensor c = Tensor.of(cs, n);
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Tensor relu = Autograd.apply1(op("Relu", 1), x);
+            Tensor scaled = Autograd.apply1(op("Mul", 2), relu, c);
+            Tensor y = Autograd.apply1(op("Add", 2), scaled, x);
+            Tensor gx = Backward.gradients(s.tape(), y, List.of(x)).get(x);
+            for (int i = 0; i < n; i++) {
+                assertEquals((xs[i] > 0 ? cs[i] : 0) + 1, gx.getDouble(i), 1e-6, "element " + i);
+            }
+        }
+    }
+
+    /**
      * The sweep's intermediate gradients go back to the pool when it ends; the gradients it returns
      * must not: a later sweep, which takes pooled blocks of the same sizes, leaves them as they were.
      */
