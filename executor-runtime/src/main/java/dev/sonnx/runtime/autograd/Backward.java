@@ -46,7 +46,7 @@ public final class Backward {
         // memory would cost a page fault per 4 KiB on every step); the gradients returned stay the caller's.
         Arena arena = new Arena(true);
         try (Arena.Scope scope = arena.enter()) {
-            Map<Tensor, Tensor> result = sweep(tape, loss, seed, wrt);
+            Map<Tensor, Tensor> result = sweep(tape, loss, seed, wrt, arena);
             result.values().forEach(arena::escape);
             return result;
         } finally {
@@ -54,7 +54,8 @@ public final class Backward {
         }
     }
 
-    private static Map<Tensor, Tensor> sweep(Tape tape, Tensor loss, Tensor seed, Collection<Tensor> wrt) {
+    private static Map<Tensor, Tensor> sweep(Tape tape, Tensor loss, Tensor seed, Collection<Tensor> wrt,
+                                             Arena arena) {
         Set<Tensor> targets = Collections.newSetFromMap(new IdentityHashMap<>());
         targets.addAll(wrt);
         Set<Tensor> requires = reachingTargets(tape, targets);
@@ -65,10 +66,13 @@ public final class Backward {
             Tape.Entry entry = entries.get(e);
             Value[] outs = entry.outputs();
             Tensor[] gradOut = new Tensor[outs.length];
+            boolean[] handedOver = new boolean[outs.length];
             boolean any = false;
             for (int o = 0; o < outs.length; o++) {
                 if (outs[o] instanceof Tensor t) {
-                    gradOut[o] = targets.contains(t) ? grads.get(t) : grads.remove(t);
+                    boolean kept = targets.contains(t);
+                    gradOut[o] = kept ? grads.get(t) : grads.remove(t);
+                    handedOver[o] = !kept && gradOut[o] != null;
                     any |= gradOut[o] != null;
                 }
             }
@@ -89,7 +93,7 @@ public final class Backward {
             long start = Profiler.ENABLED ? System.nanoTime() : 0;
             try {
                 gradIn = entry.op().backward(new BackwardContext(ins, outs, gradOut, needs, entry.saved(),
-                        entry.context()));
+                        entry.context(), overwritable(gradOut, handedOver, grads, arena)));
                 if (Profiler.ENABLED) {
                     Profiler.record(entry.op().node().opType() + " backward", System.nanoTime() - start);
                 }
@@ -110,6 +114,33 @@ public final class Backward {
             }
         }
         return result;
+    }
+
+    /**
+     * Which of an entry's output gradients its backward may overwrite: those taken out of the map
+     * (not a target's), made by this sweep (not the caller's seed, not a forward value), whose
+     * memory no gradient still in the map and no other gradient of the entry shares (an Add's
+     * backward hands one tensor to both of its inputs; a Reshape's, a view of it).
+     */
+    private static boolean[] overwritable(Tensor[] gradOut, boolean[] handedOver, Map<Tensor, Tensor> grads,
+                                          Arena arena) {
+        boolean[] r = new boolean[gradOut.length];
+        for (int o = 0; o < gradOut.length; o++) {
+            Tensor g = gradOut[o];
+            if (!handedOver[o] || !g.isHost() || !(g.storage() instanceof dev.sonnx.runtime.tensor.ArenaStorage s)
+                    || s.arena() != arena) {
+                continue;
+            }
+            boolean shared = false;
+            for (Tensor other : grads.values()) {
+                shared |= other.storage() == g.storage();
+            }
+            for (int p = 0; p < gradOut.length; p++) {
+                shared |= p != o && gradOut[p] != null && gradOut[p].storage() == g.storage();
+            }
+            r[o] = !shared;
+        }
+        return r;
     }
 
     /** Tensors on a path from a target to somewhere: the targets and every output computed from them. */

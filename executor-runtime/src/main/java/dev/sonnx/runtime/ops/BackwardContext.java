@@ -12,15 +12,38 @@ public final class BackwardContext {
     private final boolean[] needsGrad;
     private final Object saved;
     private final OpContext context;
+    /** Per output: whether its gradient's memory is this call's to overwrite (null: none is). */
+    private final boolean[] overwritableGradOutputs;
 
     public BackwardContext(Value[] inputs, Value[] outputs, Tensor[] gradOutputs, boolean[] needsGrad,
                            Object saved, OpContext context) {
+        this(inputs, outputs, gradOutputs, needsGrad, saved, context, null);
+    }
+
+    /**
+     * The same, where the backward sweep hands over some output gradients' memory: {@code
+     * overwritableGradOutputs[i]} says that nothing reads gradient {@code i} after this call.
+     */
+    public BackwardContext(Value[] inputs, Value[] outputs, Tensor[] gradOutputs, boolean[] needsGrad,
+                           Object saved, OpContext context, boolean[] overwritableGradOutputs) {
         this.inputs = inputs;
         this.outputs = outputs;
         this.gradOutputs = gradOutputs;
         this.needsGrad = needsGrad;
         this.saved = saved;
         this.context = context;
+        this.overwritableGradOutputs = overwritableGradOutputs;
+    }
+
+    /**
+     * Whether backward may write an input's gradient over output {@code i}'s gradient (same shape and
+     * type): the sweep made it, nothing else holds its memory, and nothing reads it after this call.
+     * An elementwise gradient written in place streams a third less memory (Clip's backward on
+     * mobilenetv2: 25% less time). oneDNN's in-place batch normalization backward measured slower
+     * than its out-of-place one, so BatchNormalization does not ask.
+     */
+    public boolean mayOverwriteGradOutput(int i) {
+        return overwritableGradOutputs != null && i < overwritableGradOutputs.length && overwritableGradOutputs[i];
     }
 
     /** Forward input {@code i} (null when omitted). */

@@ -38,6 +38,72 @@ class BackwardTest {
     }
 
     /**
+     * Backward may write an input's gradient over its output's gradient only where nothing reads that
+     * gradient afterwards. L = sum(join(clip(x1), clip(x2)) * c), where join adds like Add but its
+     * backward hands one tensor to both inputs: the first Clip to run backward must leave it for the
+     * second. Then dL/dx = c where 0 <= x <= 1, else 0, for both.
+     */
+    @Test
+    void aGradientTwoConsumersShareIsNotOverwrittenByTheFirst() {
+        int n = 3000;
+        float[] x1s = new float[n];
+        float[] x2s = new float[n];
+        float[] cs = new float[n];
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < n; i++) {
+            x1s[i] = (float) r.nextDouble(-0.5, 1.5);
+            x2s[i] = (float) r.nextDouble(-0.5, 1.5);
+            cs[i] = (float) r.nextDouble(-2, 2);
+        }
+        Tensor x1 = Tensor.of(x1s, n);
+        Tensor x2 = Tensor.of(x2s, n);
+        Tensor c = Tensor.of(cs, n);
+        try (Autograd.Session s = Autograd.record(true, CpuDevice.get(), new SplittableRandom(0))) {
+            Operator clip = op("Clip", 3);
+            Tensor lo = Tensor.scalar(0f);
+            Tensor hi = Tensor.scalar(1f);
+            Tensor a = Autograd.apply1(clip, x1, lo, hi);
+            Tensor b = Autograd.apply1(clip, x2, lo, hi);
+            Tensor sum = Autograd.apply1(new SharedGradientAdd(), a, b);
+            Tensor y = Autograd.apply1(op("Mul", 2), sum, c);
+            Map<Tensor, Tensor> g = Backward.gradients(s.tape(), y, List.of(x1, x2));
+            for (int i = 0; i < n; i++) {
+                assertEquals(x1s[i] >= 0 && x1s[i] <= 1 ? cs[i] : 0, g.get(x1).getDouble(i), 1e-6, "dx1 " + i);
+                assertEquals(x2s[i] >= 0 && x2s[i] <= 1 ? cs[i] : 0, g.get(x2).getDouble(i), 1e-6, "dx2 " + i);
+            }
+        }
+    }
+
+    /** a + b (same shapes), whose backward returns the very same gradient tensor for both inputs. */
+    private static final class SharedGradientAdd extends Operator {
+        SharedGradientAdd() {
+            super(new dev.sonnx.runtime.ops.Node(SyntheticNodes.node("Add", "join", 2, 1).proto(), 17));
+        }
+
+        @Override
+        public dev.sonnx.runtime.tensor.Value[] forward(dev.sonnx.runtime.tensor.Value[] in,
+                                                        dev.sonnx.runtime.ops.OpContext ctx) {
+            Tensor a = in[0].asTensor();
+            Tensor b = in[1].asTensor();
+            Tensor y = Tensor.uninitialized(a.dtype(), a.shape());
+            for (int i = 0; i < a.size(); i++) {
+                y.setFloat(i, a.getFloat(i) + b.getFloat(i));
+            }
+            return new dev.sonnx.runtime.tensor.Value[] {y};
+        }
+
+        @Override
+        public boolean differentiable() {
+            return true;
+        }
+
+        @Override
+        public Tensor[] backward(dev.sonnx.runtime.ops.BackwardContext g) {
+            return new Tensor[] {g.gradOutput(0), g.gradOutput(0)};
+        }
+    }
+
+    /**
      * A value with two consumers gets the sum of their gradients: L = sum(relu(x) * c + x) over
      * 2,500 elements (several of the summing blocks, and a partial one), dL/dx = [x > 0] c + 1.
      */

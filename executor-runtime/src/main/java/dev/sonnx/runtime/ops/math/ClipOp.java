@@ -7,6 +7,7 @@ import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.FloatBuffer;
@@ -146,8 +147,13 @@ final class ClipOp extends Operator {
             // min > max (every element became max) passes nothing: the generic loop says so
             boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT && lo <= hi;
             Tensor gx;
+            boolean boundsNeedGy = attributeBounds == null
+                    && (g.needsGrad(1) && g.input(1) != null || g.needsGrad(2) && g.input(2) != null);
             if (float32) {
-                gx = FloatLoops.clipBackward(x, gy, (float) lo, (float) hi, g.device());
+                // over dy itself where nothing reads it after this (each element is read, then written)
+                Tensor into = g.mayOverwriteGradOutput(0) && !boundsNeedGy && Shapes.equal(gy.shape(), x.shape())
+                        ? gy : Tensor.uninitialized(x.dtype(), x.shape());
+                gx = FloatLoops.clipBackward(x, gy, (float) lo, (float) hi, into, g.device());
             } else {
                 gx = Tensor.uninitialized(x.dtype(), x.shape());
                 g.device().parallelFor(x.size(), 4, (s, e) -> {

@@ -296,9 +296,11 @@ final class FloatLoops {
         return out;
     }
 
-    /** gx = gy where lo <= x <= hi or x is NaN, else 0 (float32, lo <= hi). */
-    static Tensor clipBackward(Tensor x, Tensor gy, float lo, float hi, Device device) {
-        Tensor gx = Tensor.uninitialized(x.dtype(), x.shape());
+    /**
+     * gx = gy where lo <= x <= hi or x is NaN, else 0 (float32, lo <= hi), into {@code gx} (which may be
+     * gy itself: each block is read before it is written); returns gx.
+     */
+    static Tensor clipBackward(Tensor x, Tensor gy, float lo, float hi, Tensor gx, Device device) {
         FloatBuffer in = x.floats();
         IntBuffer inBits = x.bytes().asIntBuffer();
         IntBuffer gBits = gy.bytes().asIntBuffer();

@@ -78,6 +78,20 @@ class ClipWhereTest {
                         at + ": y " + y.getFloat(i) + ", expected " + clipped);
                 assertTrue(pass == gx.getFloat(i), at + ": dx " + gx.getFloat(i) + ", expected " + pass);
             }
+            // dY given up by the backward sweep: dX is written over it, with the same values
+            Tensor given = Tensor.of(gs.clone(), n);
+            Tensor inPlace = op.backward(new dev.sonnx.runtime.ops.BackwardContext(in, out, new Tensor[] {given},
+                    new boolean[] {true, false, false}, ctx.saved, ctx, new boolean[] {true}))[0];
+            if (b[0] <= b[1]) {
+                assertTrue(inPlace == given, "dX not written over dY for [" + b[0] + ", " + b[1] + "]");
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(gx.toFloatArray(), inPlace.toFloatArray());
+            // the bounds' gradients read dY after dX: then dY stays as it was
+            Tensor kept = Tensor.of(gs.clone(), n);
+            Tensor[] all = op.backward(new dev.sonnx.runtime.ops.BackwardContext(in, out, new Tensor[] {kept},
+                    new boolean[] {true, true, true}, ctx.saved, ctx, new boolean[] {true}));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(gs, kept.toFloatArray());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(gx.toFloatArray(), all[0].toFloatArray());
         }
     }
 
