@@ -113,13 +113,7 @@ public final class VectorMath {
             float t = c * LOG2E + ROUNDER;
             float r = t - ROUNDER;
             float f = c - r * LN2_HI - r * LN2_LO;
-            float p = 1.9875691500e-4f;
-            p = p * f + 1.3981999507e-3f;
-            p = p * f + 8.3334519073e-3f;
-            p = p * f + 4.1665795894e-2f;
-            p = p * f + 1.6666665459e-1f;
-            p = p * f + 5.0000001201e-1f;
-            x[i] = p * f * f + f + 1f;
+            x[i] = expOfReduced(f);
             shifted[i] = t;
         }
         for (int i = 0; i < n; i++) {
@@ -157,6 +151,17 @@ public final class VectorMath {
         chunked(v, from, to, VectorMath::geluTanhChunk);
     }
 
+    /** e^f for |f| <= ln 2 / 2: the Cephes expf polynomial (C2 inlines it into the vector loops). */
+    private static float expOfReduced(float f) {
+        float p = 1.9875691500e-4f;
+        p = p * f + 1.3981999507e-3f;
+        p = p * f + 8.3334519073e-3f;
+        p = p * f + 4.1665795894e-2f;
+        p = p * f + 1.6666665459e-1f;
+        p = p * f + 5.0000001201e-1f;
+        return p * f * f + f + 1f;
+    }
+
     /**
      * v[0, n) = e^v: e^x = 2^k e^f with k = round(x / ln 2) and f = x - k ln 2 in [-ln2/2, ln2/2];
      * e^f by the Cephes expf polynomial; 2^k as two factors 2^(k/2) 2^(k - k/2) built from exponent
@@ -168,13 +173,7 @@ public final class VectorMath {
             float x = Math.min(Math.max(v[i], EXP_LOW), EXP_HIGH);
             float r = (x * LOG2E + ROUNDER) - ROUNDER;
             float f = x - r * LN2_HI - r * LN2_LO;
-            float p = 1.9875691500e-4f;
-            p = p * f + 1.3981999507e-3f;
-            p = p * f + 8.3334519073e-3f;
-            p = p * f + 4.1665795894e-2f;
-            p = p * f + 1.6666665459e-1f;
-            p = p * f + 5.0000001201e-1f;
-            v[i] = p * f * f + f + 1f;
+            v[i] = expOfReduced(f);
             k[i] = r;
         }
         for (int i = 0; i < n; i++) {
