@@ -4,13 +4,13 @@ import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.backend.Profiler;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.math.Elementwise;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.DeviceMath;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.nio.FloatBuffer;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -178,42 +178,8 @@ public final class Backward {
             g = prev.isHost() ? g.toHost() : g.to(prev.device());
         }
         Tensor sum = !prev.isHost() && prev.device() instanceof DeviceMath device ? device.add(prev, g)
-                : prev.dtype() == DataType.FLOAT ? addFloat(prev, g) : addGeneric(prev, g);
+                : prev.dtype() == DataType.FLOAT ? Elementwise.addFloats(prev, g, prev.device()) : addGeneric(prev, g);
         grads.put(target, sum);
-    }
-
-    /** Elements per block of {@link #addFloat}: two blocks stay in the L1 cache. */
-    private static final int SUM_BLOCK = 1024;
-    private static final ThreadLocal<float[][]> SUM_BLOCKS = ThreadLocal.withInitial(() -> new float[][] {
-        new float[SUM_BLOCK], new float[SUM_BLOCK]});
-
-    /**
-     * a + b for float32 host gradients (a residual's input gets one from each branch), a block at a
-     * time through arrays: C2 vectorises that loop, not one of get/put on direct buffers.
-     */
-    private static Tensor addFloat(Tensor a, Tensor b) {
-        Tensor r = Tensor.uninitialized(DataType.FLOAT, a.shape());
-        FloatBuffer x = a.floats();
-        FloatBuffer y = b.floats();
-        FloatBuffer o = r.floats();
-        int n = r.size();
-        int blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
-        a.device().parallelFor(blocks, SUM_BLOCK, (from, to) -> {
-            float[][] arrays = SUM_BLOCKS.get();
-            float[] u = arrays[0];
-            float[] v = arrays[1];
-            for (int blk = from; blk < to; blk++) {
-                int off = blk * SUM_BLOCK;
-                int len = Math.min(SUM_BLOCK, n - off);
-                x.get(off, u, 0, len);
-                y.get(off, v, 0, len);
-                for (int i = 0; i < len; i++) {
-                    u[i] += v[i];
-                }
-                o.put(off, u, 0, len);
-            }
-        });
-        return r;
     }
 
     private static Tensor addGeneric(Tensor a, Tensor b) {

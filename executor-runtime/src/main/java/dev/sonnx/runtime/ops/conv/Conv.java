@@ -195,7 +195,7 @@ final class Conv extends Operator {
      * working copy is itself), has Y's shape, and the run lets this node overwrite it.
      */
     private boolean accumulatesInPlace(DnnlConvolution dnnl, Tensor z, Tensor zf, int[] yShape, OpContext ctx) {
-        return z != null && zf == z && !dnnl.postOps().isNone() && dnnl.canAccumulate()
+        return z != null && zf == z && dnnl.canAccumulate()
                 && java.util.Arrays.equals(z.shape(), yShape) && ctx.mayOverwrite(RESIDUAL, z);
     }
 

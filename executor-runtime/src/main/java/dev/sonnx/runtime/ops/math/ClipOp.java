@@ -143,15 +143,16 @@ final class ClipOp extends Operator {
             hi = g.input(2) != null ? g.input(2).getDouble(0) : Double.POSITIVE_INFINITY;
         }
         Tensor[] grads = r;
+        boolean wantMin = attributeBounds == null && g.needsGrad(1) && g.input(1) != null;
+        boolean wantMax = attributeBounds == null && g.needsGrad(2) && g.input(2) != null;
         if (g.needsGrad(0)) {
             // min > max (every element became max) passes nothing: the generic loop says so
             boolean float32 = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT && lo <= hi;
             Tensor gx;
-            boolean boundsNeedGy = attributeBounds == null
-                    && (g.needsGrad(1) && g.input(1) != null || g.needsGrad(2) && g.input(2) != null);
             if (float32) {
-                // over dy itself where nothing reads it after this (each element is read, then written)
-                Tensor into = g.mayOverwriteGradOutput(0) && !boundsNeedGy && Shapes.equal(gy.shape(), x.shape())
+                // over dy itself where nothing reads it after this (each element is read, then written;
+                // the bounds' gradients below read dy again)
+                Tensor into = g.mayOverwriteGradOutput(0) && !wantMin && !wantMax && Shapes.equal(gy.shape(), x.shape())
                         ? gy : Tensor.uninitialized(x.dtype(), x.shape());
                 gx = FloatLoops.clipBackward(x, gy, (float) lo, (float) hi, into, g.device());
             } else {
@@ -165,8 +166,6 @@ final class ClipOp extends Operator {
             }
             grads[0] = gx;
         }
-        boolean wantMin = attributeBounds == null && g.needsGrad(1) && g.input(1) != null;
-        boolean wantMax = attributeBounds == null && g.needsGrad(2) && g.input(2) != null;
         if (wantMin || wantMax) {
             double toMin = 0;
             double toMax = 0;

@@ -26,6 +26,17 @@ public final class Elementwise {
         return binary(a, b, Broadcast.of(a.shape(), b.shape()), outType, fn, device);
     }
 
+    private static final BinaryFn FLOAT_ADD = BinaryFn.floating((x, y) -> x + y, (x, y) -> x + y)
+            .withKernel(FloatLoops.Binary.ADD);
+
+    /**
+     * a + b for float32 tensors of one shape through Add's hand-written loop (vectorised, parallel):
+     * for sums outside the operators, such as a value's gradients from two consumers.
+     */
+    public static Tensor addFloats(Tensor a, Tensor b, Device device) {
+        return binary(a, b, DataType.FLOAT, FLOAT_ADD, device);
+    }
+
     /** {@link #binary} with the broadcast plan {@code bc} of a's and b's shapes made by the caller. */
     static Tensor binary(Tensor a, Tensor b, Broadcast bc, DataType outType, BinaryFn fn, Device device) {
         // every path below writes each output element
