@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.ops.conv;
 
 import static dev.sonnx.runtime.testing.TestTensors.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -142,6 +143,53 @@ class DnnlConvolutionTest {
             ConvTest.assertClose(gw, grads[1], 1e-4, 1e-4, "dW " + what);
             ConvTest.assertClose(gx, grads[0], 1e-4, 1e-4, "dX " + what);
             ConvTest.assertClose(gb, grads[2], 1e-4, 1e-4, "dB " + what);
+        }
+    }
+
+    /**
+     * A channels-last convolution whose weights dwarf the caches runs on oneDNN's channel-blocked
+     * layout with reorders around it (DnnlConvolution's blocked detour): against a double reference,
+     * with channel counts that are not whole blocks (the blocked layout pads them), for a batch that
+     * takes the detour and one that does not.
+     */
+    @Test
+    void largeChannelsLastConvolutionsMatchOnBlockedData() {
+        int c = 1000;
+        int m = 1000;
+        int[] wShape = {m, c, 2, 3};   // 24 MB of float32 weights
+        double[] w = ConvReference.random(2100, ConvReference.size(wShape));
+        double[] bias = ConvReference.random(2101, m);
+        for (int n : new int[] {4, 1}) {
+            int[] xShape = {n, c, 2, 4};
+            int[] yShape = {n, m, 1, 2};
+            double[] x = ConvReference.random(2102 + n, ConvReference.size(xShape));
+            // Y[i, o, 0, q] = B[o] + sum over c, kh, kw of X[i, c, kh, q + kw] W[o, c, kh, kw]
+            double[] expected = new double[n * m * 2];
+            for (int i = 0; i < n; i++) {
+                for (int o = 0; o < m; o++) {
+                    for (int q = 0; q < 2; q++) {
+                        double sum = bias[o];
+                        for (int ch = 0; ch < c; ch++) {
+                            for (int kh = 0; kh < 2; kh++) {
+                                for (int kw = 0; kw < 3; kw++) {
+                                    sum += x[((i * c + ch) * 2 + kh) * 4 + q + kw] * w[((o * c + ch) * 2 + kh) * 3 + kw];
+                                }
+                            }
+                        }
+                        expected[(i * m + o) * 2 + q] = sum;
+                    }
+                }
+            }
+            DnnlConvolution dnnl = DnnlConvolution.create(xShape, wShape, yShape, 1, true, new int[] {1, 1},
+                    new int[] {1, 1}, new int[] {0, 0}, new int[] {0, 0},
+                    dev.sonnx.runtime.ops.conv.dnnl.PostOps.NONE, true);
+            assertNotNull(dnnl, "oneDNN refused the convolution");
+            assertEquals(n >= 4, dnnl.runsOnBlockedData(), "batch " + n);
+            Tensor xt = ChannelsLast.toLast(Tensor.fromDoubles(DataType.FLOAT, x, xShape), CpuDevice.get());
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(yShape));
+            dnnl.forward(xt, Tensor.fromDoubles(DataType.FLOAT, w, wShape), Tensor.fromDoubles(DataType.FLOAT, bias, m),
+                    y);
+            ConvTest.assertClose(expected, ChannelsLast.toFirst(y, CpuDevice.get()), 1e-4, 1e-4, "batch " + n);
         }
     }
 

@@ -51,6 +51,16 @@ final class ConvDescs {
         if (!Dnnl.available() || r < 1 || r > 3) {
             return null;
         }
+        return of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, Layouts.data(r, channelsLast));
+    }
+
+    /** The same with X and Y in the oneDNN layout {@code dataTag}. */
+    static ConvDescs of(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations,
+                        int[] padBegin, int[] padEnd, int dataTag) {
+        int r = xShape.length - 2;
+        if (!Dnnl.available() || r < 1 || r > 3) {
+            return null;
+        }
         for (int[] s : new int[][] {xShape, wShape, yShape}) {
             for (int v : s) {
                 if (v <= 0) {
@@ -79,9 +89,9 @@ final class ConvDescs {
             weights[1] = wShape[0] / group;
             System.arraycopy(wShape, 1, weights, 2, wShape.length - 1);
         }
-        return new ConvDescs(Dnnl.desc(xShape, Layouts.data(r, channelsLast)),
+        return new ConvDescs(Dnnl.desc(xShape, dataTag),
                 Dnnl.desc(weights, Layouts.weights(r, group > 1)), Dnnl.desc(weights, dnnl_format_tag_any),
-                Dnnl.desc(yShape, Layouts.data(r, channelsLast)), st, dil, pb, pe);
+                Dnnl.desc(yShape, dataTag), st, dil, pb, pe);
     }
 
     void release() {

@@ -45,14 +45,17 @@ public final class DnnlConvolution {
      * memory than reading Z and writing a fresh Y, and the sum mode's copy of Z into Y goes away.
      */
     private final DnnlPrimitive accumulating;
+    /** The reorders around a channels-last convolution run on blocked data; null for none. */
+    private final BlockedDetour detour;
     /** Built on the first backward call; {@link #NO_BACKWARD} when oneDNN refused it. */
     private volatile Object backward;
     private static final Object NO_BACKWARD = new Object();
 
     private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive accumulating,
                             DnnlPrimitive weightsReorder, long weightsBytes, PostOps postOps,
-                            PostOps.ResidualMode residualMode) {
+                            PostOps.ResidualMode residualMode, BlockedDetour detour) {
         this.geometry = geometry;
+        this.detour = detour;
         this.forward = forward;
         this.accumulating = accumulating;
         this.weights = new PackedWeights(weightsReorder, weightsBytes);
@@ -81,20 +84,30 @@ public final class DnnlConvolution {
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                          PostOps postOps, boolean channelsLast) {
-        DnnlConvolution c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd,
-                postOps, PostOps.ResidualMode.BINARY, channelsLast);
+        DnnlConvolution c = null;
+        if (BlockedDetour.pays(xShape, wShape, group, channelsLast, postOps)) {
+            c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
+                    PostOps.ResidualMode.BINARY, channelsLast, true);
+        }
+        if (c == null) {
+            c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
+                    PostOps.ResidualMode.BINARY, channelsLast, false);
+        }
         if (c == null && postOps.residual()) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
-                    PostOps.ResidualMode.SUM, channelsLast);
+                    PostOps.ResidualMode.SUM, channelsLast, false);
         }
         return c;
     }
 
     private static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                           int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
-                                          PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast) {
-        ConvDescs d = ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
-                channelsLast);
+                                          PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast,
+                                          boolean blocked) {
+        ConvDescs d = blocked
+                ? ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+                        BlockedDetour.tag(xShape.length - 2))
+                : ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, channelsLast);
         if (d == null) {
             return null;
         }
@@ -110,8 +123,9 @@ public final class DnnlConvolution {
             int status = dnnl_convolution_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
                     dnnl_convolution_direct, d.src, d.anyWeights, biasDesc, d.dst, d.strides, d.dilations,
                     d.padBegin, d.padEnd, attr);
-            // post-ops that only the reference kernel supports are better applied separately
-            if (status != dnnl_success || !postOps.isNone() && Dnnl.isReference(pd)) {
+            // post-ops that only the reference kernel supports are better applied separately, and a
+            // detour to blocked data only pays for a fast kernel
+            if (status != dnnl_success || (!postOps.isNone() || blocked) && Dnnl.isReference(pd)) {
                 if (status == dnnl_success) {
                     dnnl_primitive_desc_destroy(pd);
                 }
@@ -141,7 +155,7 @@ public final class DnnlConvolution {
                 : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
         DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
         return new DnnlConvolution(geometry, fwd, accumulating, reorder, bytes, postOps,
-                postOps.residual() ? mode : null);
+                postOps.residual() ? mode : null, blocked ? BlockedDetour.create(xShape, yShape) : null);
     }
 
     /**
@@ -173,6 +187,11 @@ public final class DnnlConvolution {
         return new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {Dnnl.copy(d.src), Dnnl.copy(packed),
                         biasDesc == null ? null : Dnnl.copy(biasDesc), Dnnl.copy(d.dst)});
+    }
+
+    /** Whether this channels-last convolution runs on oneDNN's channel-blocked layout ({@link BlockedDetour}). */
+    public boolean runsOnBlockedData() {
+        return detour != null;
     }
 
     /** Whether {@link #forwardAccumulating} can run. */
@@ -243,7 +262,11 @@ public final class DnnlConvolution {
                     : "this convolution takes no residual input");
         }
         Pointer bias = b == null ? null : b.pointer();
-        if (residualMode == PostOps.ResidualMode.SUM) {
+        if (detour != null) {
+            Pointer blockedY = detour.blockedOutput();
+            forward.execute(detour.blockedInput(x), packed, bias, blockedY, null);
+            detour.unblock(blockedY, y);
+        } else if (residualMode == PostOps.ResidualMode.SUM) {
             // the sum post-op adds what the destination holds
             y.bytes().put(0, z.bytes(), 0, y.size() * Float.BYTES);
             forward.execute(x.pointer(), packed, bias, y.pointer(), null);

@@ -16,8 +16,12 @@ final class Scratch {
     static final int WEIGHTS = 1;
     /** A second operand of a backward primitive (weight gradients before their reorder). */
     static final int EXTRA = 2;
+    /** A convolution's input in the channel-blocked layout ({@link BlockedDetour}). */
+    static final int BLOCKED_INPUT = 3;
+    /** A convolution's output in the channel-blocked layout. */
+    static final int BLOCKED_OUTPUT = 4;
 
-    private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[3]);
+    private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[5]);
 
     private Scratch() {
     }
