@@ -4,24 +4,31 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlSoftmax;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.ops.reduce.AxisLayout;
 import dev.sonnx.runtime.ops.reduce.DoubleArrays;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Softmax and LogSoftmax. Opsets 1-12 coerce the input to 2-D at {@code axis} (default 1) and
  * normalize each row of {@code shape[axis] * ... * shape[rank-1]} elements together; opset 13
- * normalizes along the one axis {@code axis} (default -1).
+ * normalizes along the one axis {@code axis} (default -1). float32 on the host runs oneDNN's kernel
+ * ({@link DnnlSoftmax}), else the Java loops of {@link SoftmaxKernel}.
  */
 final class Softmax extends Operator {
     private final boolean log;
     private final boolean coerce2d;
     private final Set<DataType> allowed;
     private final int axis;
+    /** oneDNN's kernels per layout (empty where oneDNN declines), for float32. */
+    private final Map<AxisLayout, Optional<DnnlSoftmax>> primitives = new ConcurrentHashMap<>();
 
     Softmax(Node node, boolean log, boolean coerce2d, Set<DataType> allowed) {
         super(node);
@@ -54,8 +61,16 @@ final class Softmax extends Operator {
             ctx.saveForBackward(l);
         }
         if (x.dtype() == DataType.FLOAT) {
-            Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape()); // the kernel writes every element
-            SoftmaxKernel.run(x.floats(), y.floats(), l, log, ctx.device());
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape()); // the kernels write every element
+            DnnlSoftmax dnnl = ctx.device().isHost() && x.size() > 0
+                    ? primitives.computeIfAbsent(l, k -> Optional.ofNullable(
+                            DnnlSoftmax.create(k.outer(), k.length(), k.inner(), log))).orElse(null)
+                    : null;
+            if (dnnl != null) {
+                dnnl.forward(x, y);
+            } else {
+                SoftmaxKernel.run(x.floats(), y.floats(), l, log, ctx.device());
+            }
             return outputs(y);
         }
         double[] y = new double[x.size()];

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlLayerNorm;
 import dev.sonnx.runtime.ops.kernel.SumTo;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -11,13 +12,18 @@ import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * LayerNormalization (17): each row X[i0..i(axis-1), :] standardized over the dimensions from
  * {@code axis} on, then Y = xhat * Scale + B with Scale and B broadcast to those dimensions. The
  * optional outputs Mean and InvStdDev have X's leading dimensions (then 1s) and the
  * {@code stash_type} type (float32 or bfloat16); statistics are computed in double. float32 inference
- * without the optional outputs takes {@link LayerNormFloat}. Also registered as
+ * without the optional outputs takes oneDNN's kernel on the host ({@link DnnlLayerNorm}; float
+ * statistics, as stash_type 1 asks), else {@link LayerNormFloat}. Also registered as
  * {@code dev.sonnx.LayerNormalization} (version 1), which the inference passes write for models
  * before opset 17 in place of the exported ReduceMean/Sub/Pow/Sqrt/Div chain.
  */
@@ -25,6 +31,8 @@ final class LayerNormalization extends Operator {
     private final int axis;
     private final double epsilon;
     private final DataType stashType;
+    /** oneDNN's inference kernels by rows, length and whether there is a shift (empty where oneDNN declines). */
+    private final Map<List<Integer>, Optional<DnnlLayerNorm>> primitives = new ConcurrentHashMap<>();
 
     LayerNormalization(Node node) {
         super(node);
@@ -53,9 +61,17 @@ final class LayerNormalization extends Operator {
         int rows = Shapes.product(x.shape(), 0, a);
         int length = Shapes.product(x.shape(), a, x.rank());
         int[] inner = Arrays.copyOfRange(x.shape(), a, x.rank());
+        boolean plain = x.dtype() == DataType.FLOAT && !ctx.recording() && !node.hasOutput(1) && !node.hasOutput(2);
+        DnnlLayerNorm dnnl = plain && ctx.device().isHost() && x.size() > 0 ? dnnl(rows, length, bias != null) : null;
+        if (dnnl != null) {
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape());
+            dnnl.forward(x, dense(scale, inner, length, "input Scale"),
+                    bias == null ? null : dense(bias, inner, length, "input B"), y);
+            return outputs(y);
+        }
         double[] s = expand(scale, inner, "input Scale");
         double[] b = bias == null ? null : expand(bias, inner, "input B");
-        if (x.dtype() == DataType.FLOAT && !ctx.recording() && !node.hasOutput(1) && !node.hasOutput(2)) {
+        if (plain) {
             return outputs(LayerNormFloat.forward(x, rows, length, toFloats(s), b == null ? null : toFloats(b),
                     epsilon, ctx.device()));
         }
@@ -82,6 +98,30 @@ final class LayerNormalization extends Operator {
         return out;
     }
 
+    /** The oneDNN kernel for rows x length, with or without a shift; null where oneDNN declines. */
+    private DnnlLayerNorm dnnl(int rows, int length, boolean shift) {
+        return primitives.computeIfAbsent(List.of(rows, length, shift ? 1 : 0),
+                k -> Optional.ofNullable(DnnlLayerNorm.create(rows, length, (float) epsilon, shift))).orElse(null);
+    }
+
+    /**
+     * {@code p} as a dense float32 vector over the normalized shape: {@code p} itself where it is one
+     * already (a float32 parameter of as many elements that broadcasts to {@code inner} holds them in
+     * the same order: only its 1s differ), else an expanded copy.
+     */
+    private static Tensor dense(Tensor p, int[] inner, int length, String name) {
+        if (p.dtype() == DataType.FLOAT && p.size() == length) {
+            checkBroadcast(p.shape(), inner, name);
+            return p;
+        }
+        double[] v = expand(p, inner, name);
+        Tensor t = Tensor.uninitialized(DataType.FLOAT, v.length);
+        for (int i = 0; i < v.length; i++) {
+            t.setFloat(i, (float) v[i]);
+        }
+        return t;
+    }
+
     private int normalizedAxis(Tensor x) {
         int r = x.rank();
         if (axis < -r || axis >= r) {
@@ -101,17 +141,7 @@ final class LayerNormalization extends Operator {
     /** {@code p} broadcast (unidirectionally) to {@code inner}, as a dense array. */
     private static double[] expand(Tensor p, int[] inner, String name) {
         int[] ps = p.shape();
-        int lead = Math.max(0, ps.length - inner.length);
-        int[] trimmed = Arrays.copyOfRange(ps, lead, ps.length);
-        int off = inner.length - trimmed.length;
-        boolean fits = true;
-        for (int i = 0; i < ps.length; i++) {
-            fits &= i < lead ? ps[i] == 1 : ps[i] == 1 || ps[i] == inner[off + i - lead];
-        }
-        if (!fits) {
-            throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
-                    + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
-        }
+        int[] trimmed = checkBroadcast(ps, inner, name);
         int[] st = Shapes.broadcastStrides(trimmed, inner);
         double[] src = Rows.all(p);
         if (Shapes.equal(trimmed, inner)) {
@@ -123,6 +153,21 @@ final class LayerNormalization extends Operator {
             r[i] = src[at[i]];
         }
         return r;
+    }
+
+    /** {@code ps} without its leading dimensions beyond {@code inner}'s rank, after checking that it broadcasts. */
+    private static int[] checkBroadcast(int[] ps, int[] inner, String name) {
+        int lead = Math.max(0, ps.length - inner.length);
+        int off = inner.length - (ps.length - lead);
+        boolean fits = true;
+        for (int i = 0; i < ps.length; i++) {
+            fits &= i < lead ? ps[i] == 1 : ps[i] == 1 || ps[i] == inner[off + i - lead];
+        }
+        if (!fits) {
+            throw new IllegalArgumentException(name + " has shape " + Shapes.toString(ps)
+                    + ", which does not broadcast to the normalized shape " + Shapes.toString(inner));
+        }
+        return Arrays.copyOfRange(ps, lead, ps.length);
     }
 
     @Override
