@@ -42,6 +42,11 @@ public final class DnnlLayerNorm {
         if (!Dnnl.available() || rows <= 0 || length <= 0) {
             return null;
         }
+        long work = WORK_PER_ELEMENT * rows * length;
+        return OpenMpTeam.createdFor(work, () -> build(rows, length, epsilon, shift, work));
+    }
+
+    private static DnnlLayerNorm build(int rows, int length, float epsilon, boolean shift, long work) {
         int[] dims = {rows, length};
         dnnl_memory_desc src = Dnnl.desc(dims, dnnl_ab);
         dnnl_memory_desc dst = Dnnl.desc(dims, dnnl_ab);
@@ -68,7 +73,6 @@ public final class DnnlLayerNorm {
             Dnnl.destroy(dst);
             return null;
         }
-        long work = WORK_PER_ELEMENT * rows * length;
         return new DnnlLayerNorm(new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_SCALE, DNNL_ARG_SHIFT},
                 new dnnl_memory_desc[] {src, dst, Dnnl.desc(new int[] {length}, dnnl_a),

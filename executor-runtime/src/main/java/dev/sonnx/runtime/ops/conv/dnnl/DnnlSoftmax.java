@@ -37,6 +37,11 @@ public final class DnnlSoftmax {
         if (!Dnnl.available() || outer <= 0 || length <= 0 || inner <= 0) {
             return null;
         }
+        long work = WORK_PER_ELEMENT * outer * length * inner;
+        return OpenMpTeam.createdFor(work, () -> build(outer, length, inner, log, work));
+    }
+
+    private static DnnlSoftmax build(int outer, int length, int inner, boolean log, long work) {
         int[] dims = {outer, length, inner};
         dnnl_memory_desc src = Dnnl.desc(dims, dnnl_abc);
         dnnl_memory_desc dst = Dnnl.desc(dims, dnnl_abc);
@@ -58,7 +63,6 @@ public final class DnnlSoftmax {
             Dnnl.destroy(dst);
             return null;
         }
-        long work = WORK_PER_ELEMENT * outer * length * inner;
         return new DnnlSoftmax(new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {src, dst}, work));
     }

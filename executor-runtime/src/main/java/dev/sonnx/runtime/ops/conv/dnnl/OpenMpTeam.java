@@ -78,6 +78,25 @@ final class OpenMpTeam {
     }
 
     /**
+     * {@code create} run with the calling thread's team cut to itself where a primitive of {@code work}
+     * multiply-adds will run serially: some oneDNN kernels (layer normalisation, softmax) fix their
+     * thread count when they are created and open a parallel region of that many threads on every
+     * call whatever the caller's setting, which wakes a sleeping OpenMP thread for a few microseconds
+     * of work (70 to 100 us a call, after another engine's run had let the team fall asleep).
+     */
+    static <T> T createdFor(long work, java.util.function.Supplier<T> create) {
+        if (!serial(work)) {
+            return create.get();
+        }
+        enterSerial();
+        try {
+            return create.get();
+        } finally {
+            leaveSerial();
+        }
+    }
+
+    /**
      * Makes the calling thread's next primitives run on it alone, until {@link #leaveSerial}. The
      * thread's team is full again outside such a section, so primitives are always created for the
      * full team (their scratchpads are sized for it; running on fewer threads is allowed).
