@@ -15,6 +15,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
@@ -168,6 +169,39 @@ public final class Dnnl {
             dnnl_primitive_attr_destroy(attr);
         }
         return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to});
+    }
+
+    /** Fills a primitive descriptor from attributes; returns oneDNN's status. */
+    @FunctionalInterface
+    interface DescCreation {
+        int create(dnnl_primitive_desc pd, dnnl_primitive_attr attr);
+    }
+
+    /**
+     * A primitive descriptor that {@code creation} fills (with user-scratchpad attributes), or null
+     * where oneDNN declines or would run its reference kernel; then {@code owned} (the caller's
+     * descriptors) are destroyed too.
+     */
+    static dnnl_primitive_desc jitDesc(DescCreation creation, dnnl_memory_desc... owned) {
+        dnnl_primitive_attr attr = userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        boolean made;
+        try {
+            made = creation.create(pd, attr) == dnnl_success;
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        if (made && isReference(pd)) {
+            dnnl_primitive_desc_destroy(pd);
+            made = false;
+        }
+        if (!made) {
+            for (dnnl_memory_desc md : owned) {
+                destroy(md);
+            }
+            return null;
+        }
+        return pd;
     }
 
     /** Primitive attributes asking for a user-provided scratchpad. */

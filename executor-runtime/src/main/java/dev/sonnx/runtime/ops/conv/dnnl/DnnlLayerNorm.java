@@ -8,15 +8,11 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_layer_normalization_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
 
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 
 /**
@@ -50,27 +46,13 @@ public final class DnnlLayerNorm {
         int[] dims = {rows, length};
         dnnl_memory_desc src = Dnnl.desc(dims, dnnl_ab);
         dnnl_memory_desc dst = Dnnl.desc(dims, dnnl_ab);
-        dnnl_primitive_attr attr = Dnnl.userScratchpad();
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            // the statistics descriptor (rows) is only read here: inference neither takes nor gives them
-            dnnl_memory_desc stats = Dnnl.desc(new int[] {rows}, dnnl_a);
-            int status = dnnl_layer_normalization_forward_primitive_desc_create(pd, Dnnl.engine(),
-                    dnnl_forward_inference, src, dst, stats, epsilon, dnnl_use_scale | (shift ? dnnl_use_shift : 0),
-                    attr);
-            Dnnl.destroy(stats);
-            if (status != dnnl_success) {
-                Dnnl.destroy(src);
-                Dnnl.destroy(dst);
-                return null;
-            }
-        } finally {
-            dnnl_primitive_attr_destroy(attr);
-        }
-        if (Dnnl.isReference(pd)) {
-            dnnl_primitive_desc_destroy(pd);
-            Dnnl.destroy(src);
-            Dnnl.destroy(dst);
+        // the statistics descriptor (rows) is only read at creation: inference neither takes nor gives them
+        dnnl_memory_desc stats = Dnnl.desc(new int[] {rows}, dnnl_a);
+        dnnl_primitive_desc pd = Dnnl.jitDesc((desc, attr) -> dnnl_layer_normalization_forward_primitive_desc_create(
+                desc, Dnnl.engine(), dnnl_forward_inference, src, dst, stats, epsilon,
+                dnnl_use_scale | (shift ? dnnl_use_shift : 0), attr), src, dst);
+        Dnnl.destroy(stats);
+        if (pd == null) {
             return null;
         }
         return new DnnlLayerNorm(new DnnlPrimitive(pd,

@@ -4,16 +4,12 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_abc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_accurate;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_log;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 
 /**
@@ -45,22 +41,10 @@ public final class DnnlSoftmax {
         int[] dims = {outer, length, inner};
         dnnl_memory_desc src = Dnnl.desc(dims, dnnl_abc);
         dnnl_memory_desc dst = Dnnl.desc(dims, dnnl_abc);
-        dnnl_primitive_attr attr = Dnnl.userScratchpad();
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            if (dnnl_softmax_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
-                    log ? dnnl_softmax_log : dnnl_softmax_accurate, src, dst, 1, attr) != dnnl_success) {
-                Dnnl.destroy(src);
-                Dnnl.destroy(dst);
-                return null;
-            }
-        } finally {
-            dnnl_primitive_attr_destroy(attr);
-        }
-        if (Dnnl.isReference(pd)) {
-            dnnl_primitive_desc_destroy(pd);
-            Dnnl.destroy(src);
-            Dnnl.destroy(dst);
+        dnnl_primitive_desc pd = Dnnl.jitDesc((desc, attr) -> dnnl_softmax_forward_primitive_desc_create(desc,
+                Dnnl.engine(), dnnl_forward_inference, log ? dnnl_softmax_log : dnnl_softmax_accurate, src, dst, 1,
+                attr), src, dst);
+        if (pd == null) {
             return null;
         }
         return new DnnlSoftmax(new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
