@@ -54,4 +54,49 @@ class OpenMpTeamTest {
             assertProduct(32, 128, 384);
         }
     }
+
+    /**
+     * A primitive created for one thread ({@link OpenMpTeam#createdFor}: a small layer normalisation)
+     * between products on the full team, on one thread: both right, the team's products as well after
+     * a creation whose supplier failed.
+     */
+    @Test
+    void primitivesCreatedForOneThreadMixWithTheTeam() {
+        assumeTrue(Dnnl.available(), "oneDNN is not available here");
+        assertTrue(OpenMpTeam.serial(6L * 4 * 64), "a 4 x 64 layer normalisation is below the serial threshold");
+        try {
+            OpenMpTeam.createdFor(1, () -> {
+                throw new IllegalStateException("creation failed");
+            });
+        } catch (IllegalStateException expected) {
+            // the team must be whole again
+        }
+        DnnlLayerNorm ln = DnnlLayerNorm.create(4, 64, 1e-5f, false);
+        Tensor x = random(7, 4, 64);
+        Tensor scale = Tensor.zeros(DataType.FLOAT, 64);
+        for (int j = 0; j < 64; j++) {
+            scale.setFloat(j, 1f);
+        }
+        for (int round = 0; round < 3; round++) {
+            assertProduct(256, 256, 256);
+            Tensor y = Tensor.zeros(DataType.FLOAT, 4, 64);
+            ln.forward(x, scale, null, y);
+            for (int r = 0; r < 4; r++) {
+                double mean = 0;
+                double sq = 0;
+                for (int j = 0; j < 64; j++) {
+                    mean += x.getFloat(r * 64 + j);
+                }
+                mean /= 64;
+                for (int j = 0; j < 64; j++) {
+                    double d = x.getFloat(r * 64 + j) - mean;
+                    sq += d * d;
+                }
+                double inv = 1 / Math.sqrt(sq / 64 + 1e-5);
+                for (int j = 0; j < 64; j += 9) {
+                    assertEquals((x.getFloat(r * 64 + j) - mean) * inv, y.getFloat(r * 64 + j), 1e-5, "row " + r);
+                }
+            }
+        }
+    }
 }
