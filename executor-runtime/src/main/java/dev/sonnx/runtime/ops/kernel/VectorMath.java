@@ -141,6 +141,28 @@ public final class VectorMath {
         chunked(v, from, to, VectorMath::sigmoidChunk);
     }
 
+    /**
+     * The sum of v[from, to) in double, in four running sums: each addition waits for the previous one,
+     * so a single chain would take its latency per element.
+     */
+    public static double sum(float[] v, int from, int to) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int k = from;
+        for (; k + 3 < to; k += 4) {
+            s0 += v[k];
+            s1 += v[k + 1];
+            s2 += v[k + 2];
+            s3 += v[k + 3];
+        }
+        for (; k < to; k++) {
+            s0 += v[k];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
     /** v[i] = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 with x = v[i], for i in [from, to). */
     public static void gelu(float[] v, int from, int to) {
         chunked(v, from, to, VectorMath::geluChunk);

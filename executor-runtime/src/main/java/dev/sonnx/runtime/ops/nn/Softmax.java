@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.ShapeCache;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlSoftmax;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.ops.reduce.AxisLayout;
@@ -11,10 +12,8 @@ import dev.sonnx.runtime.ops.reduce.DoubleArrays;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Softmax and LogSoftmax. Opsets 1-12 coerce the input to 2-D at {@code axis} (default 1) and
@@ -27,8 +26,8 @@ final class Softmax extends Operator {
     private final boolean coerce2d;
     private final Set<DataType> allowed;
     private final int axis;
-    /** oneDNN's kernels per layout (empty where oneDNN declines), for float32. */
-    private final Map<AxisLayout, Optional<DnnlSoftmax>> primitives = new ConcurrentHashMap<>();
+    /** oneDNN's kernels per input shape (empty where oneDNN declines), for float32. */
+    private final ShapeCache<Optional<DnnlSoftmax>> primitives = new ShapeCache<>();
 
     Softmax(Node node, boolean log, boolean coerce2d, Set<DataType> allowed) {
         super(node);
@@ -63,8 +62,8 @@ final class Softmax extends Operator {
         if (x.dtype() == DataType.FLOAT) {
             Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape()); // the kernels write every element
             DnnlSoftmax dnnl = ctx.device().isHost() && x.size() > 0
-                    ? primitives.computeIfAbsent(l, k -> Optional.ofNullable(
-                            DnnlSoftmax.create(k.outer(), k.length(), k.inner(), log))).orElse(null)
+                    ? primitives.get(s -> Optional.ofNullable(DnnlSoftmax.create(l.outer(), l.length(), l.inner(), log)),
+                            x.shape()).orElse(null)
                     : null;
             if (dnnl != null) {
                 dnnl.forward(x, y);

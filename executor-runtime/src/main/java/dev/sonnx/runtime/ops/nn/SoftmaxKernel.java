@@ -100,7 +100,7 @@ final class SoftmaxKernel {
         subtractLineMaxima(v, v, maxima, count, len);
         VectorMath.expNormalOrZero(v, 0, count * len);
         for (int b = 0; b < count * len; b += len) {
-            float scale = (float) (1 / lineSum(v, b, b + len));
+            float scale = (float) (1 / VectorMath.sum(v, b, b + len));
             for (int k = b; k < b + len; k++) {
                 v[k] *= scale;
             }
@@ -112,7 +112,7 @@ final class SoftmaxKernel {
         subtractLineMaxima(v, e, maxima, count, len);
         VectorMath.expNormalOrZero(e, 0, count * len);
         for (int line = 0, b = 0; line < count; line++, b += len) {
-            double shift = maxima[line] + Math.log(lineSum(e, b, b + len));
+            double shift = maxima[line] + Math.log(VectorMath.sum(e, b, b + len));
             for (int k = b; k < b + len; k++) {
                 v[k] = (float) (v[k] - shift);
             }
@@ -149,25 +149,6 @@ final class SoftmaxKernel {
             m0 = Math.max(m0, v[k]);
         }
         return Math.max(Math.max(m0, m1), Math.max(m2, m3));
-    }
-
-    /** The sum of v[from, to) in double, in four running sums for the same reason as {@link #lineMax}. */
-    private static double lineSum(float[] v, int from, int to) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int k = from;
-        for (; k + 3 < to; k += 4) {
-            s0 += v[k];
-            s1 += v[k + 1];
-            s2 += v[k + 2];
-            s3 += v[k + 3];
-        }
-        for (; k < to; k++) {
-            s0 += v[k];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Per-thread arrays for one line, grown as needed. */

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.ops.norm;
 
+import dev.sonnx.runtime.ops.kernel.VectorMath;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -25,7 +26,7 @@ final class BatchNormFloat {
                 double sum = 0;
                 for (int i = 0; i < n; i++) {
                     xb.get((i * c + ch) * s, v, 0, s);
-                    sum += sum(v, s);
+                    sum += VectorMath.sum(v, 0, s);
                 }
                 double mu = perChannel == 0 ? 0 : sum / perChannel;
                 double sq = 0;
@@ -80,7 +81,7 @@ final class BatchNormFloat {
                     int off = (i * c + ch) * s;
                     xb.get(off, xv, 0, s);
                     gb.get(off, gv, 0, s);
-                    sg += sum(gv, s);
+                    sg += VectorMath.sum(gv, 0, s);
                     sgx += centredDot(gv, 0, xv, mean[ch], s);
                 }
                 sgx *= invStd[ch];
@@ -104,24 +105,6 @@ final class BatchNormFloat {
                 }
             }
         });
-    }
-
-    private static double sum(float[] v, int len) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 3 < len; j += 4) {
-            s0 += v[j];
-            s1 += v[j + 1];
-            s2 += v[j + 2];
-            s3 += v[j + 3];
-        }
-        for (; j < len; j++) {
-            s0 += v[j];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Sum of (a - meanA) * (b - meanB): squared deviations (a = b), or dy * (x - mean) (meanA = 0). */

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.ShapeCache;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlLayerNorm;
 import dev.sonnx.runtime.ops.kernel.SumTo;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
@@ -12,10 +13,7 @@ import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * LayerNormalization (17): each row X[i0..i(axis-1), :] standardized over the dimensions from
@@ -31,8 +29,8 @@ final class LayerNormalization extends Operator {
     private final int axis;
     private final double epsilon;
     private final DataType stashType;
-    /** oneDNN's inference kernels by rows, length and whether there is a shift (empty where oneDNN declines). */
-    private final Map<List<Integer>, Optional<DnnlLayerNorm>> primitives = new ConcurrentHashMap<>();
+    /** oneDNN's inference kernels by X's shape and B's (null: no shift); empty where oneDNN declines. */
+    private final ShapeCache<Optional<DnnlLayerNorm>> primitives = new ShapeCache<>();
 
     LayerNormalization(Node node) {
         super(node);
@@ -62,7 +60,10 @@ final class LayerNormalization extends Operator {
         int length = Shapes.product(x.shape(), a, x.rank());
         int[] inner = Arrays.copyOfRange(x.shape(), a, x.rank());
         boolean plain = x.dtype() == DataType.FLOAT && !ctx.recording() && !node.hasOutput(1) && !node.hasOutput(2);
-        DnnlLayerNorm dnnl = plain && ctx.device().isHost() && x.size() > 0 ? dnnl(rows, length, bias != null) : null;
+        DnnlLayerNorm dnnl = plain && ctx.device().isHost() && x.size() > 0
+                ? primitives.get(s -> Optional.ofNullable(DnnlLayerNorm.create(rows, length, (float) epsilon,
+                        bias != null)), x.shape(), bias == null ? null : bias.shape()).orElse(null)
+                : null;
         if (dnnl != null) {
             Tensor y = Tensor.uninitialized(DataType.FLOAT, x.shape());
             dnnl.forward(x, dense(scale, inner, length, "input Scale"),
@@ -96,12 +97,6 @@ final class LayerNormalization extends Operator {
             out[2] = invStd;
         }
         return out;
-    }
-
-    /** The oneDNN kernel for rows x length, with or without a shift; null where oneDNN declines. */
-    private DnnlLayerNorm dnnl(int rows, int length, boolean shift) {
-        return primitives.computeIfAbsent(List.of(rows, length, shift ? 1 : 0),
-                k -> Optional.ofNullable(DnnlLayerNorm.create(rows, length, (float) epsilon, shift))).orElse(null);
     }
 
     /**
