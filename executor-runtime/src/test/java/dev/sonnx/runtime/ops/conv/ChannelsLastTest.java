@@ -121,6 +121,16 @@ class ChannelsLastTest {
             Tensor back = OpTester.of(FusedConv.DOMAIN, "ToChannelsFirst", 1).inputs(1).run(last)[0];
             assertClose(x, back, 0, type + " back");
         }
+        // one channel, or one position (a global pool's result): the same bytes in the other shape
+        for (int[] shape : new int[][] {{2, 1, 3, 4}, {3, 5, 1, 1}}) {
+            Tensor x = random(DataType.FLOAT, 8, shape);
+            Tensor last = OpTester.of(FusedConv.DOMAIN, "ToChannelsLast", 1).inputs(1).run(x)[0];
+            assertArrayEquals(ChannelsLast.physical(shape), last.shape());
+            assertClose(nhwc(x), last, 0, "to channels-last " + java.util.Arrays.toString(shape));
+            Tensor back = OpTester.of(FusedConv.DOMAIN, "ToChannelsFirst", 1).inputs(1).run(last)[0];
+            assertArrayEquals(shape, back.shape());
+            assertClose(x, back, 0, "back " + java.util.Arrays.toString(shape));
+        }
         assertArrayEquals(new int[] {2, 4, 3, 5}, ChannelsLast.physical(new int[] {2, 5, 4, 3}));
         assertArrayEquals(new int[] {2, 5, 4, 3}, ChannelsLast.logical(new int[] {2, 4, 3, 5}));
         assertArrayEquals(nhwc(random(DataType.FLOAT, 7, 1, 2, 3, 4)).toFloatArray(),

@@ -8,6 +8,8 @@ import static dev.sonnx.runtime.ops.tensor.Check.shape;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.GradCheck;
 import dev.sonnx.runtime.testing.OpTester;
+import dev.sonnx.runtime.testing.TestContext;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class PadTest {
@@ -32,6 +34,60 @@ class PadTest {
         // Pad-2 reads pads and value from attributes
         floats(OpTester.of("Pad", 2).attrInts("pads", 0, 2, 0, 0).attr("value", 1.5f).run(iota(1, 2))[0],
                 shape(1, 4), 1.5, 1.5, 0, 1);
+    }
+
+    /**
+     * Constant padding of float32 images against index arithmetic, the channels-last form included:
+     * every pad position holds the value, every other position its X element.
+     */
+    @Test
+    void constantPaddingOfImagesMatchesIndexArithmetic() {
+        int[] in = {2, 3, 5, 7};
+        float[] values = new float[2 * 3 * 5 * 7];
+        java.util.Random random = new java.util.Random(11);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextFloat() * 2 - 1;
+        }
+        Tensor x = Tensor.of(values, in);
+        long[] pads = {0, 1, 2, 0, 1, 0, 3, 2};
+        int[] out = {3, 4, 10, 9};
+        for (float value : new float[] {0f, -2.5f}) {
+            Tensor y = inference(OpTester.of("Pad", 13).inputs(3), x, longs(pads), Tensor.scalar(value));
+            Assertions.assertArrayEquals(out, y.shape());
+            for (int i = 0; i < y.size(); i++) {
+                int w = i % out[3];
+                int h = i / out[3] % out[2];
+                int c = i / (out[3] * out[2]) % out[1];
+                int n = i / (out[3] * out[2] * out[1]);
+                int[] at = {n - 0, c - 1, h - 2, w - 0};
+                boolean inside = true;
+                int flat = 0;
+                for (int d = 0; d < 4; d++) {
+                    inside &= at[d] >= 0 && at[d] < in[d];
+                    flat = flat * in[d] + at[d];
+                }
+                Assertions.assertEquals(inside ? x.getFloat(flat) : value, y.getFloat(i), "Y[" + i + "]");
+            }
+        }
+        // NhwcPad: X stored [N, H, W, C], pads in [N, C, H, W] order; Y is Pad's result stored the same way
+        Tensor nhwc = toChannelsLast(x);
+        Tensor y = inference(OpTester.of("dev.sonnx", "NhwcPad", 1).inputs(3), nhwc, longs(0, 0, 1, 2, 0, 0, 3, 1),
+                Tensor.scalar(0f));
+        Tensor plain = OpTester.of("Pad", 13).inputs(3).run(x, longs(0, 0, 1, 2, 0, 0, 3, 1), Tensor.scalar(0f))[0];
+        Assertions.assertArrayEquals(new int[] {2, 9, 10, 3}, y.shape());
+        Tensor expected = toChannelsLast(plain);
+        for (int i = 0; i < y.size(); i++) {
+            Assertions.assertEquals(expected.getFloat(i), y.getFloat(i), "NhwcPad Y[" + i + "]");
+        }
+    }
+
+    /** An inference run: nothing recorded, the path prepared plans take. */
+    private static Tensor inference(OpTester pad, Tensor... inputs) {
+        return pad.build().forward(inputs, TestContext.inference())[0].asTensor();
+    }
+
+    private static Tensor toChannelsLast(Tensor x) {
+        return OpTester.of("Transpose", 13).attrInts("perm", 0, 2, 3, 1).run(x)[0];
     }
 
     @Test
