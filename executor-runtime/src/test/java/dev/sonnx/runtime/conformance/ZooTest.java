@@ -32,7 +32,11 @@ class ZooTest {
         }
     }
 
-    /** A batch of 4 through the dynamic batch axis gives, row by row, what batch-1 runs give. */
+    /**
+     * A batch of 4 through the dynamic batch axis gives, row by row, what batch-1 runs give. oneDNN
+     * picks kernels (and so summation orders) per batch size, all in float32: logits of order 1 then
+     * differ by up to about 1e-4, where a row mixed with another would be off by whole units.
+     */
     @Test
     void resnetBatchRowsMatchSingleRuns() throws IOException {
         SingaRep rep = SingaBackend.prepare(SharedData.zoo("resnet18").resolve("model.onnx"), CpuDevice.get());
@@ -53,7 +57,7 @@ class ZooTest {
             Tensor expected = rep.run(List.of(single)).get(0);
             Tensor got = Tensor.zeros(DataType.FLOAT, 1, 1000);
             got.bytes().put(0, logits.bytes(), row * 4000, 4000);
-            assertNull(ValueComparator.difference(got, expected, new Tolerance(1e-5, 1e-4)), "row " + row);
+            assertNull(ValueComparator.difference(got, expected, new Tolerance(1e-4, 1e-4)), "row " + row);
         }
     }
 }

@@ -6,10 +6,9 @@ import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
-import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -17,7 +16,7 @@ import java.util.Optional;
  * internal operators {@code dev.sonnx.NhwcMaxPool}, {@code NhwcAveragePool} (the attributes of
  * MaxPool-12 without Indices and AveragePool-19), {@code NhwcGlobalAveragePool} and
  * {@code NhwcGlobalMaxPool}, which inference plans use between channels-last convolutions. float32
- * runs oneDNN's pooling (windowed) or a loop along the channels (global); everything else converts
+ * runs oneDNN's pooling (a global pool as one window over every position); everything else converts
  * to the plain layout and runs the ONNX operator.
  */
 final class ChannelsLastPool extends Operator {
@@ -47,83 +46,59 @@ final class ChannelsLastPool extends Operator {
         return outputs(ChannelsLast.toLast(out[0].asTensor(), ctx.device()));
     }
 
-    /** Y through oneDNN (windowed pools) or the channel loops (global pools); null where neither applies. */
+    /** Y through oneDNN; null where it declines (Lp pools, some windows). */
     private Tensor fast(Tensor x) {
         int[] logical = ChannelsLast.logical(x.shape());
+        int rank = logical.length - 2;
+        DnnlPooling.Kind kind;
+        int[] out;
+        int[] kernel;
+        int[] strides;
+        int[] dilations;
+        int[] padBegin;
+        int[] padEnd;
         if (plain instanceof GlobalPool g) {
-            return g.kind() == GlobalPool.Kind.LP ? null : global(x, logical, g.kind() == GlobalPool.Kind.MAX);
+            if (g.kind() == GlobalPool.Kind.LP) {
+                return null;
+            }
+            // one window over every position: oneDNN's vector kernels on all of OpenMP's threads
+            kind = g.kind() == GlobalPool.Kind.MAX ? DnnlPooling.Kind.MAX : DnnlPooling.Kind.AVERAGE_EXCLUDING_PADDING;
+            kernel = Arrays.copyOfRange(logical, 2, logical.length);
+            out = logical.clone();
+            Arrays.fill(out, 2, out.length, 1);
+            strides = ones(rank);
+            dilations = ones(rank);
+            padBegin = new int[rank];
+            padEnd = new int[rank];
+        } else {
+            WindowPool p = (WindowPool) plain;
+            Window w = p.window(x.reshape(logical));
+            kind = p.dnnlKind(w);
+            if (kind == null) {
+                return null;
+            }
+            out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
+            kernel = w.kernel;
+            strides = w.strides;
+            dilations = w.dilations;
+            padBegin = w.padBegin;
+            padEnd = w.padEndCoveringPositions();
         }
-        WindowPool p = (WindowPool) plain;
-        Window w = p.window(x.reshape(logical));
-        DnnlPooling.Kind kind = p.dnnlKind(w);
-        if (kind == null) {
-            return null;
-        }
-        int[] out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
-        DnnlPooling dnnl = primitives.get(s -> Optional.ofNullable(DnnlPooling.create(kind, s[0], out, w.kernel,
-                w.strides, w.dilations, w.padBegin, w.padEndCoveringPositions(), true)), logical).orElse(null);
+        DnnlPooling.Kind k = kind;
+        int[] y = out;
+        DnnlPooling dnnl = primitives.get(s -> Optional.ofNullable(DnnlPooling.create(k, s[0], y, kernel, strides,
+                dilations, padBegin, padEnd, true)), logical).orElse(null);
         if (dnnl == null) {
             return null;
         }
-        Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
-        dnnl.forward(x, y);
-        return y;
+        Tensor result = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
+        dnnl.forward(x, result);
+        return result;
     }
 
-    /**
-     * The mean (in double, as GlobalPool sums) or the maximum (NaN ignored) of every channel over all
-     * positions: each row of C channels is copied out in bulk, then added (or compared) into per-channel
-     * accumulators in loops with no branch on the kind. On one thread: the pass reads the last
-     * convolution's output once (2 MB for mobilenetv2 at batch 8: 0.4 ms), and it follows oneDNN, whose
-     * OpenMP threads still spin on the other cores for a while, so a helper that claimed an image waited
-     * for a core (2.5 ms a run with two threads).
-     */
-    private static Tensor global(Tensor x, int[] logical, boolean max) {
-        int n = logical[0];
-        int c = logical[1];
-        int positions = Shapes.product(logical, 2, logical.length);
-        int[] outShape = x.shape().clone();
-        java.util.Arrays.fill(outShape, 1, outShape.length - 1, 1);
-        Tensor y = Tensor.uninitialized(DataType.FLOAT, outShape);
-        FloatBuffer in = x.floats();
-        FloatBuffer out = y.floats();
-        float[] row = new float[c];
-        double[] sum = max ? null : new double[c];
-        float[] top = max ? new float[c] : null;
-        for (int img = 0; img < n; img++) {
-            int base = img * positions * c;
-            if (max) {
-                java.util.Arrays.fill(top, (float) MaxPool.lowest(DataType.FLOAT));
-                for (int p = 0; p < positions; p++) {
-                    in.get(base + p * c, row, 0, c);
-                    maxInto(top, row, c);
-                }
-                out.put(img * c, top, 0, c);
-            } else {
-                java.util.Arrays.fill(sum, 0);
-                for (int p = 0; p < positions; p++) {
-                    in.get(base + p * c, row, 0, c);
-                    addInto(sum, row, c);
-                }
-                for (int ch = 0; ch < c; ch++) {
-                    out.put(img * c + ch, (float) (sum[ch] / positions));
-                }
-            }
-        }
-        return y;
-    }
-
-    private static void addInto(double[] sum, float[] row, int c) {
-        for (int ch = 0; ch < c; ch++) {
-            sum[ch] += row[ch];
-        }
-    }
-
-    /** max over NaN-free values; a NaN never replaces (as MaxPool ignores it). */
-    private static void maxInto(float[] top, float[] row, int c) {
-        for (int ch = 0; ch < c; ch++) {
-            float v = row[ch];
-            top[ch] = v > top[ch] ? v : top[ch];
-        }
+    private static int[] ones(int n) {
+        int[] r = new int[n];
+        Arrays.fill(r, 1);
+        return r;
     }
 }
