@@ -19,6 +19,10 @@ final class Frame implements OpContext {
     private Object saved;
     /** The step that {@link Plan#execute} is running, or null (constant folding runs operators without one). */
     Plan.Step step;
+    /** Shape arithmetic this run starts with (its steps are skipped), or null. */
+    ShapeSpecialisation.Overlay overlay;
+    /** Keeps this run's shape arithmetic for later runs of the same shapes, or null. */
+    ShapeSpecialisation.Recorder recorder;
 
     Frame(Plan plan, RunOptions options, Frame parent) {
         this.plan = plan;

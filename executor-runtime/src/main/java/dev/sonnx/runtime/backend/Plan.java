@@ -131,8 +131,14 @@ final class Plan implements Subgraph {
     /** Runs steps {@code [from, to)}. */
     void execute(Frame frame, int from, int to) {
         Value[] slots = frame.slots;
+        boolean[] skip = frame.overlay == null ? null : frame.overlay.skip;
         for (int s = from; s < to; s++) {
             Step step = steps[s];
+            if (skip != null && skip[s]) {
+                // shape arithmetic whose results the run started with; its inputs still die here
+                release(frame, step);
+                continue;
+            }
             frame.options.checkContinue(label, step.op);
             Value[] in = new Value[step.in.length];
             for (int i = 0; i < in.length; i++) {
@@ -160,14 +166,23 @@ final class Plan implements Subgraph {
                     if (arena != null) {
                         arena.retain(out[o]);
                     }
+                    if (frame.recorder != null) {
+                        frame.recorder.produced(step.out[o], out[o]);
+                    }
                 }
             }
-            for (int r : step.release) {
-                if (arena != null) {
-                    arena.release(slots[r]);
-                }
-                slots[r] = null;
+            release(frame, step);
+        }
+    }
+
+    /** Drops the slots whose last reader is {@code step}. */
+    private static void release(Frame frame, Step step) {
+        Arena arena = frame.options.arena;
+        for (int r : step.release) {
+            if (arena != null && frame.slots[r] != null) {
+                arena.release(frame.slots[r]);
             }
+            frame.slots[r] = null;
         }
     }
 

@@ -67,7 +67,8 @@ public final class SingaBackend {
                 : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
         // the rewrites' scratch memory went back to malloc; have malloc give its pages back too
         DirectMemory.trim();
-        return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos);
+        // shape arithmetic is kept across runs only where nothing updates the constants it may read
+        return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos, fuse);
     }
 
     /**

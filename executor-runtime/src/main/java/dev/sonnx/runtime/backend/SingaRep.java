@@ -44,10 +44,13 @@ public final class SingaRep {
 
     /** How long one run may take, in nanoseconds (0: no limit). */
     private final long timeLimitNanos;
+    /** The plan's shape arithmetic kept per input shapes (inference on the host), or null. */
+    private final ShapeSpecialisation shapeArithmetic;
 
     SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused,
-             long timeLimitNanos) {
+             long timeLimitNanos, boolean specialiseShapes) {
         this.name = name;
+        this.shapeArithmetic = specialiseShapes && device.isHost() ? ShapeSpecialisation.of(plan) : null;
         this.timeLimitNanos = timeLimitNanos;
         this.model = model;
         this.device = device;
@@ -73,6 +76,11 @@ public final class SingaRep {
 
     public String name() {
         return name;
+    }
+
+    /** How many input shape sets have their shape arithmetic kept (0 where the plan has none). */
+    int specialisedShapes() {
+        return shapeArithmetic == null ? 0 : shapeArithmetic.kept();
     }
 
     public ModelProto model() {
@@ -238,8 +246,14 @@ public final class SingaRep {
             Plan p = options.tape != null ? unfused() : plan;
             Frame frame = new Frame(p, options, null);
             p.bindInputs(frame, on(in));
+            if (p == plan && shapeArithmetic != null) {
+                shapeArithmetic.prepare(frame, p.inputSlots);
+            }
             p.execute(frame, p.steps.length);
-            return p.collect(frame, p.outputSlots);
+            if (frame.recorder != null) {
+                frame.recorder.finish();
+            }
+            return ShapeSpecialisation.detached(frame, p.collect(frame, p.outputSlots));
         }
         int keep = lastLayers < 0 ? nodeCount() + lastLayers + 1 : lastLayers;
         if (keep <= 0) {
