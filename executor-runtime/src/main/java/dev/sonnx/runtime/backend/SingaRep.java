@@ -246,7 +246,8 @@ public final class SingaRep {
             Plan p = options.tape != null ? unfused() : plan;
             Frame frame = new Frame(p, options, null);
             p.bindInputs(frame, on(in));
-            if (p == plan && shapeArithmetic != null) {
+            // inference runs only: a training-mode run need not compute what an inference run does
+            if (p == plan && shapeArithmetic != null && !options.training) {
                 shapeArithmetic.prepare(frame, p.inputSlots);
             }
             p.execute(frame, p.steps.length);
