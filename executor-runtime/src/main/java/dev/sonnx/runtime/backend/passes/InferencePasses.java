@@ -12,16 +12,18 @@ public final class InferencePasses {
     }
 
     /**
-     * The rewrites for a GPU: BatchNormalization folded into Conv, and Conv [-> Add] [-> activation]
+     * The rewrites for a GPU: BatchNormalization folded into Conv, zero Pads into the Conv or pool
+     * after them, and Conv [-> Add] [-> activation]
      * into dev.sonnx.FusedConv (which cuDNN runs as one call for Relu); not the CPU's channels-last
      * regions nor its oneDNN-only fusions.
      */
     public static ModelProto applyPortable(ModelProto model) {
-        return ConvActivationFusion.apply(ConvBatchNormFolding.apply(model));
+        return ConvActivationFusion.apply(PadFusion.apply(ConvBatchNormFolding.apply(model)));
     }
 
     public static ModelProto apply(ModelProto model) {
         ModelProto m = ConvBatchNormFolding.apply(model);
+        m = PadFusion.apply(m);   // before the activations fuse: MaxPool's rule looks for a Relu
         m = ConvActivationFusion.apply(m);
         m = ChannelsLastRegions.apply(m);
         m = LayerNormFusion.apply(m);
