@@ -22,8 +22,9 @@ import java.util.Set;
  *   shape is determined, or the output of a deterministic operator without bodies whose inputs are all
  *   determined values.</li>
  * </ul>
- * Operators outside these tables (NonZero, Unique, TopK with a computed K, control flow...) end both
- * properties, so a Shape of their outputs is never kept across runs.
+ * Operators outside these tables (NonZero, Unique, TopK with a computed K...) end both properties,
+ * so a Shape of their outputs is never kept across runs. Plans with control flow (If, Loop, Scan)
+ * are left whole: their bodies read enclosing values by name.
  */
 final class ShapeArithmetic {
     /** Operators whose output shapes follow from their inputs' shapes and attributes alone. */
@@ -71,6 +72,12 @@ final class ShapeArithmetic {
 
     static ShapeArithmetic of(Plan plan) {
         int slots = plan.slotNames.length;
+        for (Plan.Step step : plan.steps) {
+            if (hasBody(step.op.node().proto())) {
+                // bodies read enclosing values by name, outside the steps' inputs: keep such plans whole
+                return new ShapeArithmetic(new boolean[plan.steps.length], new boolean[slots], false);
+            }
+        }
         boolean[] shapeKnown = new boolean[slots];
         boolean[] valueKnown = new boolean[slots];
         for (int s = 0; s < slots; s++) {
@@ -91,7 +98,7 @@ final class ShapeArithmetic {
         for (int i = 0; i < plan.steps.length; i++) {
             Plan.Step step = plan.steps[i];
             NodeProto node = step.op.node().proto();
-            boolean values = step.op.deterministic() && !hasBody(node) && allKnown(step.in, valueKnown)
+            boolean values = step.op.deterministic() && allKnown(step.in, valueKnown)
                     && step.in.length > 0;
             boolean measures = isOnnx(node) && (node.getOpType().equals("Shape") || node.getOpType().equals("Size"))
                     && step.in.length == 1 && step.in[0] >= 0 && shapeKnown[step.in[0]];
@@ -133,7 +140,7 @@ final class ShapeArithmetic {
     }
 
     private static boolean shapeFollows(NodeProto node, int[] in, boolean[] shapeKnown, boolean[] valueKnown) {
-        if (hasBody(node) || !isOnnx(node) && !node.getDomain().equals("dev.sonnx")) {
+        if (!isOnnx(node) && !node.getDomain().equals("dev.sonnx")) {
             return false;
         }
         String op = node.getOpType();

@@ -129,6 +129,32 @@ class ShapeSpecialisationTest {
         assertEquals(1, rep.specialisedShapes());
     }
 
+    /** A body reads enclosing values by name, outside its node's inputs: such plans run whole, and right. */
+    @Test
+    void plansWithControlFlowRunWhole() {
+        GraphProto then = Models.graph("then", List.of(node("Cast", new String[] {"n"}, "asFloat").toBuilder()
+                        .addAttribute(Models.integer("to", DataType.FLOAT.code())).build()),
+                List.of(), List.of(Models.tensorInfo("asFloat", DataType.FLOAT)));
+        GraphProto otherwise = Models.graph("else", List.of(node("Neg", new String[] {"one"}, "minusOne")),
+                List.of(), List.of(Models.tensorInfo("minusOne", DataType.FLOAT)));
+        GraphProto g = Models.graph("if", List.of(
+                node("Shape", new String[] {"x"}, "s"),
+                node("Gather", new String[] {"s", "zero"}, "n"),
+                Models.node("If", "if", new String[] {"c"}, new String[] {"y"}).toBuilder()
+                        .addAttribute(Models.graph("then_branch", then))
+                        .addAttribute(Models.graph("else_branch", otherwise)).build()),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, -1, 2), Models.tensorInfo("c", DataType.BOOL)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT)),
+                "zero", Tensor.scalar(DataType.INT64, 0), "one", Tensor.scalar(1f));
+        SingaRep rep = SingaBackend.prepare(Models.model(g, 13), CpuDevice.get());
+        Tensor yes = Tensor.zeros(DataType.BOOL);
+        yes.setDouble(0, 1);
+        for (int n : new int[] {3, 3, 5, 3}) {
+            assertEquals(n, rep.run(List.of(random(n, n, 2), yes)).get(0).getFloat(0), 0f, "N = " + n);
+        }
+        assertEquals(0, rep.specialisedShapes());
+    }
+
     /** GPT-2's export (Shape, Gather, Unsqueeze, Concat, Range, Slice of its mask): its expected outputs on every run. */
     @Test
     void gpt2GivesItsExpectedOutputsOnEveryRun() throws IOException {
