@@ -17,9 +17,9 @@ import java.util.Map;
  *
  * <p>Kept values live outside the run's memory pool, so no kernel writes over them in place (the
  * pool lends a buffer only to the one slot that holds it). At most {@link #MAX_SIGNATURES} shape sets
- * are kept, the least recently used going first; values above {@link #MAX_VALUE_BYTES} bytes are
- * not kept, and their shapes run unspecialised. {@code -Dsonnx.shapeSpecialisation=false} turns it
- * off.
+ * are kept, the least recently used going first; a shape set whose values come to more than
+ * {@link #MAX_VALUE_BYTES} bytes (or include strings, or values off the host) runs unspecialised.
+ * {@code -Dsonnx.shapeSpecialisation=false} turns it off.
  */
 final class ShapeSpecialisation {
     static final boolean ENABLED = !"false".equals(System.getProperty("sonnx.shapeSpecialisation"));
