@@ -16,7 +16,7 @@ import java.util.Set;
  *
  * <ul>
  *   <li>Conv: its pads grow by the Pad's (a convolution's implicit padding is zeros).</li>
- *   <li>AveragePool: likewise, counting the padding in each window's divisor
+ *   <li>AveragePool (from opset 7): likewise, counting the padding in each window's divisor
  *   ({@code count_include_pad = 1}, the Pad's zeros being elements of its input), where the pool has
  *   no padding of its own or counts it already.</li>
  *   <li>MaxPool: its implicit padding is ignored rather than zero, which gives the same maxima where
@@ -51,7 +51,7 @@ public final class PadFusion {
             }
             NodeProto fused = switch (reader.getOpType()) {
                 case "Conv" -> withPads(reader, pad, pads, null);
-                case "AveragePool" -> averagePool(reader, pad, pads);
+                case "AveragePool" -> averagePool(reader, pad, pads, opset);
                 default -> maxPool(reader, pad, pads, index, opset);
             };
             if (fused != null) {
@@ -137,8 +137,9 @@ public final class PadFusion {
         return b.build();
     }
 
-    private static NodeProto averagePool(NodeProto pool, NodeProto pad, long[] pads) {
-        if (GraphIndex.intAttr(pool, "ceil_mode", 0) != 0) {
+    private static NodeProto averagePool(NodeProto pool, NodeProto pad, long[] pads, int opset) {
+        // count_include_pad came with AveragePool-7
+        if (opset < 7 || GraphIndex.intAttr(pool, "ceil_mode", 0) != 0) {
             return null;
         }
         boolean counts = GraphIndex.intAttr(pool, "count_include_pad", 0) != 0;

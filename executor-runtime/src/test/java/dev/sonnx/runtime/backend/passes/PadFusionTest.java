@@ -100,6 +100,11 @@ class PadFusionTest {
         NodeProto own = withInts(pool("AveragePool", 3, 3), "pads", 1, 1, 1, 1);
         assertEquals(List.of("Pad", "AveragePool"), checkAgainstOrt(model(false, new long[] {0, 0, 1, 0, 0, 0, 0, 1}, 0f,
                 "constant", own, 2, 3, 8, 7)));
+        // before opset 7 AveragePool has no count_include_pad: its padding would not count
+        GraphProto g = Models.graph("pad6", List.of(withInts(node("Pad", "p", "x"), "pads", 0, 0, 1, 1, 0, 0, 1, 1),
+                        pool("AveragePool", 3, 3)), List.of(Models.tensorInfo("x", DataType.FLOAT, X)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, 2, 3, 7, 6)));
+        assertEquals(List.of("Pad", "AveragePool"), opTypes(PadFusion.apply(Models.model(g, 6))));
     }
 
     @Test
