@@ -82,6 +82,46 @@ class ShapeSpecialisationTest {
         assertEquals(3, rep.specialisedShapes(), "three input shapes, each with its shape arithmetic kept");
     }
 
+    /** Runs on several threads at once, first runs of a shape among them, each give ONNX Runtime's outputs. */
+    @Test
+    void concurrentRunsOfMixedShapesMatchOnnxRuntime() throws Exception {
+        ModelProto model = exporterStyle();
+        SingaRep rep = SingaBackend.prepare(model, CpuDevice.get());
+        int[][] shapes = {{2, 3, 4}, {1, 5, 4}, {3, 1, 4}, {2, 6, 4}};
+        Tensor[] feeds = new Tensor[shapes.length];
+        List<List<Tensor>> expected = new java.util.ArrayList<>();
+        for (int i = 0; i < shapes.length; i++) {
+            feeds[i] = random(40 + i, shapes[i]);
+            expected.add(OrtReference.run(model, List.of("x"), List.of(feeds[i])));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    for (int run = 0; run < 40; run++) {
+                        int which = (run + thread) % shapes.length;
+                        List<Tensor> got = rep.run(List.of(feeds[which]));
+                        for (int o = 0; o < got.size(); o++) {
+                            String d = ValueComparator.difference(got.get(o), expected.get(which).get(o), new Tolerance(0, 0));
+                            if (d != null) {
+                                return "thread " + thread + ", run " + run + ", output " + o + ": " + d;
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<String> r : results) {
+                assertNull(r.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(shapes.length, rep.specialisedShapes());
+    }
+
     /** A shape output handed to the caller is the caller's: changing it changes no later run. */
     @Test
     void outputsNeverShareTheKeptValues() {
