@@ -61,12 +61,19 @@ final class ShapeArithmetic {
     final boolean[] derivedStep;
     /** Per slot: the output of a derived step that a step outside the derived ones reads. */
     final boolean[] frontier;
+    /** How many slots {@link #frontier} marks. */
+    final int frontierCount;
     /** Whether any step is derived (else there is nothing to specialise). */
     final boolean any;
 
     private ShapeArithmetic(boolean[] derivedStep, boolean[] frontier, boolean any) {
         this.derivedStep = derivedStep;
         this.frontier = frontier;
+        int n = 0;
+        for (boolean f : frontier) {
+            n += f ? 1 : 0;
+        }
+        this.frontierCount = n;
         this.any = any;
     }
 

@@ -67,12 +67,10 @@ final class ShapeSpecialisation {
         }
         Overlay o = overlays.get(key);
         if (o == null) {
-            frame.recorder = new Recorder(key, frame.slots.length);
+            frame.recorder = new Recorder(key);
         } else if (o != Overlay.NONE) {
-            for (int s = 0; s < o.values.length; s++) {
-                if (o.values[s] != null) {
-                    frame.slots[s] = o.values[s];
-                }
+            for (int i = 0; i < o.slots.length; i++) {
+                frame.slots[o.slots[i]] = o.values[i];
             }
             frame.overlay = o;
         }
@@ -84,12 +82,11 @@ final class ShapeSpecialisation {
         if (o == null) {
             return out;
         }
-        Value[] r = out.clone();
+        Value[] r = out;
         for (int i = 0; i < r.length; i++) {
             if (r[i] instanceof Tensor t && o.holds(t.storage())) {
-                Tensor copy = Tensor.zeros(t.dtype(), t.shape());
-                copy.copyFrom(t);
-                r[i] = copy;
+                r = r == out ? out.clone() : r;
+                r[i] = copyOutsidePool(t);
             }
         }
         return r;
@@ -125,21 +122,30 @@ final class ShapeSpecialisation {
         }
     }
 
-    /** What runs of one shape set start with: the kept values per slot, and the steps they replace. */
-    static final class Overlay {
-        static final Overlay NONE = new Overlay(new Value[0], new boolean[0]);
+    /** A copy of {@code t} in memory of its own, outside the run's pool. */
+    private static Tensor copyOutsidePool(Tensor t) {
+        Tensor copy = Tensor.zeros(t.dtype(), t.shape());
+        copy.copyFrom(t);
+        return copy;
+    }
 
-        final Value[] values;
+    /** What runs of one shape set start with: the kept values and their slots, and the steps they replace. */
+    static final class Overlay {
+        static final Overlay NONE = new Overlay(new int[0], new Tensor[0], new boolean[0]);
+
+        final int[] slots;
+        final Tensor[] values;
         final boolean[] skip;
 
-        private Overlay(Value[] values, boolean[] skip) {
+        private Overlay(int[] slots, Tensor[] values, boolean[] skip) {
+            this.slots = slots;
             this.values = values;
             this.skip = skip;
         }
 
         boolean holds(Storage storage) {
-            for (Value v : values) {
-                if (v instanceof Tensor t && t.storage() == storage) {
+            for (Tensor t : values) {
+                if (t.storage() == storage) {
                     return true;
                 }
             }
@@ -150,13 +156,12 @@ final class ShapeSpecialisation {
     /** Keeps copies of the frontier values during a first run, then files them under its signature. */
     final class Recorder {
         private final Signature key;
-        private final Value[] values;
+        private final Map<Integer, Tensor> kept = new LinkedHashMap<>();
         private long bytes;
         private boolean failed;
 
-        private Recorder(Signature key, int slots) {
+        private Recorder(Signature key) {
             this.key = key;
-            this.values = new Value[slots];
         }
 
         /** A step wrote {@code v} into {@code slot}; keeps a copy when later runs will start with it. */
@@ -170,17 +175,17 @@ final class ShapeSpecialisation {
                 return;
             }
             // outside the run's pool: the run recycles its own buffers as values die
-            Tensor copy = Tensor.zeros(t.dtype(), t.shape());
-            copy.copyFrom(t);
-            values[slot] = copy;
+            kept.put(slot, copyOutsidePool(t));
         }
 
         /** Files the kept values (or, where some could not be kept, that these shapes run unspecialised). */
         void finish() {
-            for (int s = 0; s < values.length && !failed; s++) {
-                failed = arithmetic.frontier[s] && values[s] == null;
+            if (failed || kept.size() != arithmetic.frontierCount) {
+                overlays.put(key, Overlay.NONE);
+                return;
             }
-            overlays.put(key, failed ? Overlay.NONE : new Overlay(values, arithmetic.derivedStep));
+            overlays.put(key, new Overlay(kept.keySet().stream().mapToInt(Integer::intValue).toArray(),
+                    kept.values().toArray(new Tensor[0]), arithmetic.derivedStep));
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -144,7 +145,7 @@ public final class PadFusion {
         }
         boolean counts = GraphIndex.intAttr(pool, "count_include_pad", 0) != 0;
         long[] own = GraphIndex.intsAttr(pool, "pads");
-        boolean ownPadding = own != null && java.util.Arrays.stream(own).anyMatch(v -> v != 0);
+        boolean ownPadding = holdsOtherThan(own, 0);
         return counts || !ownPadding ? withPads(pool, pad, pads, true) : null;
     }
 
@@ -153,8 +154,7 @@ public final class PadFusion {
         long[] dilations = GraphIndex.intsAttr(pool, "dilations");
         long[] own = GraphIndex.intsAttr(pool, "pads");
         if (pool.getOutputCount() != 1 || GraphIndex.intAttr(pool, "ceil_mode", 0) != 0 || kernel == null
-                || 2 * kernel.length != pads.length || own != null && java.util.Arrays.stream(own).anyMatch(v -> v != 0)
-                || dilations != null && java.util.Arrays.stream(dilations).anyMatch(v -> v != 1)
+                || 2 * kernel.length != pads.length || holdsOtherThan(own, 0) || holdsOtherThan(dilations, 1)
                 || !nonNegative(pad.getInput(0), index, opset)) {
             return null;
         }
@@ -164,6 +164,11 @@ public final class PadFusion {
             }
         }
         return withPads(pool, pad, pads, null);
+    }
+
+    /** Whether an ints attribute (null: absent) holds anything but {@code expected}. */
+    private static boolean holdsOtherThan(long[] attribute, long expected) {
+        return attribute != null && Arrays.stream(attribute).anyMatch(v -> v != expected);
     }
 
     /** Whether {@code value} is never negative: Relu's output, or Clip's with a known lower bound of at least 0. */

@@ -21,7 +21,7 @@ import java.util.Optional;
  */
 final class ChannelsLastPool extends Operator {
     private final Operator plain;
-    private final ShapeCache<Optional<DnnlPooling>> primitives = new ShapeCache<>();
+    private final ShapeCache<Optional<Pooling>> primitives = new ShapeCache<>();
 
     /** {@code plain}: the same pool on [N, C, spatial...] images (a WindowPool or a GlobalPool). */
     ChannelsLastPool(Node node, Operator plain) {
@@ -48,57 +48,50 @@ final class ChannelsLastPool extends Operator {
 
     /** Y through oneDNN; null where it declines (Lp pools, some windows). */
     private Tensor fast(Tensor x) {
-        int[] logical = ChannelsLast.logical(x.shape());
+        Pooling pooling = primitives.get(s -> Optional.ofNullable(plan(x.reshape(s[0]))),
+                ChannelsLast.logical(x.shape())).orElse(null);
+        if (pooling == null) {
+            return null;
+        }
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, pooling.physicalOut());
+        pooling.primitive().forward(x, y);
+        return y;
+    }
+
+    /** oneDNN's pooling of one input shape, and its result's channels-last shape. */
+    private record Pooling(DnnlPooling primitive, int[] physicalOut) {
+    }
+
+    /** The pooling of images shaped as {@code plainView} (X seen [N, C, spatial...]), or null where oneDNN declines. */
+    private Pooling plan(Tensor plainView) {
+        int[] logical = plainView.shape();
         int rank = logical.length - 2;
         DnnlPooling.Kind kind;
         int[] out;
-        int[] kernel;
-        int[] strides;
-        int[] dilations;
-        int[] padBegin;
-        int[] padEnd;
+        DnnlPooling primitive;
         if (plain instanceof GlobalPool g) {
             if (g.kind() == GlobalPool.Kind.LP) {
                 return null;
             }
             // one window over every position: oneDNN's vector kernels on all of OpenMP's threads
             kind = g.kind() == GlobalPool.Kind.MAX ? DnnlPooling.Kind.MAX : DnnlPooling.Kind.AVERAGE_EXCLUDING_PADDING;
-            kernel = Arrays.copyOfRange(logical, 2, logical.length);
             out = logical.clone();
             Arrays.fill(out, 2, out.length, 1);
-            strides = ones(rank);
-            dilations = ones(rank);
-            padBegin = new int[rank];
-            padEnd = new int[rank];
+            int[] ones = new int[rank];
+            Arrays.fill(ones, 1);
+            primitive = DnnlPooling.create(kind, logical, out, Arrays.copyOfRange(logical, 2, logical.length), ones,
+                    ones, new int[rank], new int[rank], true);
         } else {
             WindowPool p = (WindowPool) plain;
-            Window w = p.window(x.reshape(logical));
+            Window w = p.window(plainView);
             kind = p.dnnlKind(w);
             if (kind == null) {
                 return null;
             }
             out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
-            kernel = w.kernel;
-            strides = w.strides;
-            dilations = w.dilations;
-            padBegin = w.padBegin;
-            padEnd = w.padEndCoveringPositions();
+            primitive = DnnlPooling.create(kind, logical, out, w.kernel, w.strides, w.dilations, w.padBegin,
+                    w.padEndCoveringPositions(), true);
         }
-        DnnlPooling.Kind k = kind;
-        int[] y = out;
-        DnnlPooling dnnl = primitives.get(s -> Optional.ofNullable(DnnlPooling.create(k, s[0], y, kernel, strides,
-                dilations, padBegin, padEnd, true)), logical).orElse(null);
-        if (dnnl == null) {
-            return null;
-        }
-        Tensor result = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
-        dnnl.forward(x, result);
-        return result;
-    }
-
-    private static int[] ones(int n) {
-        int[] r = new int[n];
-        Arrays.fill(r, 1);
-        return r;
+        return primitive == null ? null : new Pooling(primitive, ChannelsLast.physical(out));
     }
 }
