@@ -18,12 +18,12 @@ public final class InferencePasses {
      * regions nor its oneDNN-only fusions.
      */
     public static ModelProto applyPortable(ModelProto model) {
-        return ConvActivationFusion.apply(PadFusion.apply(ConvBatchNormFolding.apply(model)));
+        return ConvActivationFusion.apply(PadFusion.apply(ConvBatchNormFolding.apply(model), false));
     }
 
     public static ModelProto apply(ModelProto model) {
         ModelProto m = ConvBatchNormFolding.apply(model);
-        m = PadFusion.apply(m);   // before the activations fuse: MaxPool's rule looks for a Relu
+        m = PadFusion.apply(m, true);   // before the activations fuse: MaxPool's rule looks for a Relu
         m = ConvActivationFusion.apply(m);
         m = ChannelsLastRegions.apply(m);
         m = LayerNormFusion.apply(m);

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.ops.conv.ZeroPadding;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.Arrays;
@@ -20,9 +21,12 @@ import java.util.Set;
  *   <li>AveragePool (from opset 7): likewise, counting the padding in each window's divisor
  *   ({@code count_include_pad = 1}, the Pad's zeros being elements of its input), where the pool has
  *   no padding of its own or counts it already.</li>
- *   <li>MaxPool: its implicit padding is ignored rather than zero, which gives the same maxima where
- *   the Pad's input is never negative (Relu's output, or Clip's with a lower bound of at least 0) and
- *   every window keeps an element of the image (pads below the kernel, no dilation).</li>
+ *   <li>MaxPool: where every window keeps an element of the image (pads below the kernel, no
+ *   dilation). Its implicit padding is ignored rather than zero, which gives the same maxima where
+ *   the Pad's input is never negative (Relu's output, or Clip's with a lower bound of at least 0).
+ *   Elsewhere (tinyyolov2's Pad after a LeakyRelu) the pool is marked {@link ZeroPadding#ATTRIBUTE}
+ *   and raises its results over the padding to 0 itself; the CPU's pools know the mark, so only the
+ *   CPU's plans ({@code zeroPaddedMaxPools}) take this form.</li>
  * </ul>
  * The Pad must be constant-mode with value 0, pads known at prepare, not negative and zero on the
  * batch and channel axes, no {@code axes} input, and be the only reader of nothing but the Conv or
@@ -34,7 +38,11 @@ public final class PadFusion {
     private PadFusion() {
     }
 
-    public static ModelProto apply(ModelProto model) {
+    /**
+     * The rewrite of every such Pad; {@code zeroPaddedMaxPools}: MaxPools over values that may be
+     * negative take the Pad too, marked {@link ZeroPadding#ATTRIBUTE}.
+     */
+    public static ModelProto apply(ModelProto model, boolean zeroPaddedMaxPools) {
         GraphProto g = model.getGraph();
         int opset = ConvActivationFusion.onnxOpset(model);
         GraphIndex index = new GraphIndex(g);
@@ -53,7 +61,7 @@ public final class PadFusion {
             NodeProto fused = switch (reader.getOpType()) {
                 case "Conv" -> withPads(reader, pad, pads, null);
                 case "AveragePool" -> averagePool(reader, pad, pads, opset);
-                default -> maxPool(reader, pad, pads, index, opset);
+                default -> maxPool(reader, pad, pads, index, opset, zeroPaddedMaxPools);
             };
             if (fused != null) {
                 fusions.fuse(List.of(pad, reader), reader, fused);
@@ -149,13 +157,17 @@ public final class PadFusion {
         return counts || !ownPadding ? withPads(pool, pad, pads, true) : null;
     }
 
-    private static NodeProto maxPool(NodeProto pool, NodeProto pad, long[] pads, GraphIndex index, int opset) {
+    private static NodeProto maxPool(NodeProto pool, NodeProto pad, long[] pads, GraphIndex index, int opset,
+                                     boolean zeroPaddedMaxPools) {
         long[] kernel = GraphIndex.intsAttr(pool, "kernel_shape");
         long[] dilations = GraphIndex.intsAttr(pool, "dilations");
         long[] own = GraphIndex.intsAttr(pool, "pads");
         if (pool.getOutputCount() != 1 || GraphIndex.intAttr(pool, "ceil_mode", 0) != 0 || kernel == null
-                || 2 * kernel.length != pads.length || holdsOtherThan(own, 0) || holdsOtherThan(dilations, 1)
-                || !nonNegative(pad.getInput(0), index, opset)) {
+                || 2 * kernel.length != pads.length || holdsOtherThan(own, 0) || holdsOtherThan(dilations, 1)) {
+            return null;
+        }
+        boolean nonNegative = nonNegative(pad.getInput(0), index, opset);
+        if (!nonNegative && !zeroPaddedMaxPools) {
             return null;
         }
         for (int i = 0; i < kernel.length; i++) {
@@ -163,7 +175,12 @@ public final class PadFusion {
                 return null;
             }
         }
-        return withPads(pool, pad, pads, null);
+        NodeProto fused = withPads(pool, pad, pads, null);
+        if (fused == null || nonNegative) {
+            return fused;
+        }
+        return fused.toBuilder().addAttribute(AttributeProto.newBuilder().setName(ZeroPadding.ATTRIBUTE)
+                .setType(AttributeProto.AttributeType.INT).setI(1)).build();
     }
 
     /** Whether an ints attribute (null: absent) holds anything but {@code expected}. */

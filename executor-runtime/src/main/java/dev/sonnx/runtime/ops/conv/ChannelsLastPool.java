@@ -6,6 +6,7 @@ import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Arrays;
@@ -55,11 +56,18 @@ final class ChannelsLastPool extends Operator {
         }
         Tensor y = Tensor.uninitialized(DataType.FLOAT, pooling.physicalOut());
         pooling.primitive().forward(x, y);
+        if (pooling.zeroPadded() != null) {
+            ZeroPadding.apply(y, pooling.zeroPadded(), pooling.positions(), true);
+        }
         return y;
     }
 
-    /** oneDNN's pooling of one input shape, and its result's channels-last shape. */
-    private record Pooling(DnnlPooling primitive, int[] physicalOut) {
+    /**
+     * oneDNN's pooling of one input shape, its result's channels-last shape, and for a max pool with
+     * zero padding ({@link ZeroPadding}) the window positions reaching into it (else null) among
+     * {@code positions}.
+     */
+    private record Pooling(DnnlPooling primitive, int[] physicalOut, int[] zeroPadded, int positions) {
     }
 
     /** The pooling of images shaped as {@code plainView} (X seen [N, C, spatial...]), or null where oneDNN declines. */
@@ -69,6 +77,7 @@ final class ChannelsLastPool extends Operator {
         DnnlPooling.Kind kind;
         int[] out;
         DnnlPooling primitive;
+        int[] zeroPadded = null;
         if (plain instanceof GlobalPool g) {
             if (g.kind() == GlobalPool.Kind.LP) {
                 return null;
@@ -91,7 +100,11 @@ final class ChannelsLastPool extends Operator {
             out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
             primitive = DnnlPooling.create(kind, logical, out, w.kernel, w.strides, w.dilations, w.padBegin,
                     w.padEndCoveringPositions(), true);
+            if (p instanceof MaxPool m && m.zeroPadding()) {
+                zeroPadded = w.paddedPositions();
+            }
         }
-        return primitive == null ? null : new Pooling(primitive, ChannelsLast.physical(out));
+        return primitive == null ? null : new Pooling(primitive, ChannelsLast.physical(out), zeroPadded,
+                Shapes.product(out, 2, out.length));
     }
 }

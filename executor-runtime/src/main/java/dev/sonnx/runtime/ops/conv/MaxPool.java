@@ -31,6 +31,8 @@ final class MaxPool extends WindowPool {
 
     private final boolean indices;
     private final boolean columnMajor;
+    /** Whether the padding holds zeros ({@link ZeroPadding}; inference plans only). */
+    private final boolean zeroPadding;
     /** oneDNN's training forward and backward per X shape (empty where oneDNN declines). */
     private final ShapeCache<Optional<DnnlMaxPoolTraining>> training = new ShapeCache<>();
 
@@ -49,6 +51,15 @@ final class MaxPool extends WindowPool {
             throw new IllegalArgumentException("attribute 'storage_order' is " + order + ", expected 0 or 1");
         }
         this.columnMajor = order == 1;
+        this.zeroPadding = node.attributes().getInt(ZeroPadding.ATTRIBUTE, 0) != 0;
+        if (zeroPadding && indices) {
+            throw new IllegalArgumentException("a max pool with zero padding has no Indices output");
+        }
+    }
+
+    /** Whether the padding holds zeros ({@link ZeroPadding}). */
+    boolean zeroPadding() {
+        return zeroPadding;
     }
 
     @Override
@@ -56,12 +67,18 @@ final class MaxPool extends WindowPool {
         Tensor x = required(inputs, 0);
         Window w = window(x);
         int[] out = outShape(x, w);
+        if (zeroPadding && ctx.recording()) {
+            throw new IllegalStateException("a max pool with zero padding exists only in inference plans");
+        }
         // every path below writes every element of Y
         Tensor y = Tensor.uninitialized(x.dtype(), out);
         // oneDNN gives no argmax in ONNX's terms: the Indices output and backward need the generic kernel
         DnnlPooling dnnl = indices || ctx.recording() ? null : primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
         if (dnnl != null) {
             dnnl.forward(x, y);
+            if (zeroPadding) {
+                ZeroPadding.apply(y, w.paddedPositions(), w.positionCount, false);
+            }
             return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
         }
         DnnlMaxPoolTraining train = !indices && ctx.recording() ? trainingPrimitive(x, w, out, ctx) : null;
@@ -74,6 +91,9 @@ final class MaxPool extends WindowPool {
         boolean keepArgmax = indices || ctx.recording();
         int[] argmax = keepArgmax ? new int[planes(x) * w.positionCount] : null;
         pool(x, w, y, argmax, ctx.device());
+        if (zeroPadding) {
+            ZeroPadding.apply(y, w.paddedPositions(), w.positionCount, false);
+        }
         Tensor idx = null;
         if (indices) {
             idx = Tensor.uninitialized(DataType.INT64, out);

@@ -27,6 +27,7 @@ public final class Window {
     final int kernelSize;
     final int positionCount;
     private volatile int[] table;
+    private volatile int[] paddedPositions;
 
     Window(int[] image, int[] kernel, int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
            int[] positions) {
@@ -142,6 +143,46 @@ public final class Window {
             table = t;
         }
         return t;
+    }
+
+    /**
+     * The flat indices (row-major over the positions, ascending) of the window positions with a tap
+     * in the padding. Built on first use and kept.
+     */
+    public int[] paddedPositions() {
+        int[] r = paddedPositions;
+        if (r == null) {
+            r = buildPaddedPositions();
+            paddedPositions = r;
+        }
+        return r;
+    }
+
+    private int[] buildPaddedPositions() {
+        // per dimension, whether position p's window reaches outside the image
+        boolean[][] out = new boolean[rank][];
+        for (int d = 0; d < rank; d++) {
+            out[d] = new boolean[positions[d]];
+            for (int p = 0; p < positions[d]; p++) {
+                out[d][p] = coordinate(d, 0, p) < 0 || coordinate(d, kernel[d] - 1, p) >= image[d];
+            }
+        }
+        int[] r = new int[positionCount];
+        int n = 0;
+        int[] pos = new int[rank];
+        for (int flat = 0; flat < positionCount; flat++) {
+            boolean padded = false;
+            for (int d = 0; d < rank && !padded; d++) {
+                padded = out[d][pos[d]];
+            }
+            if (padded) {
+                r[n++] = flat;
+            }
+            for (int d = rank - 1; d >= 0 && ++pos[d] == positions[d]; d--) {
+                pos[d] = 0;
+            }
+        }
+        return Arrays.copyOf(r, n);
     }
 
     private int[] buildTable() {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.PassTesting.withFloat;
 import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,11 +38,6 @@ class ConvActivationFusionTest {
         n.addAttribute(AttributeProto.newBuilder().setName("pads").setType(AttributeProto.AttributeType.INTS)
                 .addInts(1).addInts(1).addInts(1).addInts(1));
         return n.build();
-    }
-
-    private static NodeProto withFloat(NodeProto n, String name, float v) {
-        return n.toBuilder().addAttribute(AttributeProto.newBuilder().setName(name)
-                .setType(AttributeProto.AttributeType.FLOAT).setF(v)).build();
     }
 
     private static NodeProto constant(String out, float v) {

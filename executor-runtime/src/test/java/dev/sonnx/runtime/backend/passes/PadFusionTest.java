@@ -8,6 +8,7 @@ import static dev.sonnx.runtime.backend.passes.PassTesting.withInts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.conformance.Tolerance;
@@ -18,6 +19,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.ops.conv.ZeroPadding;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
@@ -73,14 +75,14 @@ class PadFusionTest {
         Tensor expected = OrtReference.run(model, List.of("x"), List.of(x)).get(0);
         assertArrayEquals(expected.shape(), got.shape());
         assertNull(ValueComparator.difference(got, expected, new Tolerance(1e-5, 1e-5)));
-        return opTypes(PadFusion.apply(model));
+        return opTypes(PadFusion.apply(model, true));
     }
 
     @Test
     void convolutionsTakeThePadding() {
         ModelProto m = model(false, new long[] {0, 0, 1, 2, 0, 0, 3, 0}, 0f, "constant", conv(1, 1, 1, 1), 2, 4, 11, 8);
         assertEquals(List.of("Conv"), checkAgainstOrt(m));
-        NodeProto c = PassTesting.only(PadFusion.apply(m), "Conv");
+        NodeProto c = PassTesting.only(PadFusion.apply(m, true), "Conv");
         assertArrayEquals(new long[] {2, 3, 4, 1}, GraphIndex.intsAttr(c, "pads"));
         assertEquals("x", c.getInput(0));
         // Pad-2's attributes, and a Conv without pads of its own
@@ -95,7 +97,7 @@ class PadFusionTest {
         ModelProto m = model(false, new long[] {0, 0, 1, 1, 0, 0, 1, 1}, 0f, "constant", pool("AveragePool", 3, 3),
                 2, 3, 7, 6);
         assertEquals(List.of("AveragePool"), checkAgainstOrt(m));
-        assertEquals(1, GraphIndex.intAttr(PassTesting.only(PadFusion.apply(m), "AveragePool"), "count_include_pad", 0));
+        assertEquals(1, GraphIndex.intAttr(PassTesting.only(PadFusion.apply(m, true), "AveragePool"), "count_include_pad", 0));
         // padding of its own that it does not count: the two paddings mean different divisors
         NodeProto own = withInts(pool("AveragePool", 3, 3), "pads", 1, 1, 1, 1);
         assertEquals(List.of("Pad", "AveragePool"), checkAgainstOrt(model(false, new long[] {0, 0, 1, 0, 0, 0, 0, 1}, 0f,
@@ -104,20 +106,56 @@ class PadFusionTest {
         GraphProto g = Models.graph("pad6", List.of(withInts(node("Pad", "p", "x"), "pads", 0, 0, 1, 1, 0, 0, 1, 1),
                         pool("AveragePool", 3, 3)), List.of(Models.tensorInfo("x", DataType.FLOAT, X)),
                 List.of(Models.tensorInfo("y", DataType.FLOAT, 2, 3, 7, 6)));
-        assertEquals(List.of("Pad", "AveragePool"), opTypes(PadFusion.apply(Models.model(g, 6))));
+        assertEquals(List.of("Pad", "AveragePool"), opTypes(PadFusion.apply(Models.model(g, 6), true)));
     }
 
     @Test
-    void maxPoolsTakeThePaddingOfNonNegativeValues() {
+    void maxPoolsTakeThePadding() {
         NodeProto maxPool = withInts(pool("MaxPool", 3, 3), "strides", 2, 2);
         ModelProto afterRelu = model(true, new long[] {0, 0, 1, 1, 0, 0, 1, 1}, 0f, "constant", maxPool, 2, 3, 4, 3);
         assertEquals(List.of("Relu", "MaxPool"), checkAgainstOrt(afterRelu));
-        // negative values: zero padding may be a window's maximum, which ignored padding never is
-        assertEquals(List.of("Pad", "MaxPool"), checkAgainstOrt(model(false, new long[] {0, 0, 1, 1, 0, 0, 1, 1}, 0f,
-                "constant", maxPool, 2, 3, 4, 3)));
+        assertEquals(0, GraphIndex.intAttr(PassTesting.only(PadFusion.apply(afterRelu, true), "MaxPool"),
+                ZeroPadding.ATTRIBUTE, 0));
+        // negative values: zero padding may be a window's maximum, which ignored padding never is, so
+        // the pool is marked to raise those windows to 0; a GPU's plan keeps the Pad
+        ModelProto signed = model(false, new long[] {0, 0, 1, 1, 0, 0, 1, 1}, 0f, "constant", maxPool, 2, 3, 4, 3);
+        assertEquals(List.of("MaxPool"), checkAgainstOrt(signed));
+        assertEquals(1, GraphIndex.intAttr(PassTesting.only(PadFusion.apply(signed, true), "MaxPool"),
+                ZeroPadding.ATTRIBUTE, 0));
+        assertEquals(List.of("Pad", "MaxPool"), opTypes(PadFusion.apply(signed, false)));
         // pads as wide as the kernel: a window of padding alone gives 0, ignored padding the lowest float
         assertEquals(List.of("Relu", "Pad", "MaxPool"), checkAgainstOrt(model(true, new long[] {0, 0, 0, 2, 0, 0, 0, 0}, 0f,
                 "constant", withInt(pool("MaxPool", 2, 2), "ceil_mode", 0), 2, 3, 6, 7)));
+    }
+
+    /**
+     * tinyyolov2's tail: Conv -> LeakyRelu -> Pad (end of each spatial axis) -> MaxPool 2 x 2 stride 1,
+     * where the pool runs channels-last after the convolution, and a wider pool padded on both sides;
+     * against ONNX Runtime on the original graph (many results negative).
+     */
+    @Test
+    void zeroPaddedMaxPoolsMatchThePadBetweenChannelsLastLayers() {
+        for (long[][] geometry : new long[][][] {
+                {{0, 0, 0, 0, 0, 0, 1, 1}, {2, 2}, {1, 1}},
+                {{0, 0, 1, 2, 0, 0, 2, 1}, {3, 3}, {2, 2}}}) {
+            long[] pads = geometry[0];
+            long[] kernel = geometry[1];
+            long[] strides = geometry[2];
+            int h = (int) ((X[2] + pads[2] + pads[6] - kernel[0]) / strides[0] + 1);
+            int w = (int) ((X[3] + pads[3] + pads[7] - kernel[1]) / strides[1] + 1);
+            NodeProto leaky = PassTesting.withFloat(node("LeakyRelu", "l", "c"), "alpha", 0.1f);
+            List<NodeProto> nodes = List.of(withInts(node("Conv", "c", "x", "w"), "pads", 1, 1, 1, 1), leaky,
+                    node("Pad", "p", "l", "pads", "value"),
+                    withInts(withInts(node("MaxPool", "y", "p"), "kernel_shape", kernel), "strides", strides));
+            GraphProto g = Models.graph("tail", nodes, List.of(Models.tensorInfo("x", DataType.FLOAT, X)),
+                    List.of(Models.tensorInfo("y", DataType.FLOAT, X[0], 4, h, w)),
+                    "pads", Tensor.of(pads, pads.length), "value", Tensor.scalar(0f),
+                    "w", random(7, -1, 1, 4, 3, 3, 3));
+            ModelProto m = Models.model(g, 13);
+            assertEquals(List.of("Conv", "LeakyRelu", "MaxPool"), checkAgainstOrt(m));
+            List<String> planned = opTypes(InferencePasses.apply(m));
+            assertTrue(planned.contains("NhwcMaxPool"), planned.toString());
+        }
     }
 
     @Test

@@ -60,6 +60,11 @@ final class PassTesting {
                 .setType(AttributeProto.AttributeType.INT).setI(v)).build();
     }
 
+    static NodeProto withFloat(NodeProto n, String name, float v) {
+        return n.toBuilder().addAttribute(AttributeProto.newBuilder().setName(name)
+                .setType(AttributeProto.AttributeType.FLOAT).setF(v)).build();
+    }
+
     /** The op types of the graph's nodes other than Constant, in order. */
     static List<String> opTypes(ModelProto m) {
         List<String> r = new ArrayList<>();

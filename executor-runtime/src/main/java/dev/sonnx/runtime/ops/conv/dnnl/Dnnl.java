@@ -12,6 +12,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
@@ -19,7 +20,10 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dims;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_ndims_s32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_padded_dims;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
@@ -38,6 +42,8 @@ import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
@@ -80,13 +86,6 @@ public final class Dnnl {
 
     /** Most arguments a primitive of this package takes (a backward pass: 4 tensors and a scratchpad). */
     private static final int MAX_ARGS = 12;
-
-    /**
-     * Argument arrays reused per thread: allocating one per call goes through JavaCPP's native
-     * memory accounting, which reads the process's memory statistics.
-     */
-    private static final ThreadLocal<dnnl_exec_arg_t> ARGS =
-            ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
 
     private Dnnl() {
     }
@@ -237,14 +236,32 @@ public final class Dnnl {
     }
 
     /**
-     * This thread's argument list for {@link #execute}, room for {@link #MAX_ARGS} entries; valid
-     * until the thread's next call.
+     * Whether {@code md} has padded dimensions (a blocked layout over a dimension that is not a
+     * multiple of its block): oneDNN zeroes the padding whenever a memory object is pointed at a
+     * buffer, and its kernels rely on it.
      */
-    static dnnl_exec_arg_t arguments() {
-        return ARGS.get();
+    static boolean hasPadding(dnnl_memory_desc md) {
+        if (md == null || md.isNull()) {
+            return false;
+        }
+        try (IntPointer rank = new IntPointer(1);
+             PointerPointer<Pointer> dims = new PointerPointer<>(1);
+             PointerPointer<Pointer> padded = new PointerPointer<>(1)) {
+            check(dnnl_memory_desc_query(md, dnnl_query_ndims_s32, rank), "rank query");
+            check(dnnl_memory_desc_query(md, dnnl_query_dims, dims), "dims query");
+            check(dnnl_memory_desc_query(md, dnnl_query_padded_dims, padded), "padded dims query");
+            LongPointer d = new LongPointer(dims.get(0));
+            LongPointer p = new LongPointer(padded.get(0));
+            for (int i = 0; i < rank.get(); i++) {
+                if (d.get(i) != p.get(i)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
-    /** Whether a primitive with {@code n} arguments (its scratchpad included) fits {@link #arguments}. */
+    /** Whether a primitive with {@code n} arguments (its scratchpad included) is within oneDNN's bounds here. */
     static boolean fitsArguments(int n) {
         return n <= MAX_ARGS;
     }
