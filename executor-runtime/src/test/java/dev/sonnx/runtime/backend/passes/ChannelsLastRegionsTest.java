@@ -1,7 +1,9 @@
 package dev.sonnx.runtime.backend.passes;
 
 import static dev.sonnx.runtime.testing.TestTensors.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonnx.runtime.backend.SingaBackend;
@@ -90,6 +92,31 @@ class ChannelsLastRegionsTest {
         assertEquals(List.of("ToChannelsLast", "FusedConv", "NhwcMaxPool", "FusedConv", "FusedConv",
                 "NhwcGlobalAveragePool", "ToChannelsFirst", "Flatten"), opTypes(rewritten));
         assertSameOutputs(m, random(10, 1, 3, 8, 8));
+    }
+
+    /**
+     * The first convolution reads 3 channels: its padding moves into the reorder before it, which
+     * writes the image inside a zero border; not where the image has another reader.
+     */
+    @Test
+    void theStemConvolutionsPaddingBecomesTheReordersBorder() {
+        ModelProto m = network();
+        ModelProto planned = InferencePasses.apply(m);
+        NodeProto reorder = planned.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("ToChannelsLast")).findFirst().orElseThrow();
+        assertArrayEquals(new long[] {1, 1, 1, 1}, GraphIndex.intsAttr(reorder, "pads"));
+        NodeProto stem = planned.getGraph().getNodeList().stream()
+                .filter(n -> n.getInputCount() > 0 && n.getInput(0).equals(reorder.getOutput(0))).findFirst().orElseThrow();
+        assertNull(GraphIndex.intsAttr(stem, "pads"));
+        assertSameOutputs(m, random(5, 1, 3, 8, 8));
+
+        GraphProto.Builder shared = m.getGraph().toBuilder().addNode(node("Neg", "x", "nx"))
+                .addOutput(Models.tensorInfo("nx", DataType.FLOAT, 1, 3, 8, 8));
+        ModelProto twoReaders = m.toBuilder().setGraph(shared).build();
+        NodeProto plainReorder = InferencePasses.apply(twoReaders).getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("ToChannelsLast")).findFirst().orElseThrow();
+        assertNull(GraphIndex.intsAttr(plainReorder, "pads"));
+        assertSameOutputs(twoReaders, random(6, 1, 3, 8, 8));
     }
 
     @Test

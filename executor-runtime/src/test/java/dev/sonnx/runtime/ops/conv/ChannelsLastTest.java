@@ -137,6 +137,35 @@ class ChannelsLastTest {
                 ChannelsLast.toLast(random(DataType.FLOAT, 7, 1, 2, 3, 4), CpuDevice.get()).toFloatArray());
     }
 
+    /**
+     * ToChannelsLast with {@code pads}: the channels-last image inside a zero border (float32 through
+     * oneDNN's reorder into the middle, float16 through the plain conversion and a copy), against the
+     * image placed by hand; the tests' allocator poisons fresh memory, so a border left unwritten
+     * shows.
+     */
+    @Test
+    void paddedReordersWriteTheImageInsideAZeroBorder() {
+        long[] pads = {1, 2, 0, 3};   // top, left, bottom, right
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.FLOAT16}) {
+            Tensor x = random(type, 9, 2, 3, 5, 4);
+            Tensor last = nhwc(x);
+            Tensor expected = Tensor.zeros(type, 2, 6, 9, 3);
+            for (int n = 0; n < 2; n++) {
+                for (int h = 0; h < 5; h++) {
+                    for (int w = 0; w < 4; w++) {
+                        for (int c = 0; c < 3; c++) {
+                            expected.setDouble(((n * 6 + h + 1) * 9 + w + 2) * 3 + c,
+                                    last.getDouble(((n * 5 + h) * 4 + w) * 3 + c));
+                        }
+                    }
+                }
+            }
+            Tensor got = OpTester.of(FusedConv.DOMAIN, "ToChannelsLast", 1).inputs(1).attrInts("pads", pads)
+                    .run(x)[0];
+            assertClose(expected, got, 0, type + " inside a border");
+        }
+    }
+
     @Test
     void nonImagesAreRefusedByName() {
         Tensor v = Tensor.zeros(DataType.FLOAT, 4, 4);

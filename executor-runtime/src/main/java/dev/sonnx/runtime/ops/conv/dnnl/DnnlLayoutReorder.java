@@ -1,7 +1,11 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
+
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * A float32 oneDNN reorder between an image's plain [N, C, spatial...] layout and channels-last
@@ -9,9 +13,12 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
  */
 public final class DnnlLayoutReorder {
     private final DnnlPrimitive reorder;
+    /** Where the image starts in the destination, in bytes (past a zero border; 0 without one). */
+    private final long destinationOffset;
 
-    private DnnlLayoutReorder(DnnlPrimitive reorder) {
+    private DnnlLayoutReorder(DnnlPrimitive reorder, long destinationOffset) {
         this.reorder = reorder;
+        this.destinationOffset = destinationOffset;
     }
 
     /**
@@ -30,11 +37,53 @@ public final class DnnlLayoutReorder {
         }
         dnnl_memory_desc plain = Dnnl.desc(logicalShape, Layouts.data(r, false));
         dnnl_memory_desc last = Dnnl.desc(logicalShape, Layouts.data(r, true));
-        return new DnnlLayoutReorder(toChannelsLast ? Dnnl.reorder(plain, last) : Dnnl.reorder(last, plain));
+        return new DnnlLayoutReorder(toChannelsLast ? Dnnl.reorder(plain, last) : Dnnl.reorder(last, plain), 0);
     }
 
-    /** Copies {@code from} into {@code to} in the other layout. */
+    /**
+     * The reorder of a plain image of logical shape {@code [N, C, spatial...]} into the middle of a
+     * channels-last image grown by {@code pads} ([begin..., end...] per spatial axis), whose border
+     * the caller zeroes; null without oneDNN or for empty images.
+     */
+    public static DnnlLayoutReorder createPadded(int[] logicalShape, int[] pads) {
+        int r = logicalShape.length - 2;
+        if (!Dnnl.available() || r < 1 || r > 3 || pads.length != 2 * r) {
+            return null;
+        }
+        for (int v : logicalShape) {
+            if (v <= 0) {
+                return null;
+            }
+        }
+        int c = logicalShape[1];
+        // strides of the grown [N, spatial..., C] buffer, in elements, for the logical axes
+        long[] strides = new long[r + 2];
+        strides[1] = 1;
+        long step = c;
+        for (int d = r - 1; d >= 0; d--) {
+            strides[d + 2] = step;
+            step *= logicalShape[d + 2] + pads[d] + pads[r + d];
+        }
+        strides[0] = step;
+        long offset = 0;
+        for (int d = 0; d < r; d++) {
+            offset += pads[d] * strides[d + 2];
+        }
+        long[] dims = new long[r + 2];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = logicalShape[i];
+        }
+        dnnl_memory_desc plain = Dnnl.desc(logicalShape, Layouts.data(r, false));
+        dnnl_memory_desc interior = new dnnl_memory_desc();
+        Dnnl.check(dnnl_memory_desc_create_with_strides(interior, dims.length, dims, dnnl_f32, strides),
+                "memory descriptor creation");
+        return new DnnlLayoutReorder(Dnnl.reorder(plain, interior), offset * Float.BYTES);
+    }
+
+    /** Copies {@code from} into {@code to} in the other layout (into its middle, for a padded reorder). */
     public void run(Tensor from, Tensor to) {
-        reorder.execute(from.pointer(), to.pointer());
+        Pointer destination = to.pointer();
+        reorder.execute(from.pointer(), destinationOffset == 0 ? destination
+                : destination.position(destination.position() + destinationOffset));
     }
 }
