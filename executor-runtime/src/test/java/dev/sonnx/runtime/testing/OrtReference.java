@@ -54,6 +54,7 @@ public final class OrtReference {
         }
         return switch (t.dtype()) {
             case FLOAT -> OnnxTensor.createTensor(env, t.floats(), shape);
+            case DOUBLE -> OnnxTensor.createTensor(env, t.doubles(), shape);
             case INT64 -> OnnxTensor.createTensor(env, t.longs(), shape);
             case INT32 -> OnnxTensor.createTensor(env, t.ints(), shape);
             default -> throw new IllegalArgumentException("feed type " + t.dtype() + " not wired for ORT");
@@ -69,6 +70,7 @@ public final class OrtReference {
         ByteBuffer bytes = o.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         DataType type = switch (o.getInfo().type) {
             case FLOAT -> DataType.FLOAT;
+            case DOUBLE -> DataType.DOUBLE;
             case INT64 -> DataType.INT64;
             case INT32 -> DataType.INT32;
             case BOOL -> DataType.BOOL;

@@ -32,25 +32,16 @@ public final class ZeroPadding {
         int[] shape = y.shape();
         int n = shape[0];
         int c = channelsLast ? shape[shape.length - 1] : shape[1];
-        if (y.dtype() == DataType.FLOAT) {
-            FloatBuffer v = y.floats();
-            for (int i = 0; i < n; i++) {
-                for (int p : padded) {
-                    for (int ch = 0; ch < c; ch++) {
-                        int at = channelsLast ? (i * positions + p) * c + ch : (i * c + ch) * positions + p;
-                        if (!(v.get(at) >= 0)) {
-                            v.put(at, 0f);
-                        }
-                    }
-                }
-            }
-            return;
-        }
+        FloatBuffer f = y.dtype() == DataType.FLOAT ? y.floats() : null;
         for (int i = 0; i < n; i++) {
             for (int p : padded) {
                 for (int ch = 0; ch < c; ch++) {
                     int at = channelsLast ? (i * positions + p) * c + ch : (i * c + ch) * positions + p;
-                    if (!(y.getDouble(at) >= 0)) {
+                    if (f != null) {
+                        if (!(f.get(at) >= 0)) {
+                            f.put(at, 0f);
+                        }
+                    } else if (!(y.getDouble(at) >= 0)) {
                         y.setDouble(at, 0);
                     }
                 }

@@ -123,6 +123,20 @@ class PadFusionTest {
         assertEquals(1, GraphIndex.intAttr(PassTesting.only(PadFusion.apply(signed, true), "MaxPool"),
                 ZeroPadding.ATTRIBUTE, 0));
         assertEquals(List.of("Pad", "MaxPool"), opTypes(PadFusion.apply(signed, false)));
+        // float64: the plain pool's generic kernel, raised the same way
+        GraphProto g = Models.graph("pad64", List.of(node("Pad", "p", "x", "pads", "value"), maxPool),
+                List.of(Models.tensorInfo("x", DataType.DOUBLE, X)), List.of(Models.tensorInfo("y", DataType.DOUBLE, 2, 3, 4, 3)),
+                "pads", Tensor.of(new long[] {0, 0, 1, 1, 0, 0, 1, 1}, 8), "value", Tensor.scalar(DataType.DOUBLE, 0));
+        ModelProto m64 = Models.model(g, 13);
+        assertEquals(List.of("MaxPool"), opTypes(PadFusion.apply(m64, true)));
+        Tensor x64 = Tensor.zeros(DataType.DOUBLE, X);
+        Tensor x32 = random(3, -1, 1, X);
+        for (int i = 0; i < x64.size(); i++) {
+            x64.setDouble(i, x32.getDouble(i));
+        }
+        Tensor got = SingaBackend.prepare(m64, CpuDevice.get()).run(List.of(x64)).get(0);
+        Tensor expected = OrtReference.run(m64, List.of("x"), List.of(x64)).get(0);
+        assertNull(ValueComparator.difference(got, expected, new Tolerance(1e-12, 1e-12)));
         // pads as wide as the kernel: a window of padding alone gives 0, ignored padding the lowest float
         assertEquals(List.of("Relu", "Pad", "MaxPool"), checkAgainstOrt(model(true, new long[] {0, 0, 0, 2, 0, 0, 0, 0}, 0f,
                 "constant", withInt(pool("MaxPool", 2, 2), "ceil_mode", 0), 2, 3, 6, 7)));
