@@ -27,6 +27,8 @@ import java.util.Optional;
 final class LayoutReorder extends Operator {
     /** The attribute of ToChannelsLast that grows its result by a zero border. */
     static final String PADS = "pads";
+    /** Zero bytes to copy from: a bulk copy costs far less than element-by-element writes. */
+    private static final byte[] ZEROS = new byte[1 << 14];
 
     private final boolean toLast;
     /** The zero border of ToChannelsLast's result, or null. */
@@ -154,9 +156,6 @@ final class LayoutReorder extends Operator {
         }
         zero(v, run, rows * rowBytes);
     }
-
-    /** Zero bytes to copy from: a bulk copy costs far less than element-by-element writes. */
-    private static final byte[] ZEROS = new byte[1 << 14];
 
     private static void zero(ByteBuffer v, int from, int to) {
         for (int at = from; at < to; at += ZEROS.length) {
