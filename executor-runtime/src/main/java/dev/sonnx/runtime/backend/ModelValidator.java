@@ -20,6 +20,9 @@ public final class ModelValidator {
     private static final Set<String> KNOWN_DOMAINS = Set.of("", "ai.onnx", "ai.onnx.ml",
             "ai.onnx.preview.training", "com.microsoft");
 
+    /** The prefix of the attributes that sonnx's inference rewrites put on standard operators. */
+    static final String INTERNAL_ATTRIBUTES = "dev.sonnx.";
+
     private ModelValidator() {
     }
 
@@ -59,11 +62,16 @@ public final class ModelValidator {
     /**
      * Refuses graphs nested deeper than {@link #MAX_GRAPH_DEPTH} (If inside Loop inside If...): compiling,
      * checking and running a body recurses once per level, so a hostile depth would overflow the stack.
-     * The walk itself stops at the limit.
+     * The walk itself stops at the limit. Refuses too the attributes that only sonnx's inference
+     * rewrites set ({@value #INTERNAL_ATTRIBUTES}...): they change what a standard operator computes.
      */
     private static void checkNesting(List<NodeProto> nodes, int depth, String model) {
         for (NodeProto n : nodes) {
             for (AttributeProto a : n.getAttributeList()) {
+                if (a.getName().startsWith(INTERNAL_ATTRIBUTES)) {
+                    throw new SonnxException("model " + model + ": " + Labels.of(n) + " carries attribute '"
+                            + a.getName() + "', which only sonnx's own inference plans set");
+                }
                 if (!a.hasG() && a.getGraphsCount() == 0) {
                     continue;
                 }

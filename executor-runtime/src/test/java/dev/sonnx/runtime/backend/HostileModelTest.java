@@ -91,6 +91,24 @@ class HostileModelTest {
         assertTrue(e.getMessage().contains("'adder'") && e.getMessage().contains("not imported"), e.getMessage());
     }
 
+    /**
+     * An attribute that only sonnx's rewrites set (a max pool's zero padding), on a node of the
+     * model or of a body, is refused naming the node: it would change what the operator computes.
+     */
+    @Test
+    void internalAttributesAreRefusedNamingTheNode() {
+        NodeProto pool = named(node("MaxPool", List.of("x"), List.of("y"), Models.ints("kernel_shape", 2, 2),
+                Models.integer("dev.sonnx.zero_padding", 1)), "pool");
+        GraphProto g = graph("g", List.of(pool), List.of(tensor("x", DataType.FLOAT, 1, 1, 4, 4)),
+                List.of(tensor("y", DataType.FLOAT, 1, 1, 3, 3)));
+        refused(model(g, 13), "hostile.onnx", "'pool'", "dev.sonnx.zero_padding");
+        NodeProto ifNode = named(node("If", List.of("c"), List.of("y"), Models.graph("then_branch", g),
+                Models.graph("else_branch", g)), "branch");
+        GraphProto outer = graph("outer", List.of(ifNode), List.of(tensor("c", DataType.BOOL), tensor("x", DataType.FLOAT, 1, 1, 4, 4)),
+                List.of(tensor("y", DataType.FLOAT, 1, 1, 3, 3)));
+        refused(model(outer, 13), "hostile.onnx", "'pool'", "dev.sonnx.zero_padding");
+    }
+
     // ---------------------------------------------------------------- edges
 
     @Test
