@@ -191,12 +191,15 @@ final class ConstantPrefolding {
             }
         }
         GraphProto.Builder b = g.toBuilder().clearNode();
+        Map<String, TensorProto> initializers = new LinkedHashMap<>(folded);
         for (int i = 0; i < nodes.size(); i++) {
             if (keep[i]) {
                 b.addNode(nodes.get(i));
+                // a node that stays for another output (one too large) still defines this one
+                nodes.get(i).getOutputList().forEach(initializers::remove);
             }
         }
-        b.addAllInitializer(folded.values());
+        b.addAllInitializer(initializers.values());
         return b.build();
     }
 

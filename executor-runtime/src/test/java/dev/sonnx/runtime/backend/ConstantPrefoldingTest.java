@@ -141,4 +141,41 @@ class ConstantPrefoldingTest {
             assertEquals(2f, out.get(2).getFloat(i));
         }
     }
+
+    /**
+     * An LSTM over constants whose sequence output is above the size bound and whose last state is
+     * below it: the node stays for the large output, so the small one must not become an
+     * initializer as well (it would be defined twice).
+     */
+    @Test
+    void aNodeKeptForOneOutputKeepsDefiningTheOthers() {
+        int steps = 200;
+        int hidden = 32;
+        List<NodeProto> nodes = List.of(
+                node("LSTM", List.of("xs", "w", "r"), List.of("seq", "last"), Models.integer("hidden_size", hidden)),
+                node("Add", List.of("seq", "a"), List.of("o1")),
+                node("Add", List.of("last", "a"), List.of("o2")));
+        GraphProto g = graph("lstm", nodes, List.of(tensorInfo("a", DataType.FLOAT, 1)),
+                List.of(tensorInfo("o1", DataType.FLOAT, steps, 1, 1, hidden), tensorInfo("o2", DataType.FLOAT, 1, 1, hidden)),
+                "xs", TestTensors.random(1, steps, 1, 4), "w", scaled(TestTensors.random(2, 1, 4 * hidden, 4), 0.3f),
+                "r", scaled(TestTensors.random(3, 1, 4 * hidden, hidden), 0.3f));
+        ModelProto m = Models.model(g, 13);
+        ModelProto folded = prefold(m);
+        assertEquals(List.of("LSTM", "Add", "Add"), opTypes(folded));
+        assertEquals(List.of("xs", "w", "r"), folded.getGraph().getInitializerList().stream().map(TensorProto::getName).toList());
+
+        Tensor a = Tensor.of(new float[] {0.5f}, 1);
+        List<Tensor> got = SingaBackend.prepare(m, CpuDevice.get()).run(List.of(a));
+        List<Tensor> expected = OrtReference.run(m, List.of("a"), List.of(a));
+        for (int o = 0; o < 2; o++) {
+            assertNull(ValueComparator.difference(got.get(o), expected.get(o), new Tolerance(1e-5, 1e-5)));
+        }
+    }
+
+    private static Tensor scaled(Tensor t, float factor) {
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, t.getFloat(i) * factor);
+        }
+        return t;
+    }
 }
