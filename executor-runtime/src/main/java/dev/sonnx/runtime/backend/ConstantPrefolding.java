@@ -28,7 +28,8 @@ import java.util.Set;
  * initializer; the nodes that are then read by nothing are dropped.
  *
  * <p>Only standard operators without subgraphs take part; a value that a nested body names, or that
- * is a graph output, stays with the node that computes it. Initializers and Constant nodes larger
+ * is a graph output, stays with the node that computes it, and so does every output of a node that
+ * stays for another one. Initializers and Constant nodes larger
  * than the bound are left out too: weights are the plan compiler's business, and copying them
  * here would only cost memory.
  */
