@@ -1,6 +1,5 @@
 package dev.sonnx.runtime.backend;
 
-import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
@@ -40,7 +39,10 @@ final class ConstantPrefolding {
     private ConstantPrefolding() {
     }
 
-    /** {@code model} with its small constant-computed values as initializers; {@code model} itself when there are none. */
+    /**
+     * {@code model} with its small constant-computed values as initializers; {@code model} itself
+     * when there are none. {@code env}: the host's, with constant folding on and no variables.
+     */
     static ModelProto apply(ModelProto model, PlanCompiler.Env env) {
         GraphProto g = model.getGraph();
         Set<String> graphInputs = new HashSet<>();
@@ -103,7 +105,7 @@ final class ConstantPrefolding {
         if (folded.isEmpty()) {
             return model;
         }
-        return model.toBuilder().setGraph(rewrite(g, candidateSet, folded)).build();
+        return model.toBuilder().setGraph(rewrite(g, candidateSet, folded, pinned)).build();
     }
 
     /**
@@ -151,11 +153,9 @@ final class ConstantPrefolding {
         for (String name : frontier) {
             sub.addOutput(ValueInfoProto.newBuilder().setName(name));
         }
-        PlanCompiler.Env host = new PlanCompiler.Env(env.modelName, env.registry, env.opsets, CpuDevice.get(), true,
-                Set.of(), env.timeLimitNanos);
         Plan plan;
         try {
-            plan = new PlanCompiler(host, sub.build(), "constants of model " + env.modelName, Set.of()).compile();
+            plan = new PlanCompiler(env, sub.build(), "constants of model " + env.modelName, Set.of()).compile();
         } catch (RuntimeException e) {
             return Map.of();   // the model's own compile reports what is wrong, in its terms
         }
@@ -169,15 +169,13 @@ final class ConstantPrefolding {
         return r;
     }
 
-    /** {@code g} with the folded values as initializers and without the candidates that nothing reads any more. */
-    private static GraphProto rewrite(GraphProto g, Set<NodeProto> candidates, Map<String, TensorProto> folded) {
-        Set<String> needed = new HashSet<>();
-        for (ValueInfoProto out : g.getOutputList()) {
-            needed.add(out.getName());
-        }
-        for (NodeProto n : g.getNodeList()) {
-            collectSubgraphNames(n, needed);
-        }
+    /**
+     * {@code g} with the folded values as initializers and without the candidates that nothing reads
+     * any more; {@code pinned}: the graph outputs and the names bodies read, which stay needed.
+     */
+    private static GraphProto rewrite(GraphProto g, Set<NodeProto> candidates, Map<String, TensorProto> folded,
+                                      Set<String> pinned) {
+        Set<String> needed = new HashSet<>(pinned);
         List<NodeProto> nodes = g.getNodeList();
         boolean[] keep = new boolean[nodes.size()];
         for (int i = nodes.size() - 1; i >= 0; i--) {

@@ -2,6 +2,7 @@ package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.backend.passes.InferencePasses;
+import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.ops.OpRegistry;
@@ -57,8 +58,10 @@ public final class SingaBackend {
         TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && options.variables.isEmpty();
+        // constants are folded on the CPU, whatever device runs the model
         ModelProto optimized = fuse ? optimize(inlined, device, new PlanCompiler.Env(name, options.registry,
-                opsets.with(inlined.getOpsetImportList()), device, true, Set.of(), options.timeLimitNanos)) : inlined;
+                opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(), options.timeLimitNanos))
+                : inlined;
         // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
         PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
                 opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
@@ -78,10 +81,10 @@ public final class SingaBackend {
      * done, rather than sitting in the process (twice the model's weights, for a network of
      * Conv + BatchNormalization) until a collection of the old generation.
      */
-    private static ModelProto optimize(ModelProto model, Device device, PlanCompiler.Env env) {
+    private static ModelProto optimize(ModelProto model, Device device, PlanCompiler.Env folding) {
         try (Arena scratch = Arena.scratch(); Arena.Scope ignored = scratch.enter()) {
             // the rewrites see the small values computed from constants (pads, shapes) as initializers
-            ModelProto m = ConstantPrefolding.apply(model, env);
+            ModelProto m = ConstantPrefolding.apply(model, folding);
             // The fusions into sonnx's own CPU operators (oneDNN post-ops, channels-last regions)
             // are for the CPU; a GPU gets the rewrites that keep standard ONNX operators.
             return device.isHost() ? InferencePasses.apply(m) : InferencePasses.applyPortable(m);

@@ -4,6 +4,7 @@ import static dev.sonnx.runtime.testing.Models.floating;
 import static dev.sonnx.runtime.testing.Models.graph;
 import static dev.sonnx.runtime.testing.Models.ints;
 import static dev.sonnx.runtime.testing.Models.node;
+import static dev.sonnx.runtime.testing.Models.opTypes;
 import static dev.sonnx.runtime.testing.Models.tensorInfo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +27,6 @@ import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import dev.sonnx.runtime.testing.OrtReference;
 import dev.sonnx.runtime.testing.TestTensors;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -46,14 +46,6 @@ class ConstantPrefoldingTest {
         PlanCompiler.Env env = new PlanCompiler.Env("test", OpRegistry.standard(), ModelValidator.check(m, "test"),
                 CpuDevice.get(), true, Set.of(), 0);
         return ConstantPrefolding.apply(m, env);
-    }
-
-    private static List<String> opTypes(ModelProto m) {
-        List<String> r = new ArrayList<>();
-        for (NodeProto n : m.getGraph().getNodeList()) {
-            r.add(n.getOpType());
-        }
-        return r;
     }
 
     private static TensorProto initializer(ModelProto m, String name) {

@@ -142,6 +142,11 @@ public final class Models {
     }
 
 
+    /** The op types of the graph's nodes, in order. */
+    public static List<String> opTypes(ModelProto m) {
+        return m.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+    }
+
     public static SingaRep prepare(GraphProto g, int opset) {
         return SingaBackend.prepare(model(g, opset), CpuDevice.get());
     }

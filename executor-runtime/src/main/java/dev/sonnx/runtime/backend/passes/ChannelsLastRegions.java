@@ -93,8 +93,8 @@ public final class ChannelsLastRegions {
                         NodeProto r = reorder(in, t, true);
                         if (border != null) {
                             // the convolution reads the image inside a zero border the reorder writes
-                            r = r.toBuilder().addAttribute(ints(STEM_PADS, border)).build();
-                            removeAttribute(b, "pads");
+                            r = r.toBuilder().addAttribute(GraphIndex.intsAttribute(STEM_PADS, border)).build();
+                            GraphIndex.withoutAttributes(b, "pads");
                         }
                         out.addNode(r);
                     }
@@ -131,22 +131,6 @@ public final class ChannelsLastRegions {
             }
         }
         return null;
-    }
-
-    private static AttributeProto ints(String name, long[] values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
-    }
-
-    private static void removeAttribute(NodeProto.Builder b, String name) {
-        for (int i = b.getAttributeCount() - 1; i >= 0; i--) {
-            if (b.getAttribute(i).getName().equals(name)) {
-                b.removeAttribute(i);
-            }
-        }
     }
 
     /** Conv or FusedConv (plain layout) of rank-4 float32 constant weights, constant or no bias, one output. */

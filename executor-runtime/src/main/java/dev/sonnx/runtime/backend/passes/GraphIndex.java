@@ -219,4 +219,24 @@ final class GraphIndex {
         }
         return false;
     }
+
+    /** An ints attribute named {@code name}. */
+    static AttributeProto intsAttribute(String name, long... values) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    /** {@code b} without its attributes named {@code names}. */
+    static NodeProto.Builder withoutAttributes(NodeProto.Builder b, String... names) {
+        List<String> drop = List.of(names);
+        for (int i = b.getAttributeCount() - 1; i >= 0; i--) {
+            if (drop.contains(b.getAttribute(i).getName())) {
+                b.removeAttribute(i);
+            }
+        }
+        return b;
+    }
 }

@@ -127,18 +127,13 @@ public final class PadFusion {
         if (own.length != pads.length) {
             return null;   // another rank: leave the invalid model to fail as it would
         }
-        NodeProto.Builder b = reader.toBuilder().setInput(0, pad.getInput(0));
-        b.clearAttribute();
-        for (AttributeProto a : reader.getAttributeList()) {
-            if (!a.getName().equals("pads") && !a.getName().equals("count_include_pad")) {
-                b.addAttribute(a);
-            }
-        }
-        AttributeProto.Builder p = AttributeProto.newBuilder().setName("pads").setType(AttributeProto.AttributeType.INTS);
+        NodeProto.Builder b = GraphIndex.withoutAttributes(reader.toBuilder().setInput(0, pad.getInput(0)), "pads",
+                "count_include_pad");
+        long[] grown = new long[pads.length];
         for (int i = 0; i < pads.length; i++) {
-            p.addInts(own[i] + pads[i]);
+            grown[i] = own[i] + pads[i];
         }
-        b.addAttribute(p);
+        b.addAttribute(GraphIndex.intsAttribute("pads", grown));
         if (includePad != null) {
             b.addAttribute(AttributeProto.newBuilder().setName("count_include_pad")
                     .setType(AttributeProto.AttributeType.INT).setI(includePad ? 1 : 0));

@@ -67,18 +67,15 @@ final class MaxPool extends WindowPool {
         Tensor x = required(inputs, 0);
         Window w = window(x);
         int[] out = outShape(x, w);
-        if (zeroPadding && ctx.recording()) {
-            throw new IllegalStateException("a max pool with zero padding exists only in inference plans");
-        }
         // every path below writes every element of Y
         Tensor y = Tensor.uninitialized(x.dtype(), out);
+        if (zeroPadding) {
+            return outputs(zeroPadded(x, w, y, ctx));
+        }
         // oneDNN gives no argmax in ONNX's terms: the Indices output and backward need the generic kernel
         DnnlPooling dnnl = indices || ctx.recording() ? null : primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
         if (dnnl != null) {
             dnnl.forward(x, y);
-            if (zeroPadding) {
-                ZeroPadding.apply(y, w.paddedPositions(), w.positionCount, false);
-            }
             return node.outputCount() > 1 ? outputs(y, null) : outputs(y);
         }
         DnnlMaxPoolTraining train = !indices && ctx.recording() ? trainingPrimitive(x, w, out, ctx) : null;
@@ -91,9 +88,6 @@ final class MaxPool extends WindowPool {
         boolean keepArgmax = indices || ctx.recording();
         int[] argmax = keepArgmax ? new int[planes(x) * w.positionCount] : null;
         pool(x, w, y, argmax, ctx.device());
-        if (zeroPadding) {
-            ZeroPadding.apply(y, w.paddedPositions(), w.positionCount, false);
-        }
         Tensor idx = null;
         if (indices) {
             idx = Tensor.uninitialized(DataType.INT64, out);
@@ -103,6 +97,24 @@ final class MaxPool extends WindowPool {
             ctx.saveForBackward(argmax);
         }
         return node.outputCount() > 1 ? outputs(y, idx) : outputs(y);
+    }
+
+    /**
+     * Y of a max pool with zero padding ({@link ZeroPadding}): an inference plan's, without Indices
+     * (refused at build), so oneDNN or the generic kernel, then the windows over the padding raised.
+     */
+    private Tensor zeroPadded(Tensor x, Window w, Tensor y, OpContext ctx) {
+        if (ctx.recording()) {
+            throw new IllegalStateException("a max pool with zero padding exists only in inference plans");
+        }
+        DnnlPooling dnnl = primitive(x, w, DnnlPooling.Kind.MAX, ctx.device());
+        if (dnnl != null) {
+            dnnl.forward(x, y);
+        } else {
+            pool(x, w, y, null, ctx.device());
+        }
+        ZeroPadding.apply(y, w.paddedPositions(), w.positionCount, false);
+        return y;
     }
 
     private DnnlMaxPoolTraining trainingPrimitive(Tensor x, Window w, int[] out, OpContext ctx) {

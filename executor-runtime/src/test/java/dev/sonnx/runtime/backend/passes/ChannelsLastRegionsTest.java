@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.testing.Models.opTypes;
 import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +18,6 @@ import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,14 +58,6 @@ class ChannelsLastRegionsTest {
             g.addOutput(Models.tensorInfo(o, DataType.FLOAT, 1, 4, 4, 4));
         }
         return Models.model(g.build(), 13);
-    }
-
-    private static List<String> opTypes(ModelProto m) {
-        List<String> r = new ArrayList<>();
-        for (NodeProto n : m.getGraph().getNodeList()) {
-            r.add(n.getOpType());
-        }
-        return r;
     }
 
     private static void assertSameOutputs(ModelProto m, Tensor x) {

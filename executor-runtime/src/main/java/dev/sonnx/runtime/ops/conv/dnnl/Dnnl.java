@@ -8,6 +8,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
@@ -119,6 +120,18 @@ public final class Dnnl {
         }
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, d.length, d, dnnl_f32, tag), "memory descriptor creation");
+        return md;
+    }
+
+    /** A float32 descriptor of {@code dims} with explicit element strides. */
+    static dnnl_memory_desc strided(int[] dims, long[] strides) {
+        long[] d = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = dims[i];
+        }
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_strides(md, d.length, d, dnnl_f32, strides.clone()),
+                "memory descriptor creation");
         return md;
     }
 

@@ -1,8 +1,5 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
-import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
-
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.javacpp.Pointer;
@@ -26,15 +23,10 @@ public final class DnnlLayoutReorder {
      * into channels-last ({@code toChannelsLast}) or back; null without oneDNN or for empty images.
      */
     public static DnnlLayoutReorder create(int[] logicalShape, boolean toChannelsLast) {
-        int r = logicalShape.length - 2;
-        if (!Dnnl.available() || r < 1 || r > 3) {
+        if (!reorderable(logicalShape)) {
             return null;
         }
-        for (int v : logicalShape) {
-            if (v <= 0) {
-                return null;
-            }
-        }
+        int r = logicalShape.length - 2;
         dnnl_memory_desc plain = Dnnl.desc(logicalShape, Layouts.data(r, false));
         dnnl_memory_desc last = Dnnl.desc(logicalShape, Layouts.data(r, true));
         return new DnnlLayoutReorder(toChannelsLast ? Dnnl.reorder(plain, last) : Dnnl.reorder(last, plain), 0);
@@ -47,13 +39,8 @@ public final class DnnlLayoutReorder {
      */
     public static DnnlLayoutReorder createPadded(int[] logicalShape, int[] pads) {
         int r = logicalShape.length - 2;
-        if (!Dnnl.available() || r < 1 || r > 3 || pads.length != 2 * r) {
+        if (!reorderable(logicalShape) || pads.length != 2 * r) {
             return null;
-        }
-        for (int v : logicalShape) {
-            if (v <= 0) {
-                return null;
-            }
         }
         int c = logicalShape[1];
         // strides of the grown [N, spatial..., C] buffer, in elements, for the logical axes
@@ -69,15 +56,22 @@ public final class DnnlLayoutReorder {
         for (int d = 0; d < r; d++) {
             offset += pads[d] * strides[d + 2];
         }
-        long[] dims = new long[r + 2];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = logicalShape[i];
-        }
         dnnl_memory_desc plain = Dnnl.desc(logicalShape, Layouts.data(r, false));
-        dnnl_memory_desc interior = new dnnl_memory_desc();
-        Dnnl.check(dnnl_memory_desc_create_with_strides(interior, dims.length, dims, dnnl_f32, strides),
-                "memory descriptor creation");
-        return new DnnlLayoutReorder(Dnnl.reorder(plain, interior), offset * Float.BYTES);
+        return new DnnlLayoutReorder(Dnnl.reorder(plain, Dnnl.strided(logicalShape, strides)), offset * Float.BYTES);
+    }
+
+    /** Whether oneDNN is here and takes images of this shape: 1 to 3 spatial dimensions, none empty. */
+    private static boolean reorderable(int[] logicalShape) {
+        int r = logicalShape.length - 2;
+        if (!Dnnl.available() || r < 1 || r > 3) {
+            return false;
+        }
+        for (int v : logicalShape) {
+            if (v <= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Copies {@code from} into {@code to} in the other layout (into its middle, for a padded reorder). */

@@ -93,9 +93,9 @@ public final class DnnlMatMul {
                 || !positive(aDims, bDims, yShape)) {
             return null;
         }
-        dnnl_memory_desc a = strided(aDims, aStrides);
-        dnnl_memory_desc b = strided(bDims, bStrides);
-        dnnl_memory_desc y = yStrides == null ? Dnnl.desc(yShape, Layouts.plain(r)) : strided(yShape, yStrides);
+        dnnl_memory_desc a = Dnnl.strided(aDims, aStrides);
+        dnnl_memory_desc b = Dnnl.strided(bDims, bStrides);
+        dnnl_memory_desc y = yStrides == null ? Dnnl.desc(yShape, Layouts.plain(r)) : Dnnl.strided(yShape, yStrides);
         dnnl_memory_desc biasDesc = bias ? biasDesc(yShape) : null;
         dnnl_primitive_desc pd = describe(a, b, biasDesc, y, postOps, a, b, y, biasDesc);
         if (pd == null) {
@@ -155,18 +155,6 @@ public final class DnnlMatMul {
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
                 new dnnl_memory_desc[] {a, weights, bias, y, postOps.residual() ? Dnnl.copy(y) : null}, work);
-    }
-
-    /** A float32 descriptor of {@code dims} with explicit element strides. */
-    private static dnnl_memory_desc strided(int[] dims, long[] strides) {
-        long[] d = new long[dims.length];
-        for (int i = 0; i < dims.length; i++) {
-            d[i] = dims[i];
-        }
-        dnnl_memory_desc md = new dnnl_memory_desc();
-        Dnnl.check(dnnl_memory_desc_create_with_strides(md, d.length, d, dnnl_f32, strides.clone()),
-                "memory descriptor creation");
-        return md;
     }
 
     /** Y's elements times the inner dimension. */
