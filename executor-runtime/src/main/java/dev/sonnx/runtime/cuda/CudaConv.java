@@ -228,6 +228,9 @@ final class CudaConv extends CudaOp {
             case LEAKY_RELU -> CudaUnary.apply(device, CudaUnary.Op.LEAKY_RELU, out, a, 0f);
             case HARD_SIGMOID -> CudaUnary.apply(device, CudaUnary.Op.HARD_SIGMOID, out, a, b);
             case HARD_SWISH -> CudaUnary.apply(device, CudaUnary.Op.HARD_SWISH, out, 0f, 0f);
+            case SIGMOID -> CudaUnary.apply(device, CudaUnary.Op.SIGMOID, out, 0f, 0f);
+            case SILU -> CudaBinary.apply(device, CudaBinary.Op.MUL, out,
+                    CudaUnary.apply(device, CudaUnary.Op.SIGMOID, out, 0f, 0f));
         };
     }
 

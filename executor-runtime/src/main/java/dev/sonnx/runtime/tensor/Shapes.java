@@ -118,6 +118,14 @@ public final class Shapes {
         return r;
     }
 
+    /** {@code shape} with leading 1s up to {@code rank} dimensions (numpy's alignment of a broadcast operand). */
+    public static int[] leftPadded(int[] shape, int rank) {
+        int[] r = new int[Math.max(rank, shape.length)];
+        Arrays.fill(r, 1);
+        System.arraycopy(shape, 0, r, r.length - shape.length, shape.length);
+        return r;
+    }
+
     public static boolean equal(int[] a, int[] b) {
         return Arrays.equals(a, b);
     }

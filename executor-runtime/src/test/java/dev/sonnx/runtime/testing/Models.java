@@ -35,6 +35,12 @@ public final class Models {
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()).setShape(s))).build();
     }
 
+    /** A tensor value declaration of unknown shape (any rank). */
+    public static ValueInfoProto tensorInfoAnyShape(String name, DataType type) {
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()))).build();
+    }
+
     public static NodeProto node(String op, String name, String[] inputs, String[] outputs) {
         NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(name);
         for (String i : inputs) {

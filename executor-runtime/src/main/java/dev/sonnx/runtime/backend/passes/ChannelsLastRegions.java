@@ -22,9 +22,10 @@ import java.util.Set;
  * channel counts with slow loops). Layouts convert at the region's borders only.
  *
  * <p>Region members: 2-D convolutions (Conv or FusedConv with float32 constant weights of rank 4 and
- * a constant or no bias), and MaxPool (without Indices), AveragePool, GlobalAveragePool and
- * GlobalMaxPool whose input comes from a member. A convolution's residual must come from a member
- * too (its layout must be known). Members become {@code dev.sonnx.FusedConv} with
+ * a constant or no bias), MaxPool (without Indices), AveragePool, GlobalAveragePool and
+ * GlobalMaxPool whose input comes from a member, and Add, Sub, Mul and Div whose two inputs come
+ * from members, Concat of members (along the stored axis), elementwise activations and
+ * BatchNormalization's inference form ({@code NhwcBatchNormalization}) of a member. A convolution's residual must come from a member too (its layout must be known). Members become {@code dev.sonnx.FusedConv} with
  * {@code channels_last = 1}, {@code dev.sonnx.Nhwc*} pools or {@code NhwcPad}, and {@code dev.sonnx.ToChannelsLast} /
  * {@code ToChannelsFirst} convert at the borders; connected groups of fewer than two members, or
  * without a convolution, stay as they are. Runs after {@link ConvActivationFusion}.
@@ -35,6 +36,11 @@ public final class ChannelsLastRegions {
     private static final String STEM_PADS = "pads";
     /** The most input channels of a convolution whose padding the reorder before it writes. */
     private static final int STEM_CHANNELS = 4;
+    /** The elementwise operators that join a region when both their inputs are its images. */
+    private static final Set<String> BINARY = Set.of("Add", "Sub", "Mul", "Div");
+    /** The elementwise functions of one image that join a region as they are. */
+    private static final Set<String> UNARY = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
+            "HardSwish", "Elu", "Selu", "Clip");
 
     private ChannelsLastRegions() {
     }
@@ -45,7 +51,8 @@ public final class ChannelsLastRegions {
         int opset = ConvActivationFusion.onnxOpset(model);
         Set<NodeProto> members = new LinkedHashSet<>();
         for (NodeProto n : g.getNodeList()) {
-            if (isConv2d(n, index) || isPool(n) || isPad(n, opset)) {
+            if (isConv2d(n, index) || isPool(n) || isPad(n, opset) || isBinary(n, opset) || isConcat(n)
+                    || isUnary(n) || isBatchNorm(n, index)) {
                 members.add(n);
             }
         }
@@ -54,7 +61,9 @@ public final class ChannelsLastRegions {
             changed = false;
             for (NodeProto n : new ArrayList<>(members)) {
                 boolean ok = isConv2d(n, index) ? residualFrom(n, members, index)
-                        : index.producer(n.getInput(0)) != null && members.contains(index.producer(n.getInput(0)));
+                        : isBinary(n, opset) || isConcat(n) ? n.getInputList().stream()
+                                .allMatch(in -> fromMember(in, members, index))
+                        : fromMember(n.getInput(0), members, index);
                 if (!ok) {
                     members.remove(n);
                     changed = true;
@@ -65,6 +74,7 @@ public final class ChannelsLastRegions {
         if (members.isEmpty()) {
             return model;
         }
+        Map<NodeProto, NodeProto> reluAfter = fusedRelus(members, index);
         Set<String> taken = index.names();
         Map<String, String> renamed = new HashMap<>();   // member outputs -> their channels-last names
         for (NodeProto n : members) {
@@ -77,7 +87,16 @@ public final class ChannelsLastRegions {
                 out.addNode(n);
                 continue;
             }
+            if (reluAfter.containsValue(n)) {
+                continue; // the normalization before it applies it
+            }
             NodeProto.Builder b = rewritten(n, index).toBuilder().clearInput().clearOutput();
+            NodeProto relu = reluAfter.get(n);
+            if (relu != null) {
+                b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.ACTIVATION)
+                        .setType(AttributeProto.AttributeType.STRING)
+                        .setS(com.google.protobuf.ByteString.copyFromUtf8("Relu")));
+            }
             for (int i = 0; i < n.getInputCount(); i++) {
                 String in = n.getInput(i);
                 if (!isImageInput(n, i, index) || in.isEmpty()) {
@@ -101,7 +120,7 @@ public final class ChannelsLastRegions {
                     b.addInput(t);
                 }
             }
-            String y = n.getOutput(0);
+            String y = (relu != null ? relu : n).getOutput(0);
             b.addOutput(renamed.get(y));
             out.addNode(b);
             if (index.reads(y) > readsInRegion(y, members, index)) {
@@ -181,7 +200,90 @@ public final class ChannelsLastRegions {
      * X, and a convolution's residual Z.
      */
     private static boolean isImageInput(NodeProto n, int i, GraphIndex index) {
-        return i == 0 || i == 3 && isConv2d(n, index);
+        return i == 0 || i == 1 && BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) || isConcat(n)
+                || i == 3 && isConv2d(n, index);
+    }
+
+    /**
+     * Concat of images (every input from a member, so all rank 4) with its axis given (Concat-1's
+     * default depends on the opset): inside the region it joins the stored [N, H, W, C] tensors along
+     * the stored position of its axis (channels: the last).
+     */
+    private static boolean isConcat(NodeProto n) {
+        return n.getOpType().equals("Concat") && GraphIndex.isOnnx(n) && GraphIndex.hasAttr(n, "axis")
+                && n.getInputCount() >= 1
+                && n.getOutputCount() == 1 && n.getInputList().stream().noneMatch(String::isEmpty);
+    }
+
+    /**
+     * The Relu that each member normalization absorbs: its sole reader, a member (so an image of the
+     * region); oneDNN's normalization applies it in the same pass.
+     */
+    private static Map<NodeProto, NodeProto> fusedRelus(Set<NodeProto> members, GraphIndex index) {
+        Map<NodeProto, NodeProto> r = new HashMap<>();
+        for (NodeProto n : members) {
+            if (isBatchNorm(n, index)) {
+                NodeProto next = index.soleReader(n.getOutput(0));
+                if (next != null && members.contains(next) && next.getOpType().equals("Relu") && GraphIndex.isOnnx(next)) {
+                    r.put(n, next);
+                }
+            }
+        }
+        return r;
+    }
+
+    /** An elementwise function of one image (further inputs, such as Clip's bounds, are not images). */
+    private static boolean isUnary(NodeProto n) {
+        return UNARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) && n.getInputCount() >= 1
+                && n.getOutputCount() == 1 && !n.getInput(0).isEmpty();
+    }
+
+    /**
+     * BatchNormalization's inference form (one output, per-channel statistics) with constant float32
+     * scale, B, mean and var, which {@code dev.sonnx.NhwcBatchNormalization} runs on stored images.
+     */
+    private static boolean isBatchNorm(NodeProto n, GraphIndex index) {
+        if (!n.getOpType().equals("BatchNormalization") || !GraphIndex.isOnnx(n) || n.getOutputCount() != 1
+                || n.getInputCount() != 5 || n.getInput(0).isEmpty()
+                || GraphIndex.intAttr(n, "training_mode", 0) != 0 || GraphIndex.intAttr(n, "spatial", 1) != 1) {
+            return false;
+        }
+        for (int i = 1; i < 5; i++) {
+            TensorProto t = index.constantInitializer(n.getInput(i));
+            if (t == null || t.getDataType() != DataType.FLOAT.code() || t.getDimsCount() != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where logical axis {@code axis} of an [N, C, H, W] image sits in its channels-last storage. */
+    private static long storedAxis(long axis) {
+        int a = (int) (axis < 0 ? axis + 4 : axis);
+        return switch (a) {
+            case 0 -> 0;
+            case 1 -> 3;
+            case 2 -> 1;
+            case 3 -> 2;
+            // an invalid axis stays invalid, for Concat's own error
+            default -> axis;
+        };
+    }
+
+    /**
+     * Add, Sub, Mul or Div (numpy broadcasting, opset 7 on) of two images: when both come from
+     * members, both are rank-4 channels-last tensors, and broadcasting their stored shapes is
+     * broadcasting their logical ones with the same axes permuted, so the operator runs as it is.
+     * Squeeze-and-excitation's Mul of an image by its [N, C, 1, 1] channel weights stays inside.
+     */
+    private static boolean isBinary(NodeProto n, int opset) {
+        return BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) && opset >= 7 && n.getInputCount() == 2
+                && n.getOutputCount() == 1 && !n.getInput(0).isEmpty() && !n.getInput(1).isEmpty();
+    }
+
+    private static boolean fromMember(String value, Set<NodeProto> members, GraphIndex index) {
+        NodeProto p = index.producer(value);
+        return p != null && members.contains(p);
     }
 
     private static int kernelRank(NodeProto n) {
@@ -209,8 +311,8 @@ public final class ChannelsLastRegions {
             parent.put(n, n);
         }
         for (NodeProto n : members) {
-            for (int i : new int[] {0, 3}) {
-                if (i < n.getInputCount() && !n.getInput(i).isEmpty() && isImageInput(n, i, index)) {
+            for (int i = 0; i < n.getInputCount(); i++) {
+                if (!n.getInput(i).isEmpty() && isImageInput(n, i, index)) {
                     NodeProto p = index.producer(n.getInput(i));
                     if (p != null && members.contains(p)) {
                         parent.put(root(parent, p), root(parent, n));
@@ -237,12 +339,12 @@ public final class ChannelsLastRegions {
         return n;
     }
 
-    /** How many reads of {@code value} are members' image inputs (X, or a convolution's Z). */
+    /** How many reads of {@code value} are members' image inputs (X, a convolution's Z, a binary's B). */
     private static int readsInRegion(String value, Set<NodeProto> members, GraphIndex index) {
         int r = 0;
         for (NodeProto n : members) {
-            for (int i : new int[] {0, 3}) {
-                if (i < n.getInputCount() && n.getInput(i).equals(value) && isImageInput(n, i, index)) {
+            for (int i = 0; i < n.getInputCount(); i++) {
+                if (n.getInput(i).equals(value) && isImageInput(n, i, index)) {
                     r++;
                 }
             }
@@ -257,6 +359,20 @@ public final class ChannelsLastRegions {
             b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.CHANNELS_LAST)
                     .setType(AttributeProto.AttributeType.INT).setI(1));
             return b.build();
+        }
+        if ((BINARY.contains(n.getOpType()) || UNARY.contains(n.getOpType())) && GraphIndex.isOnnx(n)) {
+            return n;
+        }
+        if (isBatchNorm(n, index)) {
+            NodeProto.Builder b = n.toBuilder().clearAttribute().setDomain(FusedConv.DOMAIN)
+                    .setOpType("NhwcBatchNormalization");
+            return b.addAttribute(AttributeProto.newBuilder().setName("epsilon").setType(AttributeProto.AttributeType.FLOAT)
+                    .setF(GraphIndex.floatAttr(n, "epsilon", 1e-5f))).build();
+        }
+        if (isConcat(n)) {
+            NodeProto.Builder b = GraphIndex.withoutAttributes(n.toBuilder(), "axis");
+            return b.addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
+                    .setI(storedAxis(GraphIndex.intAttr(n, "axis", 1)))).build();
         }
         return n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType("Nhwc" + n.getOpType()).build();
     }

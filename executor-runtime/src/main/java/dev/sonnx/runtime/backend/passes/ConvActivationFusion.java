@@ -16,7 +16,8 @@ import java.util.List;
  * Inference-time rewrite of Conv [-> Add(residual)] [-> activation] into one {@code dev.sonnx.FusedConv}
  * node, which oneDNN runs as a single convolution with post-ops: no pass over the activation tensor
  * for the Add and the activation, no intermediate tensors. The activations are Relu, LeakyRelu,
- * HardSigmoid, HardSwish and Clip with bounds known at prepare.
+ * HardSigmoid, HardSwish, Sigmoid, Clip with bounds known at prepare, and SiLU (a Sigmoid and a
+ * Mul of its input by its result).
  *
  * <p>A chain fuses only where every value inside it has exactly one reader (so nothing else sees the
  * intermediate results) and is no graph output, and the convolution's weights are a float32
@@ -57,6 +58,12 @@ public final class ConvActivationFusion {
             FusedActivation act = next == null || fusions.absorbed(next) ? null : activation(next, index, onnxOpset);
             if (act != null) {
                 chain.add(next);
+            } else {
+                List<NodeProto> silu = silu(value, index);
+                if (silu != null && !fusions.anyAbsorbed(silu)) {
+                    act = FusedActivation.silu();
+                    chain.addAll(silu);
+                }
             }
             if (chain.size() == 1) {
                 continue;
@@ -93,6 +100,28 @@ public final class ConvActivationFusion {
                 .setVersion(FusedConv.VERSION));
     }
 
+    /**
+     * Sigmoid(value) and Mul(value, that) (either order) when they are value's only readers and the
+     * Sigmoid's result has no reader but the Mul: x * Sigmoid(x), SiLU as PyTorch exports it. Else
+     * null.
+     */
+    private static List<NodeProto> silu(String value, GraphIndex index) {
+        List<NodeProto> readers = index.readers(value);
+        if (index.reads(value) != 2 || readers.size() != 2) {
+            return null;
+        }
+        for (int i = 0; i < 2; i++) {
+            NodeProto sigmoid = readers.get(i);
+            NodeProto mul = readers.get(1 - i);
+            if (Fusions.is(sigmoid, "Sigmoid") && sigmoid.getInputCount() == 1 && Fusions.is(mul, "Mul")
+                    && index.soleReader(sigmoid.getOutput(0)) == mul
+                    && value.equals(Fusions.other(mul, sigmoid.getOutput(0)))) {
+                return List.of(sigmoid, mul);
+            }
+        }
+        return null;
+    }
+
     /** The activation {@code n} computes, when a convolution can absorb it; else null. */
     private static FusedActivation activation(NodeProto n, GraphIndex index, int opset) {
         if (!GraphIndex.isOnnx(n) || n.getOutputCount() != 1 || n.getInputCount() < 1) {
@@ -108,6 +137,8 @@ public final class ConvActivationFusion {
                         GraphIndex.floatAttr(n, "beta", 0.5f));
             case "HardSwish":
                 return FusedActivation.hardSwish();
+            case "Sigmoid":
+                return FusedActivation.sigmoid();
             case "Clip":
                 return clip(n, index, opset);
             default:

@@ -68,6 +68,12 @@ final class ConvEpilogue {
                 alpha = 1f / 6f;
                 beta = 0.5f;
             }
+            case SIGMOID -> e = PostOps.Eltwise.LOGISTIC;
+            case SILU -> {
+                // oneDNN's swish: x * sigmoid(alpha * x)
+                e = PostOps.Eltwise.SWISH;
+                alpha = 1f;
+            }
             default -> {
                 return null;
             }

@@ -5,14 +5,15 @@ import java.util.Locale;
 
 /**
  * The elementwise activation a fused convolution applies to its result, as the graph's own operator
- * would: Relu, Clip (bounds min, max), LeakyRelu (alpha), HardSigmoid (alpha, beta) and HardSwish.
+ * would: Relu, Clip (bounds min, max), LeakyRelu (alpha), HardSigmoid (alpha, beta), HardSwish,
+ * Sigmoid, and SiLU (x * Sigmoid(x), the Sigmoid and Mul pair of EfficientNet's and YOLO's exports).
  * Parsed from the {@code activation} / {@code activation_params} attributes of
  * {@code dev.sonnx.FusedConv}; {@link #NONE} when there is none.
  */
 public final class FusedActivation {
     /** The activations a convolution can absorb. */
     public enum Kind {
-        NONE, RELU, CLIP, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH
+        NONE, RELU, CLIP, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, SIGMOID, SILU
     }
 
     public static final FusedActivation NONE = new FusedActivation(Kind.NONE, 0, 0);
@@ -41,11 +42,13 @@ public final class FusedActivation {
             case "LeakyRelu" -> Kind.LEAKY_RELU;
             case "HardSigmoid" -> Kind.HARD_SIGMOID;
             case "HardSwish" -> Kind.HARD_SWISH;
+            case "Sigmoid" -> Kind.SIGMOID;
+            case "SiLU" -> Kind.SILU;
             default -> throw new IllegalArgumentException("attribute 'activation' is '" + name
-                    + "', expected one of Relu, Clip, LeakyRelu, HardSigmoid, HardSwish (or none)");
+                    + "', expected one of Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, SiLU (or none)");
         };
         int expected = switch (kind) {
-            case NONE, RELU, HARD_SWISH -> 0;
+            case NONE, RELU, HARD_SWISH, SIGMOID, SILU -> 0;
             case LEAKY_RELU -> 1;
             case CLIP, HARD_SIGMOID -> 2;
         };
@@ -55,7 +58,7 @@ public final class FusedActivation {
         }
         return switch (kind) {
             case NONE -> NONE;
-            case RELU, HARD_SWISH -> new FusedActivation(kind, 0, 0);
+            case RELU, HARD_SWISH, SIGMOID, SILU -> new FusedActivation(kind, 0, 0);
             case LEAKY_RELU -> new FusedActivation(kind, params[0], 0);
             case CLIP, HARD_SIGMOID -> new FusedActivation(kind, params[0], params[1]);
         };
@@ -81,6 +84,15 @@ public final class FusedActivation {
         return new FusedActivation(Kind.HARD_SWISH, 0, 0);
     }
 
+    public static FusedActivation sigmoid() {
+        return new FusedActivation(Kind.SIGMOID, 0, 0);
+    }
+
+    /** x * Sigmoid(x). */
+    public static FusedActivation silu() {
+        return new FusedActivation(Kind.SILU, 0, 0);
+    }
+
     public Kind kind() {
         return kind;
     }
@@ -89,7 +101,7 @@ public final class FusedActivation {
         return kind == Kind.NONE;
     }
 
-    /** The ONNX operator type ("" for none). */
+    /** The ONNX operator type ("" for none; "SiLU" for the Sigmoid and Mul pair). */
     public String name() {
         return switch (kind) {
             case NONE -> "";
@@ -98,13 +110,15 @@ public final class FusedActivation {
             case LEAKY_RELU -> "LeakyRelu";
             case HARD_SIGMOID -> "HardSigmoid";
             case HARD_SWISH -> "HardSwish";
+            case SIGMOID -> "Sigmoid";
+            case SILU -> "SiLU";
         };
     }
 
     /** The parameters as {@link #of} takes them. */
     public float[] params() {
         return switch (kind) {
-            case NONE, RELU, HARD_SWISH -> new float[0];
+            case NONE, RELU, HARD_SWISH, SIGMOID, SILU -> new float[0];
             case LEAKY_RELU -> new float[] {a};
             case CLIP, HARD_SIGMOID -> new float[] {a, b};
         };
@@ -125,7 +139,8 @@ public final class FusedActivation {
      * fused convolution agrees): like the standalone operators, except for NaN, which Relu turns into
      * 0, Clip into its lower bound (its upper one when the bounds cross) and HardSigmoid into 1, as the
      * max/min instructions of oneDNN's kernels (and ONNX Runtime's fused convolutions) do. LeakyRelu
-     * and HardSwish keep NaN. HardSigmoid and HardSwish compute in double precision, rounded once.
+     * and HardSwish keep NaN. HardSigmoid, HardSwish, Sigmoid and SiLU compute in double precision,
+     * rounded once.
      */
     public float apply(float x) {
         return switch (kind) {
@@ -136,7 +151,7 @@ public final class FusedActivation {
                 yield v < b ? v : b;
             }
             case LEAKY_RELU -> x > 0 ? x : a * x;
-            case HARD_SIGMOID, HARD_SWISH -> (float) apply((double) x);
+            case HARD_SIGMOID, HARD_SWISH, SIGMOID, SILU -> (float) apply((double) x);
         };
     }
 
@@ -152,6 +167,9 @@ public final class FusedActivation {
             case LEAKY_RELU -> x > 0 ? x : a * x;
             case HARD_SIGMOID -> unitClamp(a * x + b);
             case HARD_SWISH -> x * unitClamp(x / 6 + 0.5);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            // as the graph's Mul(x, Sigmoid(x)): -inf gives NaN (-inf * 0) there too
+            case SILU -> x * (1 / (1 + Math.exp(-x)));
         };
     }
 

@@ -11,7 +11,8 @@ import dev.sonnx.runtime.ops.Operator;
  *   <li>Inputs: X, W, B (optional) as Conv's; Z (optional), the residual, numpy-broadcast against the
  *   convolution's result as the Add it replaces.</li>
  *   <li>Attributes: Conv's (auto_pad, dilations, group, kernel_shape, pads, strides);
- *   {@code activation}: "" (none), "Relu", "Clip", "LeakyRelu", "HardSigmoid" or "HardSwish";
+ *   {@code activation}: "" (none), "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid"
+ *   or "SiLU" (x * Sigmoid(x));
  *   {@code activation_params}: Clip's min and max, LeakyRelu's alpha, HardSigmoid's alpha and beta;
  *   {@code channels_last}: 1 when X, Z and Y are stored [N, spatial..., C] ({@link ChannelsLast}).</li>
  * </ul>

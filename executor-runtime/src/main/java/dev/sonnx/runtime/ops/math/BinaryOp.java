@@ -4,10 +4,12 @@ import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlBinary;
 import dev.sonnx.runtime.ops.kernel.Broadcast;
 import dev.sonnx.runtime.ops.kernel.SumTo;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
 import java.util.Arrays;
@@ -79,8 +81,18 @@ final class BinaryOp extends Operator {
     /** The broadcast plan of the latest input shapes: a model feeds a node the same shapes run after run. */
     private volatile ShapesPlan latest;
 
-    private record ShapesPlan(int[] a, int[] b, Broadcast plan) {
+    /**
+     * The plan of one pair of shapes, and the oneDNN primitive that runs it where the Java loops are
+     * slow (null elsewhere), reading its operands swapped when {@code swap}.
+     */
+    private record ShapesPlan(int[] a, int[] b, Broadcast plan, DnnlBinary dnnl, boolean swap) {
     }
+
+    /**
+     * The fewest elements of a result worth a oneDNN call (a few microseconds); below, the Java
+     * loops finish first.
+     */
+    private static final int DNNL_MIN_ELEMENTS = 1 << 14;
 
     /** {@code legacyBroadcast}: the operator's version predates numpy broadcasting (opset < 7). */
     BinaryOp(Node node, Spec spec, boolean legacyBroadcast) {
@@ -101,18 +113,51 @@ final class BinaryOp extends Operator {
         if (legacy != null) {
             b = legacy.align(a, b);
         }
-        return outputs(Elementwise.binary(a, b, broadcast(a.shape(), b.shape()),
-                spec.boolOutput() ? DataType.BOOL : t, spec.fn(), ctx.device()));
+        boolean host = ctx.device().isHost();
+        ShapesPlan p = plan(a.shape(), b.shape(), host && t == DataType.FLOAT && !spec.boolOutput());
+        if (p.dnnl() != null && host) {
+            // every element of the result is written
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, p.plan().outShape());
+            p.dnnl().forward(p.swap() ? b : a, p.swap() ? a : b, y);
+            return outputs(y);
+        }
+        return outputs(Elementwise.binary(a, b, p.plan(), spec.boolOutput() ? DataType.BOOL : t, spec.fn(),
+                ctx.device()));
     }
 
-    private Broadcast broadcast(int[] a, int[] b) {
+    private ShapesPlan plan(int[] a, int[] b, boolean float32) {
         ShapesPlan p = latest;
         if (p != null && Arrays.equals(p.a(), a) && Arrays.equals(p.b(), b)) {
-            return p.plan();
+            return p;
         }
         Broadcast plan = Broadcast.of(a, b);
-        latest = new ShapesPlan(a.clone(), b.clone(), plan);
-        return plan;
+        p = float32 ? withDnnl(a, b, plan) : null;
+        p = p != null ? p : new ShapesPlan(a.clone(), b.clone(), plan, null, false);
+        latest = p;
+        return p;
+    }
+
+    /**
+     * The oneDNN primitive for float32 Add, Sub, Mul and Div where one operand has the result's shape,
+     * the other broadcasts into it, and the broadcast plan's rows are shorter than the Java loops'
+     * blocks (a channels-last image times its channel weights); null elsewhere. A commutative
+     * operation reads its operands swapped when the first one broadcasts.
+     */
+    private ShapesPlan withDnnl(int[] a, int[] b, Broadcast plan) {
+        FloatLoops.Binary kernel = spec.fn().kernel();
+        int[] out = plan.outShape();
+        if (kernel == null || Arrays.equals(a, b) || plan.size() < DNNL_MIN_ELEMENTS
+                || plan.rowLength() >= FloatLoops.Block.LENGTH) {
+            return null;
+        }
+        boolean commutative = kernel == FloatLoops.Binary.ADD || kernel == FloatLoops.Binary.MUL;
+        boolean swap = !Arrays.equals(a, out);
+        if (swap && (!commutative || !Arrays.equals(b, out))) {
+            return null;
+        }
+        DnnlBinary dnnl = DnnlBinary.create(DnnlBinary.Op.valueOf(kernel.name()), out,
+                Shapes.leftPadded(swap ? a : b, out.length));
+        return dnnl == null ? null : new ShapesPlan(a.clone(), b.clone(), plan, dnnl, swap);
     }
 
     @Override

@@ -8,7 +8,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_tanh;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardswish;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_swish;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
@@ -46,7 +48,11 @@ public final class PostOps {
         /** GELU's tanh approximation. */
         GELU_TANH,
         /** alpha * x + beta (a product's constant scale). */
-        LINEAR
+        LINEAR,
+        /** 1 / (1 + e^-x). */
+        LOGISTIC,
+        /** x / (1 + e^(-alpha * x)) (SiLU with alpha 1). */
+        SWISH
     }
 
     public static final PostOps NONE = new PostOps(false, Eltwise.NONE, 0, 0);
@@ -108,6 +114,8 @@ public final class PostOps {
                     case GELU_ERF -> dnnl_eltwise_gelu_erf;
                     case GELU_TANH -> dnnl_eltwise_gelu_tanh;
                     case LINEAR -> dnnl_eltwise_linear;
+                    case LOGISTIC -> dnnl_eltwise_logistic;
+                    case SWISH -> dnnl_eltwise_swish;
                     case NONE -> throw new AssertionError();
                 };
                 status = dnnl_post_ops_append_eltwise(ops, alg, alpha, beta);

@@ -1,0 +1,183 @@
+package dev.sonnx.runtime.backend.passes;
+
+import static dev.sonnx.runtime.testing.Models.opTypes;
+import static dev.sonnx.runtime.testing.TestTensors.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.backend.SingaBackend;
+import dev.sonnx.runtime.backend.SingaRep;
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.onnx.TensorProtos;
+import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
+import dev.sonnx.runtime.testing.OrtReference;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The blocks of EfficientNet, SqueezeNet and DenseNet as PyTorch exports them: SiLU written as
+ * Sigmoid and Mul, squeeze-and-excitation (a global pool, two 1 x 1 convolutions, a Sigmoid, and
+ * the image multiplied by the result), Fire's Concat of two convolutions, and DenseNet's
+ * BatchNormalization and Relu of a Concat before a convolution. With the activations fused into the
+ * convolutions and the Mul, Concat and normalization inside the region, the whole network runs
+ * channels-last between one reorder in and one out; its outputs match ONNX Runtime's on the
+ * original graph.
+ */
+class ChannelsLastBlocksTest {
+
+    private static NodeProto node(String op, String in, String out) {
+        return Models.node(op, op + "_" + out, in.split(","), new String[] {out});
+    }
+
+    private static NodeProto ints(NodeProto n, String name, long... v) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            a.addInts(x);
+        }
+        return n.toBuilder().addAttribute(a).build();
+    }
+
+    private static NodeProto axis(NodeProto n, long axis) {
+        return n.toBuilder().addAttribute(AttributeProto.newBuilder().setName("axis")
+                .setType(AttributeProto.AttributeType.INT).setI(axis)).build();
+    }
+
+    private static Tensor positive(long seed, int... shape) {
+        Tensor t = random(seed, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
+        }
+        return t;
+    }
+
+    /** x [2, 3, 10, 10] through the four blocks; {@code extraOutputs} become graph outputs too. */
+    private static ModelProto network(String... extraOutputs) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("blocks")
+                .addNode(ints(node("Conv", "x,w1,b1", "c1"), "pads", 1, 1, 1, 1))
+                .addNode(node("Relu", "c1", "r1"))
+                // SiLU as exported: Mul(c2, Sigmoid(c2))
+                .addNode(ints(node("Conv", "r1,w2", "c2"), "pads", 1, 1, 1, 1))
+                .addNode(node("Sigmoid", "c2", "s2"))
+                .addNode(node("Mul", "c2,s2", "silu"))
+                // squeeze-and-excitation
+                .addNode(node("GlobalAveragePool", "silu", "g"))
+                .addNode(node("Conv", "g,wse1,bse1", "e1"))
+                .addNode(node("Sigmoid", "e1", "es"))
+                .addNode(node("Mul", "es,e1", "e1silu"))
+                .addNode(node("Conv", "e1silu,wse2,bse2", "e2"))
+                .addNode(node("Sigmoid", "e2", "gate"))
+                .addNode(node("Mul", "silu,gate", "se"))
+                // Fire: two convolutions of one input, concatenated along the channels
+                .addNode(node("Conv", "se,w3", "c3"))
+                .addNode(ints(node("Conv", "se,w4", "c4"), "pads", 1, 1, 1, 1))
+                .addNode(axis(node("Concat", "c3,c4", "cat"), 1))
+                // DenseNet: normalization and Relu of the concatenation, then a convolution
+                .addNode(node("BatchNormalization", "cat,scale,bias,mean,var", "bn"))
+                .addNode(node("Relu", "bn", "br"))
+                .addNode(ints(node("Conv", "br,w5", "y"), "pads", 1, 1, 1, 1))
+                .addInitializer(TensorProtos.fromTensor(random(1, 8, 3, 3, 3), "w1"))
+                .addInitializer(TensorProtos.fromTensor(random(2, 8), "b1"))
+                .addInitializer(TensorProtos.fromTensor(random(3, 8, 8, 3, 3), "w2"))
+                .addInitializer(TensorProtos.fromTensor(random(4, 4, 8, 1, 1), "wse1"))
+                .addInitializer(TensorProtos.fromTensor(random(5, 4), "bse1"))
+                .addInitializer(TensorProtos.fromTensor(random(6, 8, 4, 1, 1), "wse2"))
+                .addInitializer(TensorProtos.fromTensor(random(7, 8), "bse2"))
+                .addInitializer(TensorProtos.fromTensor(random(8, 6, 8, 1, 1), "w3"))
+                .addInitializer(TensorProtos.fromTensor(random(9, 4, 8, 3, 3), "w4"))
+                .addInitializer(TensorProtos.fromTensor(positive(10, 10), "scale"))
+                .addInitializer(TensorProtos.fromTensor(random(11, 10), "bias"))
+                .addInitializer(TensorProtos.fromTensor(random(12, 10), "mean"))
+                .addInitializer(TensorProtos.fromTensor(positive(13, 10), "var"))
+                .addInitializer(TensorProtos.fromTensor(random(14, 5, 10, 3, 3), "w5"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 10, 10))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 2, 5, 10, 10));
+        for (String o : extraOutputs) {
+            g.addOutput(Models.tensorInfoAnyShape(o, DataType.FLOAT));
+        }
+        return Models.model(g.build(), 13);
+    }
+
+    private static void assertMatchesOnnxRuntime(ModelProto m, Tensor x) {
+        List<Tensor> expected = OrtReference.run(m, List.of("x"), List.of(x));
+        List<Tensor> actual = SingaBackend.prepare(m, CpuDevice.get()).run(List.of(x));
+        assertEquals(expected.size(), actual.size());
+        for (int o = 0; o < expected.size(); o++) {
+            Tensor e = expected.get(o);
+            Tensor a = actual.get(o);
+            assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(a.shape()), "output " + o);
+            for (int i = 0; i < e.size(); i++) {
+                float ev = e.getFloat(i);
+                float av = a.getFloat(i);
+                assertTrue(Math.abs(av - ev) <= 1e-4 * (1 + Math.abs(ev)),
+                        "output " + o + " element " + i + ": " + av + ", expected " + ev);
+            }
+        }
+    }
+
+    private static List<String> fusedActivations(ModelProto m) {
+        List<String> r = new ArrayList<>();
+        for (NodeProto n : m.getGraph().getNodeList()) {
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.getName().equals("activation")) {
+                    r.add(n.getOpType() + ":" + a.getS().toStringUtf8());
+                }
+            }
+        }
+        return r;
+    }
+
+    @Test
+    void theBlocksRunChannelsLastBetweenOneReorderInAndOneOut() {
+        ModelProto m = network();
+        ModelProto planned = InferencePasses.apply(m);
+        List<String> ops = opTypes(planned);
+        assertEquals(List.of("ToChannelsLast", "FusedConv", "FusedConv", "NhwcGlobalAveragePool", "FusedConv",
+                "FusedConv", "Mul", "FusedConv", "FusedConv", "Concat", "NhwcBatchNormalization", "FusedConv",
+                "ToChannelsFirst"), ops);
+        assertEquals(List.of("FusedConv:Relu", "FusedConv:SiLU", "FusedConv:SiLU", "FusedConv:Sigmoid",
+                "NhwcBatchNormalization:Relu"), fusedActivations(planned));
+        NodeProto concat = planned.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Concat"))
+                .findFirst().orElseThrow();
+        assertEquals(3, GraphIndex.intAttr(concat, "axis", -1), "the channels are the stored last axis");
+        assertMatchesOnnxRuntime(m, random(20, 2, 3, 10, 10));
+    }
+
+    /** Values read outside stay whole: a Sigmoid seen by the caller is not fused, a Relu seen outside neither. */
+    @Test
+    void intermediatesTheCallerReadsAreKept() {
+        ModelProto m = network("s2", "bn", "cat");
+        ModelProto planned = InferencePasses.apply(m);
+        List<String> activations = fusedActivations(planned);
+        assertEquals(1, activations.stream().filter(a -> a.equals("FusedConv:SiLU")).count(), activations.toString());
+        assertFalse(activations.contains("NhwcBatchNormalization:Relu"), activations.toString());
+        assertTrue(opTypes(planned).contains("Sigmoid"), opTypes(planned).toString());
+        assertTrue(opTypes(planned).contains("Relu"), opTypes(planned).toString());
+        assertMatchesOnnxRuntime(m, random(21, 2, 3, 10, 10));
+    }
+
+    /** A NaN and infinities through the fused SiLU and the normalization, as the graph computes them. */
+    @Test
+    void specialValuesFollowTheGraph() {
+        Tensor x = random(22, 2, 3, 10, 10);
+        x.setFloat(0, Float.NaN);
+        x.setFloat(17, Float.POSITIVE_INFINITY);
+        x.setFloat(333, Float.NEGATIVE_INFINITY);
+        ModelProto m = network();
+        List<Tensor> expected = OrtReference.run(m, List.of("x"), List.of(x));
+        List<Tensor> actual = SingaBackend.prepare(m, CpuDevice.get()).run(List.of(x));
+        for (int i = 0; i < expected.get(0).size(); i++) {
+            float ev = expected.get(0).getFloat(i);
+            float av = actual.get(0).getFloat(i);
+            assertTrue(Float.isNaN(ev) == Float.isNaN(av) && (Float.isNaN(ev) || Math.abs(av - ev) <= 1e-4 * (1 + Math.abs(ev))),
+                    "element " + i + ": " + av + ", expected " + ev);
+        }
+    }
+}
