@@ -38,6 +38,13 @@ public final class ChannelsLastRegions {
     private static final int STEM_CHANNELS = 4;
     /** The elementwise operators that join a region when both their inputs are its images. */
     private static final Set<String> BINARY = Set.of("Add", "Sub", "Mul", "Div");
+    /**
+     * Transpose's perm from [N, C, H, W] to [N, H, W, C] (a region image's stored form: such a
+     * Transpose of a member becomes an Identity of it) and back (members read its input instead).
+     * ConvNeXt's blocks and LayerNorm2d permute around their channels-last layers this way.
+     */
+    private static final long[] TO_LAST = {0, 2, 3, 1};
+    private static final long[] TO_FIRST = {0, 3, 1, 2};
     /** The elementwise functions of one image that join a region as they are. */
     private static final Set<String> UNARY = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
             "HardSwish", "Elu", "Selu", "Clip");
@@ -49,6 +56,13 @@ public final class ChannelsLastRegions {
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
         int opset = ConvActivationFusion.onnxOpset(model);
+        // values a Transpose from [N, H, W, C] computes, which members read as the stored source itself
+        Map<String, String> stored = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) {
+            if (isTranspose(n, TO_FIRST)) {
+                stored.put(n.getOutput(0), n.getInput(0));
+            }
+        }
         Set<NodeProto> members = new LinkedHashSet<>();
         for (NodeProto n : g.getNodeList()) {
             if (isConv2d(n, index) || isPool(n) || isPad(n, opset) || isBinary(n, opset) || isConcat(n)
@@ -60,17 +74,21 @@ public final class ChannelsLastRegions {
         for (boolean changed = true; changed; ) {
             changed = false;
             for (NodeProto n : new ArrayList<>(members)) {
-                boolean ok = isConv2d(n, index) ? residualFrom(n, members, index)
-                        : isBinary(n, opset) || isConcat(n) ? n.getInputList().stream()
-                                .allMatch(in -> fromMember(in, members, index))
-                        : fromMember(n.getInput(0), members, index);
+                boolean ok = isConv2d(n, index) ? n.getInputCount() < 4 || n.getInput(3).isEmpty()
+                                || fromMember(n.getInput(3), members, stored, index)
+                        : isBinary(n, opset) ? n.getInputList().stream().allMatch(in ->
+                                fromMember(in, members, stored, index) || channelConstant(in, index) != null)
+                                && n.getInputList().stream().anyMatch(in -> channelConstant(in, index) == null)
+                        : isConcat(n) ? n.getInputList().stream()
+                                .allMatch(in -> fromMember(in, members, stored, index))
+                        : fromMember(n.getInput(0), members, stored, index);
                 if (!ok) {
                     members.remove(n);
                     changed = true;
                 }
             }
         }
-        keepWorthwhileGroups(members, index);
+        keepWorthwhileGroups(members, stored, index);
         if (members.isEmpty()) {
             return model;
         }
@@ -84,7 +102,14 @@ public final class ChannelsLastRegions {
         GraphProto.Builder out = g.toBuilder().clearNode();
         for (NodeProto n : g.getNodeList()) {
             if (!members.contains(n)) {
-                out.addNode(n);
+                if (isTranspose(n, TO_LAST) && renamed.containsKey(n.getInput(0))) {
+                    // [N, C, H, W] -> [N, H, W, C] of a region's image: its stored form already
+                    out.addNode(NodeProto.newBuilder().setName(n.getName()).setOpType("Identity")
+                            .addInput(renamed.get(n.getInput(0))).addOutput(n.getOutput(0)));
+                } else if (!stored.containsKey(n.getOutput(0))
+                        || index.reads(n.getOutput(0)) > readsInRegion(n.getOutput(0), members, index)) {
+                    out.addNode(n); // (a Transpose whose every reader takes its source instead goes)
+                }
                 continue;
             }
             if (reluAfter.containsValue(n)) {
@@ -99,10 +124,19 @@ public final class ChannelsLastRegions {
             }
             for (int i = 0; i < n.getInputCount(); i++) {
                 String in = n.getInput(i);
-                if (!isImageInput(n, i, index) || in.isEmpty()) {
+                TensorProto perChannel = isBinary(n, opset) ? channelConstant(in, index) : null;
+                if (perChannel != null) {
+                    // [C, 1, 1] (or [1, C, 1, 1]) against stored [N, H, W, C]: the same values as [C]
+                    String name = fresh(in + SUFFIX, taken);
+                    out.addInitializer(perChannel.toBuilder().setName(name).clearDims()
+                            .addDims(perChannel.getDimsCount() == 0 ? 1 : channels(perChannel)));
+                    b.addInput(name);
+                } else if (!isImageInput(n, i, index) || in.isEmpty()) {
                     b.addInput(in);
                 } else if (renamed.containsKey(in)) {
                     b.addInput(renamed.get(in));
+                } else if (stored.containsKey(in)) {
+                    b.addInput(stored.get(in));
                 } else {
                     String t = toLast.get(in);
                     long[] border = i == 0 && t == null ? stemPadding(n, index) : null;
@@ -123,7 +157,7 @@ public final class ChannelsLastRegions {
             String y = (relu != null ? relu : n).getOutput(0);
             b.addOutput(renamed.get(y));
             out.addNode(b);
-            if (index.reads(y) > readsInRegion(y, members, index)) {
+            if (index.reads(y) > readsInRegion(y, members, index) + exitReads(y, index)) {
                 out.addNode(reorder(renamed.get(y), y, false));
             }
         }
@@ -200,8 +234,10 @@ public final class ChannelsLastRegions {
      * X, and a convolution's residual Z.
      */
     private static boolean isImageInput(NodeProto n, int i, GraphIndex index) {
-        return i == 0 || i == 1 && BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) || isConcat(n)
-                || i == 3 && isConv2d(n, index);
+        if (BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n)) {
+            return i < 2 && channelConstant(n.getInput(i), index) == null;
+        }
+        return i == 0 || isConcat(n) || i == 3 && isConv2d(n, index);
     }
 
     /**
@@ -271,19 +307,68 @@ public final class ChannelsLastRegions {
     }
 
     /**
-     * Add, Sub, Mul or Div (numpy broadcasting, opset 7 on) of two images: when both come from
-     * members, both are rank-4 channels-last tensors, and broadcasting their stored shapes is
-     * broadcasting their logical ones with the same axes permuted, so the operator runs as it is.
-     * Squeeze-and-excitation's Mul of an image by its [N, C, 1, 1] channel weights stays inside.
+     * Add, Sub, Mul or Div (numpy broadcasting, opset 7 on) of two images, or of an image and a
+     * per-channel constant: when both come from members, both are rank-4 channels-last tensors,
+     * and broadcasting their stored shapes is broadcasting their logical ones with the same axes
+     * permuted, so the operator runs as it is; a [C, 1, 1] constant becomes [C]. Squeeze-and-
+     * excitation's Mul of an image by its [N, C, 1, 1] channel weights and ConvNeXt's layer scale stay inside.
      */
     private static boolean isBinary(NodeProto n, int opset) {
         return BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) && opset >= 7 && n.getInputCount() == 2
                 && n.getOutputCount() == 1 && !n.getInput(0).isEmpty() && !n.getInput(1).isEmpty();
     }
 
-    private static boolean fromMember(String value, Set<NodeProto> members, GraphIndex index) {
+    /**
+     * A constant a binary member may read beside an image: a float32 initializer whose shape, padded
+     * to rank 4, is [1, C, 1, 1] (a per-channel scale or bias, or a scalar); else null.
+     */
+    private static TensorProto channelConstant(String value, GraphIndex index) {
+        TensorProto t = index.constantInitializer(value);
+        if (t == null || t.getDataType() != DataType.FLOAT.code() || t.getDimsCount() > 4) {
+            return null;
+        }
+        int rank = t.getDimsCount();
+        for (int i = 0; i < rank; i++) {
+            int logical = 4 - rank + i; // the axis of [N, C, H, W] this dimension broadcasts along
+            if (logical != 1 && t.getDims(i) != 1) {
+                return null;
+            }
+        }
+        return t;
+    }
+
+    /** The element count of a per-channel constant. */
+    private static long channels(TensorProto t) {
+        long c = 1;
+        for (long d : t.getDimsList()) {
+            c *= d;
+        }
+        return c;
+    }
+
+    /** Whether {@code value} is a member's image, or a Transpose's whose stored source members read instead. */
+    private static boolean fromMember(String value, Set<NodeProto> members, Map<String, String> stored,
+                                      GraphIndex index) {
         NodeProto p = index.producer(value);
-        return p != null && members.contains(p);
+        return p != null && members.contains(p) || stored.containsKey(value);
+    }
+
+    /** Transpose of a rank-4 tensor by {@code perm} exactly. */
+    private static boolean isTranspose(NodeProto n, long[] perm) {
+        return n.getOpType().equals("Transpose") && GraphIndex.isOnnx(n) && n.getInputCount() == 1
+                && n.getOutputCount() == 1 && !n.getInput(0).isEmpty()
+                && java.util.Arrays.equals(GraphIndex.intsAttr(n, "perm"), perm);
+    }
+
+    /** How many Transposes to [N, H, W, C] read {@code value}: they take a region image's stored form. */
+    private static int exitReads(String value, GraphIndex index) {
+        int r = 0;
+        for (NodeProto n : index.readers(value)) {
+            if (isTranspose(n, TO_LAST)) {
+                r++;
+            }
+        }
+        return r;
     }
 
     private static int kernelRank(NodeProto n) {
@@ -295,17 +380,13 @@ public final class ChannelsLastRegions {
         return -1;
     }
 
-    /** Whether a convolution's residual, if it has one, comes from a member. */
-    private static boolean residualFrom(NodeProto n, Set<NodeProto> members, GraphIndex index) {
-        if (n.getInputCount() < 4 || n.getInput(3).isEmpty()) {
-            return true;
-        }
-        NodeProto p = index.producer(n.getInput(3));
-        return p != null && members.contains(p);
-    }
-
-    /** Keeps only connected groups with at least two members, one of them a convolution. */
-    private static void keepWorthwhileGroups(Set<NodeProto> members, GraphIndex index) {
+    /**
+     * Keeps only connected groups that save work: two members or more with a convolution among
+     * them, or any group that reads a stored source or feeds a Transpose to [N, H, W, C], whose
+     * Java Transposes it replaces (ConvNeXt's depthwise convolution between a LayerNorm's
+     * permutes, and its layer scale and residual Add after them).
+     */
+    private static void keepWorthwhileGroups(Set<NodeProto> members, Map<String, String> stored, GraphIndex index) {
         Map<NodeProto, NodeProto> parent = new HashMap<>();
         for (NodeProto n : members) {
             parent.put(n, n);
@@ -326,7 +407,9 @@ public final class ChannelsLastRegions {
         }
         for (List<NodeProto> group : groups.values()) {
             boolean hasConv = group.stream().anyMatch(n -> isConv2d(n, index));
-            if (group.size() < 2 || !hasConv) {
+            boolean bordersFree = group.stream().anyMatch(n -> n.getInputList().stream().anyMatch(stored::containsKey)
+                    || exitReads(n.getOutput(0), index) > 0);
+            if (!bordersFree && (!hasConv || group.size() < 2)) {
                 group.forEach(members::remove);
             }
         }

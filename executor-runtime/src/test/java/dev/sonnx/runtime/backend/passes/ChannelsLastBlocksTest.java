@@ -25,8 +25,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The blocks of EfficientNet, SqueezeNet and DenseNet as PyTorch exports them: SiLU written as
  * Sigmoid and Mul, squeeze-and-excitation (a global pool, two 1 x 1 convolutions, a Sigmoid, and
- * the image multiplied by the result), Fire's Concat of two convolutions, and DenseNet's
- * BatchNormalization and Relu of a Concat before a convolution. With the activations fused into the
+ * the image multiplied by the result), Fire's Concat of two convolutions, DenseNet's
+ * BatchNormalization and Relu of a Concat before a convolution, and ConvNeXt's block (a depthwise
+ * convolution, a Transpose to [N, H, W, C], channels-last layers, a Transpose back, a per-channel
+ * layer scale and a residual Add). With the activations fused into the
  * convolutions and the Mul, Concat and normalization inside the region, the whole network runs
  * channels-last between one reorder in and one out; its outputs match ONNX Runtime's on the
  * original graph.
@@ -148,6 +150,50 @@ class ChannelsLastBlocksTest {
                 .findFirst().orElseThrow();
         assertEquals(3, GraphIndex.intAttr(concat, "axis", -1), "the channels are the stored last axis");
         assertMatchesOnnxRuntime(m, random(20, 2, 3, 10, 10));
+    }
+
+    /**
+     * ConvNeXt's block: the Transposes around its channels-last layers become the region's own
+     * storage (an Identity out, its source read in), and the layer scale [C, 1, 1] joins the region
+     * as [C]: no reorder inside, and the stem's output permuted by hand needs none either.
+     */
+    @Test
+    void convNextBlocksReadTheRegionsStorageThroughTheirTransposes() {
+        int c = 8;
+        GraphProto g = GraphProto.newBuilder().setName("convnext")
+                .addNode(ints(ints(node("Conv", "x,stem", "s"), "strides", 2, 2), "kernel_shape", 2, 2))
+                .addNode(ints(node("Transpose", "s", "sl"), "perm", 0, 2, 3, 1))
+                .addNode(axis(node("LayerNormalization", "sl,lnw,lnb", "sn"), -1))
+                .addNode(ints(node("Transpose", "sn", "sf"), "perm", 0, 3, 1, 2))
+                .addNode(ints(node("Conv", "sf,dw,dwb", "d"), "pads", 3, 3, 3, 3).toBuilder()
+                        .addAttribute(AttributeProto.newBuilder().setName("group")
+                                .setType(AttributeProto.AttributeType.INT).setI(c)).build())
+                .addNode(ints(node("Transpose", "d", "dl"), "perm", 0, 2, 3, 1))
+                .addNode(axis(node("LayerNormalization", "dl,lnw,lnb", "dn"), -1))
+                .addNode(node("MatMul", "dn,fc1", "h"))
+                .addNode(node("Relu", "h", "hr"))
+                .addNode(node("MatMul", "hr,fc2", "o"))
+                .addNode(ints(node("Transpose", "o", "of"), "perm", 0, 3, 1, 2))
+                .addNode(node("Mul", "gamma,of", "scaled"))
+                .addNode(node("Add", "scaled,sf", "res"))
+                .addNode(node("GlobalAveragePool", "res", "y"))
+                .addInitializer(TensorProtos.fromTensor(random(30, c, 3, 2, 2), "stem"))
+                .addInitializer(TensorProtos.fromTensor(positive(31, c), "lnw"))
+                .addInitializer(TensorProtos.fromTensor(random(32, c), "lnb"))
+                .addInitializer(TensorProtos.fromTensor(random(33, c, 1, 7, 7), "dw"))
+                .addInitializer(TensorProtos.fromTensor(random(34, c), "dwb"))
+                .addInitializer(TensorProtos.fromTensor(random(35, c, 4 * c), "fc1"))
+                .addInitializer(TensorProtos.fromTensor(random(36, 4 * c, c), "fc2"))
+                .addInitializer(TensorProtos.fromTensor(random(37, c, 1, 1), "gamma"))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 16, 16))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 2, c, 1, 1)).build();
+        ModelProto m = Models.model(g, 17);
+        List<String> ops = opTypes(InferencePasses.apply(m));
+        assertEquals(1, ops.stream().filter(o -> o.equals("ToChannelsLast")).count(), ops.toString());
+        assertEquals(1, ops.stream().filter(o -> o.equals("ToChannelsFirst")).count(), ops.toString());
+        assertFalse(ops.contains("Transpose"), ops.toString());
+        assertEquals(2, ops.stream().filter(o -> o.equals("Identity")).count(), ops.toString());
+        assertMatchesOnnxRuntime(m, random(38, 2, 3, 16, 16));
     }
 
     /** Values read outside stay whole: a Sigmoid seen by the caller is not fused, a Relu seen outside neither. */
