@@ -16,8 +16,8 @@ import java.util.List;
  * Inference-time rewrite of Conv [-> Add(residual)] [-> activation] into one {@code dev.sonnx.FusedConv}
  * node, which oneDNN runs as a single convolution with post-ops: no pass over the activation tensor
  * for the Add and the activation, no intermediate tensors. The activations are Relu, LeakyRelu,
- * HardSigmoid, HardSwish, Sigmoid, Clip with bounds known at prepare, and SiLU (a Sigmoid and a
- * Mul of its input by its result).
+ * HardSigmoid, HardSwish, Sigmoid, Clip with bounds known at prepare, SiLU (a Sigmoid and a Mul
+ * of its input by its result) and HardSwish written as HardSigmoid and Mul.
  *
  * <p>A chain fuses only where every value inside it has exactly one reader (so nothing else sees the
  * intermediate results) and is no graph output, and the convolution's weights are a float32
@@ -59,10 +59,11 @@ public final class ConvActivationFusion {
             if (act != null) {
                 chain.add(next);
             } else {
-                List<NodeProto> silu = silu(value, index);
-                if (silu != null && !fusions.anyAbsorbed(silu)) {
-                    act = FusedActivation.silu();
-                    chain.addAll(silu);
+                List<NodeProto> gated = selfGated(value, index);
+                if (gated != null && !fusions.anyAbsorbed(gated)) {
+                    act = gated.get(0).getOpType().equals("Sigmoid") ? FusedActivation.silu()
+                            : FusedActivation.hardSwish();
+                    chain.addAll(gated);
                 }
             }
             if (chain.size() == 1) {
@@ -101,25 +102,32 @@ public final class ConvActivationFusion {
     }
 
     /**
-     * Sigmoid(value) and Mul(value, that) (either order) when they are value's only readers and the
-     * Sigmoid's result has no reader but the Mul: x * Sigmoid(x), SiLU as PyTorch exports it. Else
-     * null.
+     * A gate of value by a function of itself, when the gate and the Mul are value's only readers and
+     * the gate's result has no reader but the Mul: Sigmoid(value) and Mul(value, that), SiLU as
+     * PyTorch exports it; or HardSigmoid(value) with alpha 1/6 and beta 1/2 and the Mul, HardSwish
+     * as PyTorch exports it before opset 14 (MobileNet v3). The gate and the Mul, else null.
      */
-    private static List<NodeProto> silu(String value, GraphIndex index) {
+    private static List<NodeProto> selfGated(String value, GraphIndex index) {
         List<NodeProto> readers = index.readers(value);
         if (index.reads(value) != 2 || readers.size() != 2) {
             return null;
         }
         for (int i = 0; i < 2; i++) {
-            NodeProto sigmoid = readers.get(i);
+            NodeProto gate = readers.get(i);
             NodeProto mul = readers.get(1 - i);
-            if (Fusions.is(sigmoid, "Sigmoid") && sigmoid.getInputCount() == 1 && Fusions.is(mul, "Mul")
-                    && index.soleReader(sigmoid.getOutput(0)) == mul
-                    && value.equals(Fusions.other(mul, sigmoid.getOutput(0)))) {
-                return List.of(sigmoid, mul);
+            if ((Fusions.is(gate, "Sigmoid") || isHardSwishGate(gate)) && gate.getInputCount() == 1
+                    && Fusions.is(mul, "Mul") && index.soleReader(gate.getOutput(0)) == mul
+                    && value.equals(Fusions.other(mul, gate.getOutput(0)))) {
+                return List.of(gate, mul);
             }
         }
         return null;
+    }
+
+    /** HardSigmoid with HardSwish's constants: max(0, min(1, x / 6 + 1 / 2)). */
+    private static boolean isHardSwishGate(NodeProto n) {
+        return Fusions.is(n, "HardSigmoid") && GraphIndex.near(GraphIndex.floatAttr(n, "alpha", 0.2f), 1.0 / 6, 1e-6)
+                && GraphIndex.near(GraphIndex.floatAttr(n, "beta", 0.5f), 0.5, 1e-6);
     }
 
     /** The activation {@code n} computes, when a convolution can absorb it; else null. */

@@ -196,6 +196,38 @@ class ChannelsLastBlocksTest {
         assertMatchesOnnxRuntime(m, random(38, 2, 3, 16, 16));
     }
 
+    /**
+     * HardSwish as PyTorch exports it before opset 14 (MobileNet v3): HardSigmoid with alpha 1/6 and
+     * beta 1/2, and a Mul of its input by its result, fuses into the convolution; with other
+     * constants it is not HardSwish and stays.
+     */
+    @Test
+    void hardSwishWrittenAsHardSigmoidAndMulFuses() {
+        for (float alpha : new float[] {1f / 6, 0.2f}) {
+            NodeProto gate = node("HardSigmoid", "c", "h").toBuilder()
+                    .addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT)
+                            .setF(alpha))
+                    .addAttribute(AttributeProto.newBuilder().setName("beta").setType(AttributeProto.AttributeType.FLOAT)
+                            .setF(0.5f)).build();
+            GraphProto g = GraphProto.newBuilder().setName("hardswish")
+                    .addNode(ints(node("Conv", "x,w1", "c"), "pads", 1, 1, 1, 1))
+                    .addNode(gate)
+                    .addNode(node("Mul", "h,c", "hs"))
+                    .addNode(node("Conv", "hs,w2", "y"))
+                    .addInitializer(TensorProtos.fromTensor(random(40, 6, 3, 3, 3), "w1"))
+                    .addInitializer(TensorProtos.fromTensor(random(41, 4, 6, 1, 1), "w2"))
+                    .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 9, 9))
+                    .addOutput(Models.tensorInfo("y", DataType.FLOAT, 2, 4, 9, 9)).build();
+            ModelProto m = Models.model(g, 13);
+            ModelProto planned = InferencePasses.apply(m);
+            boolean hardSwish = alpha != 0.2f;
+            assertEquals(hardSwish, fusedActivations(planned).contains("FusedConv:HardSwish"),
+                    fusedActivations(planned).toString());
+            assertEquals(!hardSwish, opTypes(planned).contains("HardSigmoid"), opTypes(planned).toString());
+            assertMatchesOnnxRuntime(m, random(42, 2, 3, 9, 9));
+        }
+    }
+
     /** Values read outside stay whole: a Sigmoid seen by the caller is not fused, a Relu seen outside neither. */
     @Test
     void intermediatesTheCallerReadsAreKept() {
