@@ -21,14 +21,24 @@ import java.util.Set;
  * in natively (on [N, C, H, W] data they reorder input and output at every call, and pool small
  * channel counts with slow loops). Layouts convert at the region's borders only.
  *
- * <p>Region members: 2-D convolutions (Conv or FusedConv with float32 constant weights of rank 4 and
- * a constant or no bias), MaxPool (without Indices), AveragePool, GlobalAveragePool and
- * GlobalMaxPool whose input comes from a member, and Add, Sub, Mul and Div whose two inputs come
- * from members, Concat of members (along the stored axis), elementwise activations and
- * BatchNormalization's inference form ({@code NhwcBatchNormalization}) of a member. A convolution's residual must come from a member too (its layout must be known). Members become {@code dev.sonnx.FusedConv} with
- * {@code channels_last = 1}, {@code dev.sonnx.Nhwc*} pools or {@code NhwcPad}, and {@code dev.sonnx.ToChannelsLast} /
- * {@code ToChannelsFirst} convert at the borders; connected groups of fewer than two members, or
- * without a convolution, stay as they are. Runs after {@link ConvActivationFusion}.
+ * <p>Region members:
+ * <ul>
+ *   <li>2-D convolutions (Conv or FusedConv with float32 constant weights of rank 4 and a constant
+ *   or no bias), whose residual, if any, is a region image (its layout must be known);</li>
+ *   <li>MaxPool (without Indices), AveragePool, GlobalAveragePool, GlobalMaxPool, Pad, elementwise
+ *   activations and BatchNormalization's inference form ({@code NhwcBatchNormalization}, which
+ *   takes the Relu after it) of a region image;</li>
+ *   <li>Add, Sub, Mul and Div of region images, or of one and a per-channel constant; Concat of
+ *   region images, along the stored position of its axis.</li>
+ * </ul>
+ * A region image is a member's result, or the result of a Transpose from [N, H, W, C] back to
+ * [N, C, H, W], whose source members read instead; a Transpose of a member's result to
+ * [N, H, W, C] becomes an Identity of its storage (ConvNeXt's permutes around its channels-last
+ * layers). Members become {@code dev.sonnx.FusedConv} with {@code channels_last = 1},
+ * {@code dev.sonnx.Nhwc*} operators or stay the ONNX operator they are (elementwise ones, Concat
+ * with its axis moved), and {@code dev.sonnx.ToChannelsLast} / {@code ToChannelsFirst} convert at
+ * the borders. A connected group stays as it is unless it saves work: two members or more with a
+ * convolution, or a Transpose it replaces. Runs after {@link ConvActivationFusion}.
  */
 public final class ChannelsLastRegions {
     private static final String SUFFIX = "__nhwc";
