@@ -29,12 +29,26 @@ abstract class ScatterOp extends Operator {
     /** Offset in data of the target of each element of {@code updates}, in order. */
     abstract int[] targets(Tensor data, Tensor indices, Tensor updates);
 
+    /**
+     * The result, for a scatter without reduction whose updates move as whole contiguous slabs
+     * (so one copy each, rather than a target per element); null where that does not apply.
+     */
+    Tensor slabs(Tensor data, Tensor indices, Tensor updates) {
+        return null;
+    }
+
     @Override
     public final Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor data = required(inputs, 0);
         Tensor indices = required(inputs, 1);
         Tensor updates = required(inputs, 2);
         TypeCheck.same(data, updates);
+        if (reduction == Reduction.NONE && !ctx.recording()) {
+            Tensor bySlabs = slabs(data, indices, updates);
+            if (bySlabs != null) {
+                return outputs(bySlabs);
+            }
+        }
         int[] targets = targets(data, indices, updates);
         if (ctx.recording()) {
             ctx.saveForBackward(targets);
