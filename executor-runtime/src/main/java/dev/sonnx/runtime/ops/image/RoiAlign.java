@@ -108,43 +108,44 @@ final class RoiAlign extends Operator {
         ElementAccess.Writer yw = ElementAccess.writer(y);
         Region[] regions = regions(rois);
         ctx.device().parallelFor(numRois * c, (long) outH * outW * 16, (s, e) -> {
-            int[] pos = new int[4];
-            double[] wt = new double[4];
+            // a region's sample corners and weights serve all its channels: built once per region
+            Samples samples = new Samples();
             for (int task = s; task < e; task++) {
                 int roi = task / c;
                 int ch = task % c;
                 Region g = regions[roi];
+                if (samples.roi != roi) {
+                    samples.fill(roi, g, outH, outW, h, w);
+                }
                 int base = ((int) batches[roi] * c + ch) * h * w;
                 int out = task * outH * outW;
-                for (int ph = 0; ph < outH; ph++) {
-                    for (int pw = 0; pw < outW; pw++) {
-                        double acc = 0;
-                        boolean first = true;
-                        for (int iy = 0; iy < g.gridH; iy++) {
-                            for (int ix = 0; ix < g.gridW; ix++) {
-                                double v = 0;
-                                if (corners(g.sampleY(ph, iy), g.sampleX(pw, ix), h, w, pos, wt)) {
-                                    if (max) {
-                                        v = Double.NEGATIVE_INFINITY;
-                                        for (int k = 0; k < 4; k++) {
-                                            v = Math.max(v, wt[k] * xr.get(base + pos[k]));
-                                        }
-                                    } else {
-                                        for (int k = 0; k < 4; k++) {
-                                            v += wt[k] * xr.get(base + pos[k]);
-                                        }
-                                    }
+                int[] pos = samples.pos;
+                double[] wt = samples.wt;
+                int perCell = g.gridH * g.gridW;
+                for (int cell = 0, j = 0; cell < outH * outW; cell++) {
+                    double acc = 0;
+                    for (int q = 0; q < perCell; q++, j++) {
+                        double v = 0;
+                        if (samples.inside[j]) {
+                            int at = 4 * j;
+                            if (max) {
+                                v = Double.NEGATIVE_INFINITY;
+                                for (int k = 0; k < 4; k++) {
+                                    v = Math.max(v, wt[at + k] * xr.get(base + pos[at + k]));
                                 }
-                                if (max) {
-                                    acc = first ? v : Math.max(acc, v);
-                                    first = false;
-                                } else {
-                                    acc += v;
+                            } else {
+                                for (int k = 0; k < 4; k++) {
+                                    v += wt[at + k] * xr.get(base + pos[at + k]);
                                 }
                             }
                         }
-                        yw.set(out + ph * outW + pw, max ? acc : acc / g.count);
+                        if (max) {
+                            acc = q == 0 ? v : Math.max(acc, v);
+                        } else {
+                            acc += v;
+                        }
                     }
+                    yw.set(out + cell, max ? acc : acc / g.count);
                 }
             }
         });
@@ -241,6 +242,43 @@ final class RoiAlign extends Operator {
         });
         r[0] = gx.dtype() == x.dtype() ? gx : Access.toType(gx, x.dtype());
         return r;
+    }
+
+    /**
+     * The bilinear corners and weights of every sample of one region, in output-cell order (row,
+     * column, then the cell's sampling grid): the same for each of its channels.
+     */
+    private static final class Samples {
+        /** The region the tables hold (-1: none yet); one set of tables serves a thread's regions in turn. */
+        int roi = -1;
+        int[] pos = new int[0];
+        double[] wt = new double[0];
+        /** Per sample: whether it lies within a pixel of the image (else it reads 0). */
+        boolean[] inside = new boolean[0];
+
+        void fill(int roi, Region g, int outH, int outW, int h, int w) {
+            this.roi = roi;
+            int count = outH * outW * g.gridH * g.gridW;
+            if (inside.length < count) {
+                pos = new int[4 * count];
+                wt = new double[4 * count];
+                inside = new boolean[count];
+            }
+            int[] p = new int[4];
+            double[] q = new double[4];
+            int j = 0;
+            for (int ph = 0; ph < outH; ph++) {
+                for (int pw = 0; pw < outW; pw++) {
+                    for (int iy = 0; iy < g.gridH; iy++) {
+                        for (int ix = 0; ix < g.gridW; ix++, j++) {
+                            inside[j] = corners(g.sampleY(ph, iy), g.sampleX(pw, ix), h, w, p, q);
+                            System.arraycopy(p, 0, pos, 4 * j, 4);
+                            System.arraycopy(q, 0, wt, 4 * j, 4);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** One region's geometry: its corner, bin sizes and sampling grid. */
