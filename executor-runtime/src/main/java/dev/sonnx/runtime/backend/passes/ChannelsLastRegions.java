@@ -128,9 +128,7 @@ public final class ChannelsLastRegions {
             NodeProto.Builder b = rewritten(n, index).toBuilder().clearInput().clearOutput();
             NodeProto relu = reluAfter.get(n);
             if (relu != null) {
-                b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.ACTIVATION)
-                        .setType(AttributeProto.AttributeType.STRING)
-                        .setS(com.google.protobuf.ByteString.copyFromUtf8("Relu")));
+                b.addAttribute(GraphIndex.stringAttribute(FusedConv.ACTIVATION, "Relu"));
             }
             for (int i = 0; i < n.getInputCount(); i++) {
                 String in = n.getInput(i);
@@ -448,24 +446,19 @@ public final class ChannelsLastRegions {
     /** The channels-last form of a member (inputs and outputs still the original names). */
     private static NodeProto rewritten(NodeProto n, GraphIndex index) {
         if (isConv2d(n, index)) {
-            NodeProto.Builder b = n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType(FusedConv.OP_TYPE);
-            b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.CHANNELS_LAST)
-                    .setType(AttributeProto.AttributeType.INT).setI(1));
-            return b.build();
+            return n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType(FusedConv.OP_TYPE)
+                    .addAttribute(GraphIndex.intAttribute(FusedConv.CHANNELS_LAST, 1)).build();
         }
         if ((BINARY.contains(n.getOpType()) || UNARY.contains(n.getOpType())) && GraphIndex.isOnnx(n)) {
             return n;
         }
         if (isBatchNorm(n, index)) {
-            NodeProto.Builder b = n.toBuilder().clearAttribute().setDomain(FusedConv.DOMAIN)
-                    .setOpType("NhwcBatchNormalization");
-            return b.addAttribute(AttributeProto.newBuilder().setName("epsilon").setType(AttributeProto.AttributeType.FLOAT)
-                    .setF(GraphIndex.floatAttr(n, "epsilon", 1e-5f))).build();
+            return n.toBuilder().clearAttribute().setDomain(FusedConv.DOMAIN).setOpType("NhwcBatchNormalization")
+                    .addAttribute(GraphIndex.floatAttribute("epsilon", GraphIndex.floatAttr(n, "epsilon", 1e-5f))).build();
         }
         if (isConcat(n)) {
-            NodeProto.Builder b = GraphIndex.withoutAttributes(n.toBuilder(), "axis");
-            return b.addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
-                    .setI(storedAxis(GraphIndex.intAttr(n, "axis", 1)))).build();
+            return GraphIndex.withoutAttributes(n.toBuilder(), "axis")
+                    .addAttribute(GraphIndex.intAttribute("axis", storedAxis(GraphIndex.intAttr(n, "axis", 1)))).build();
         }
         return n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType("Nhwc" + n.getOpType()).build();
     }

@@ -183,9 +183,7 @@ public final class ConvActivationFusion {
         }
         b.addAllAttribute(conv.getAttributeList());
         if (!act.isNone()) {
-            b.addAttribute(AttributeProto.newBuilder().setName(FusedConv.ACTIVATION)
-                    .setType(AttributeProto.AttributeType.STRING)
-                    .setS(com.google.protobuf.ByteString.copyFromUtf8(act.name())));
+            b.addAttribute(GraphIndex.stringAttribute(FusedConv.ACTIVATION, act.name()));
             AttributeProto.Builder params = AttributeProto.newBuilder().setName(FusedConv.ACTIVATION_PARAMS)
                     .setType(AttributeProto.AttributeType.FLOATS);
             for (float p : act.params()) {

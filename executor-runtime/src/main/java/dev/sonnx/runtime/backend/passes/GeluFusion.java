@@ -3,7 +3,6 @@ package dev.sonnx.runtime.backend.passes;
 import static dev.sonnx.runtime.backend.passes.Fusions.is;
 import static dev.sonnx.runtime.backend.passes.Fusions.other;
 
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
@@ -66,9 +65,7 @@ public final class GeluFusion {
             NodeProto last = m.nodes.get(m.nodes.size() - 1);
             fusions.fuse(m.nodes, last, NodeProto.newBuilder().setName(n.getName()).setOpType("Gelu")
                     .setDomain(opset >= ONNX_SINCE ? "" : FusedConv.DOMAIN).addInput(m.x).addOutput(m.output)
-                    .addAttribute(AttributeProto.newBuilder().setName("approximate")
-                            .setType(AttributeProto.AttributeType.STRING)
-                            .setS(com.google.protobuf.ByteString.copyFromUtf8(m.tanh ? "tanh" : "none")))
+                    .addAttribute(GraphIndex.stringAttribute("approximate", m.tanh ? "tanh" : "none"))
                     .build());
         }
         if (fusions.isEmpty()) {

@@ -4,7 +4,6 @@ import static dev.sonnx.runtime.backend.passes.Fusions.is;
 import static dev.sonnx.runtime.backend.passes.Fusions.other;
 
 import dev.sonnx.runtime.onnx.TensorProtos;
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
@@ -67,10 +66,8 @@ public final class LayerNormFusion {
             NodeProto.Builder ln = NodeProto.newBuilder().setName(n.getName()).setOpType("LayerNormalization")
                     .setDomain(opset >= ONNX_SINCE ? "" : FusedConv.DOMAIN).addInput(m.x).addInput(scale)
                     .addOutput(m.output)
-                    .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
-                            .setI(-1))
-                    .addAttribute(AttributeProto.newBuilder().setName("epsilon")
-                            .setType(AttributeProto.AttributeType.FLOAT).setF(m.epsilon));
+                    .addAttribute(GraphIndex.intAttribute("axis", -1))
+                    .addAttribute(GraphIndex.floatAttribute("epsilon", m.epsilon));
             if (m.beta != null) {
                 ln.addInput(m.beta);
             }

@@ -2,7 +2,6 @@ package dev.sonnx.runtime.backend.passes;
 
 import static dev.sonnx.runtime.backend.passes.Fusions.other;
 
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
@@ -107,19 +106,18 @@ public final class MatMulFusion {
                 f.addInput(residual);
             }
             if (approximate != null) {
-                f.addAttribute(string("activation", "Gelu")).addAttribute(string("approximate", approximate));
+                f.addAttribute(GraphIndex.stringAttribute("activation", "Gelu"))
+                        .addAttribute(GraphIndex.stringAttribute("approximate", approximate));
             }
             for (NodeProto t : new NodeProto[] {transA, transB, transY}) {
                 if (t != null) {
-                    f.addAttribute(AttributeProto.newBuilder().setName(t == transA ? "perm_a" : t == transB ? "perm_b"
-                            : "perm_y").setType(AttributeProto.AttributeType.INTS)
-                            .addAllInts(t.getAttribute(0).getIntsList()));
+                    f.addAttribute(GraphIndex.intsAttribute(t == transA ? "perm_a" : t == transB ? "perm_b" : "perm_y",
+                            GraphIndex.intsAttr(t, "perm")));
                     fusions.absorb(t);
                 }
             }
             if (alpha != null) {
-                f.addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT)
-                        .setF(alpha));
+                f.addAttribute(GraphIndex.floatAttribute("alpha", alpha));
             }
             fusions.fuse(chain, last, f.build());
         }
@@ -203,9 +201,4 @@ public final class MatMulFusion {
         return a.equals("none") || a.equals("tanh") ? a : null;
     }
 
-
-    private static AttributeProto string(String name, String v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
-    }
 }

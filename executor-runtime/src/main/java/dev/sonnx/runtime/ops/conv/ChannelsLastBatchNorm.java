@@ -22,6 +22,10 @@ import java.util.Optional;
  * one pass over X; without oneDNN a loop does.
  */
 final class ChannelsLastBatchNorm extends Operator {
+    /** BatchNormalization's inputs after X, as its errors name them. */
+    private static final String[] PARAMETERS = {"scale", "B", "input_mean", "input_var"};
+    private static final java.util.Set<DataType> FLOAT32 = java.util.Set.of(DataType.FLOAT);
+
     private final float epsilon;
     private final boolean relu;
     private final ShapeCache<Optional<DnnlBatchNorm>> primitives = new ShapeCache<>();
@@ -39,7 +43,7 @@ final class ChannelsLastBatchNorm extends Operator {
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);
-        TypeCheck.require(x, java.util.Set.of(DataType.FLOAT), "input X");
+        TypeCheck.require(x, FLOAT32, "input X");
         if (x.rank() < 3 || !x.isHost()) {
             throw new IllegalArgumentException("channels-last X " + x.describe()
                     + " must be a float32 image [N, spatial..., C] in host memory");
@@ -47,11 +51,10 @@ final class ChannelsLastBatchNorm extends Operator {
         int[] shape = x.shape();
         int c = shape[shape.length - 1];
         Tensor[] params = new Tensor[4];
-        String[] names = {"scale", "B", "input_mean", "input_var"};
         for (int i = 0; i < 4; i++) {
             params[i] = required(inputs, i + 1);
             if (params[i].dtype() != DataType.FLOAT || params[i].rank() != 1 || params[i].size() != c) {
-                throw new IllegalArgumentException("input " + names[i] + " is " + params[i].describe()
+                throw new IllegalArgumentException("input " + PARAMETERS[i] + " is " + params[i].describe()
                         + ", expected float[" + c + "] (one value a channel)");
             }
         }

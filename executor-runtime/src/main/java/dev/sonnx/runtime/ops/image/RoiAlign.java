@@ -255,6 +255,9 @@ final class RoiAlign extends Operator {
         double[] wt = new double[0];
         /** Per sample: whether it lies within a pixel of the image (else it reads 0). */
         boolean[] inside = new boolean[0];
+        /** One sample's corners and weights, as {@link #corners} writes them. */
+        private final int[] p = new int[4];
+        private final double[] q = new double[4];
 
         void fill(int roi, Region g, int outH, int outW, int h, int w) {
             this.roi = roi;
@@ -264,8 +267,6 @@ final class RoiAlign extends Operator {
                 wt = new double[4 * count];
                 inside = new boolean[count];
             }
-            int[] p = new int[4];
-            double[] q = new double[4];
             int j = 0;
             for (int ph = 0; ph < outH; ph++) {
                 for (int pw = 0; pw < outW; pw++) {

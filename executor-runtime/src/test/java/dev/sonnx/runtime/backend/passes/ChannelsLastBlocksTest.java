@@ -1,5 +1,9 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.PassTesting.node;
+import static dev.sonnx.runtime.backend.passes.PassTesting.withFloat;
+import static dev.sonnx.runtime.backend.passes.PassTesting.withInt;
+import static dev.sonnx.runtime.backend.passes.PassTesting.withInts;
 import static dev.sonnx.runtime.testing.Models.opTypes;
 import static dev.sonnx.runtime.testing.TestTensors.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,22 +39,8 @@ import org.junit.jupiter.api.Test;
  */
 class ChannelsLastBlocksTest {
 
-    private static NodeProto node(String op, String in, String out) {
-        return Models.node(op, op + "_" + out, in.split(","), new String[] {out});
-    }
 
-    private static NodeProto ints(NodeProto n, String name, long... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return n.toBuilder().addAttribute(a).build();
-    }
 
-    private static NodeProto axis(NodeProto n, long axis) {
-        return n.toBuilder().addAttribute(AttributeProto.newBuilder().setName("axis")
-                .setType(AttributeProto.AttributeType.INT).setI(axis)).build();
-    }
 
     private static Tensor positive(long seed, int... shape) {
         Tensor t = random(seed, shape);
@@ -63,28 +53,28 @@ class ChannelsLastBlocksTest {
     /** x [2, 3, 10, 10] through the four blocks; {@code extraOutputs} become graph outputs too. */
     private static ModelProto network(String... extraOutputs) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("blocks")
-                .addNode(ints(node("Conv", "x,w1,b1", "c1"), "pads", 1, 1, 1, 1))
-                .addNode(node("Relu", "c1", "r1"))
+                .addNode(withInts(node("Conv", "c1", "x", "w1", "b1"), "pads", 1, 1, 1, 1))
+                .addNode(node("Relu", "r1", "c1"))
                 // SiLU as exported: Mul(c2, Sigmoid(c2))
-                .addNode(ints(node("Conv", "r1,w2", "c2"), "pads", 1, 1, 1, 1))
-                .addNode(node("Sigmoid", "c2", "s2"))
-                .addNode(node("Mul", "c2,s2", "silu"))
+                .addNode(withInts(node("Conv", "c2", "r1", "w2"), "pads", 1, 1, 1, 1))
+                .addNode(node("Sigmoid", "s2", "c2"))
+                .addNode(node("Mul", "silu", "c2", "s2"))
                 // squeeze-and-excitation
-                .addNode(node("GlobalAveragePool", "silu", "g"))
-                .addNode(node("Conv", "g,wse1,bse1", "e1"))
-                .addNode(node("Sigmoid", "e1", "es"))
-                .addNode(node("Mul", "es,e1", "e1silu"))
-                .addNode(node("Conv", "e1silu,wse2,bse2", "e2"))
-                .addNode(node("Sigmoid", "e2", "gate"))
-                .addNode(node("Mul", "silu,gate", "se"))
+                .addNode(node("GlobalAveragePool", "g", "silu"))
+                .addNode(node("Conv", "e1", "g", "wse1", "bse1"))
+                .addNode(node("Sigmoid", "es", "e1"))
+                .addNode(node("Mul", "e1silu", "es", "e1"))
+                .addNode(node("Conv", "e2", "e1silu", "wse2", "bse2"))
+                .addNode(node("Sigmoid", "gate", "e2"))
+                .addNode(node("Mul", "se", "silu", "gate"))
                 // Fire: two convolutions of one input, concatenated along the channels
-                .addNode(node("Conv", "se,w3", "c3"))
-                .addNode(ints(node("Conv", "se,w4", "c4"), "pads", 1, 1, 1, 1))
-                .addNode(axis(node("Concat", "c3,c4", "cat"), 1))
+                .addNode(node("Conv", "c3", "se", "w3"))
+                .addNode(withInts(node("Conv", "c4", "se", "w4"), "pads", 1, 1, 1, 1))
+                .addNode(withInt(node("Concat", "cat", "c3", "c4"), "axis", 1))
                 // DenseNet: normalization and Relu of the concatenation, then a convolution
-                .addNode(node("BatchNormalization", "cat,scale,bias,mean,var", "bn"))
-                .addNode(node("Relu", "bn", "br"))
-                .addNode(ints(node("Conv", "br,w5", "y"), "pads", 1, 1, 1, 1))
+                .addNode(node("BatchNormalization", "bn", "cat", "scale", "bias", "mean", "var"))
+                .addNode(node("Relu", "br", "bn"))
+                .addNode(withInts(node("Conv", "y", "br", "w5"), "pads", 1, 1, 1, 1))
                 .addInitializer(TensorProtos.fromTensor(random(1, 8, 3, 3, 3), "w1"))
                 .addInitializer(TensorProtos.fromTensor(random(2, 8), "b1"))
                 .addInitializer(TensorProtos.fromTensor(random(3, 8, 8, 3, 3), "w2"))
@@ -161,22 +151,20 @@ class ChannelsLastBlocksTest {
     void convNextBlocksReadTheRegionsStorageThroughTheirTransposes() {
         int c = 8;
         GraphProto g = GraphProto.newBuilder().setName("convnext")
-                .addNode(ints(ints(node("Conv", "x,stem", "s"), "strides", 2, 2), "kernel_shape", 2, 2))
-                .addNode(ints(node("Transpose", "s", "sl"), "perm", 0, 2, 3, 1))
-                .addNode(axis(node("LayerNormalization", "sl,lnw,lnb", "sn"), -1))
-                .addNode(ints(node("Transpose", "sn", "sf"), "perm", 0, 3, 1, 2))
-                .addNode(ints(node("Conv", "sf,dw,dwb", "d"), "pads", 3, 3, 3, 3).toBuilder()
-                        .addAttribute(AttributeProto.newBuilder().setName("group")
-                                .setType(AttributeProto.AttributeType.INT).setI(c)).build())
-                .addNode(ints(node("Transpose", "d", "dl"), "perm", 0, 2, 3, 1))
-                .addNode(axis(node("LayerNormalization", "dl,lnw,lnb", "dn"), -1))
-                .addNode(node("MatMul", "dn,fc1", "h"))
-                .addNode(node("Relu", "h", "hr"))
-                .addNode(node("MatMul", "hr,fc2", "o"))
-                .addNode(ints(node("Transpose", "o", "of"), "perm", 0, 3, 1, 2))
-                .addNode(node("Mul", "gamma,of", "scaled"))
-                .addNode(node("Add", "scaled,sf", "res"))
-                .addNode(node("GlobalAveragePool", "res", "y"))
+                .addNode(withInts(withInts(node("Conv", "s", "x", "stem"), "strides", 2, 2), "kernel_shape", 2, 2))
+                .addNode(withInts(node("Transpose", "sl", "s"), "perm", 0, 2, 3, 1))
+                .addNode(withInt(node("LayerNormalization", "sn", "sl", "lnw", "lnb"), "axis", -1))
+                .addNode(withInts(node("Transpose", "sf", "sn"), "perm", 0, 3, 1, 2))
+                .addNode(withInt(withInts(node("Conv", "d", "sf", "dw", "dwb"), "pads", 3, 3, 3, 3), "group", c))
+                .addNode(withInts(node("Transpose", "dl", "d"), "perm", 0, 2, 3, 1))
+                .addNode(withInt(node("LayerNormalization", "dn", "dl", "lnw", "lnb"), "axis", -1))
+                .addNode(node("MatMul", "h", "dn", "fc1"))
+                .addNode(node("Relu", "hr", "h"))
+                .addNode(node("MatMul", "o", "hr", "fc2"))
+                .addNode(withInts(node("Transpose", "of", "o"), "perm", 0, 3, 1, 2))
+                .addNode(node("Mul", "scaled", "gamma", "of"))
+                .addNode(node("Add", "res", "scaled", "sf"))
+                .addNode(node("GlobalAveragePool", "y", "res"))
                 .addInitializer(TensorProtos.fromTensor(random(30, c, 3, 2, 2), "stem"))
                 .addInitializer(TensorProtos.fromTensor(positive(31, c), "lnw"))
                 .addInitializer(TensorProtos.fromTensor(random(32, c), "lnb"))
@@ -204,16 +192,12 @@ class ChannelsLastBlocksTest {
     @Test
     void hardSwishWrittenAsHardSigmoidAndMulFuses() {
         for (float alpha : new float[] {1f / 6, 0.2f}) {
-            NodeProto gate = node("HardSigmoid", "c", "h").toBuilder()
-                    .addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT)
-                            .setF(alpha))
-                    .addAttribute(AttributeProto.newBuilder().setName("beta").setType(AttributeProto.AttributeType.FLOAT)
-                            .setF(0.5f)).build();
+            NodeProto gate = withFloat(withFloat(node("HardSigmoid", "h", "c"), "alpha", alpha), "beta", 0.5f);
             GraphProto g = GraphProto.newBuilder().setName("hardswish")
-                    .addNode(ints(node("Conv", "x,w1", "c"), "pads", 1, 1, 1, 1))
+                    .addNode(withInts(node("Conv", "c", "x", "w1"), "pads", 1, 1, 1, 1))
                     .addNode(gate)
-                    .addNode(node("Mul", "h,c", "hs"))
-                    .addNode(node("Conv", "hs,w2", "y"))
+                    .addNode(node("Mul", "hs", "h", "c"))
+                    .addNode(node("Conv", "y", "hs", "w2"))
                     .addInitializer(TensorProtos.fromTensor(random(40, 6, 3, 3, 3), "w1"))
                     .addInitializer(TensorProtos.fromTensor(random(41, 4, 6, 1, 1), "w2"))
                     .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 9, 9))

@@ -116,7 +116,7 @@ public final class DnnlBatchNorm {
 
     /** y = scale * (x - mean) / sqrt(variance + epsilon) + shift, with the given statistics. */
     public void forwardInference(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
-        forwardTraining(x, y, scale, shift, mean, variance);
+        runForward(x, y, scale, shift, mean, variance);
     }
 
     private static dnnl_memory_desc channels(int c) {
@@ -128,6 +128,11 @@ public final class DnnlBatchNorm {
      * variance of each channel into {@code mean} and {@code variance} (float32 tensors of C elements).
      */
     public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
+        runForward(x, y, scale, shift, mean, variance);
+    }
+
+    /** The forward primitive (either form): the statistics are its outputs in training, its inputs in inference. */
+    private void runForward(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
         forward.execute(x.pointer(), y.pointer(), mean.pointer(), variance.pointer(), scale.pointer(),
                 shift.pointer());
     }
