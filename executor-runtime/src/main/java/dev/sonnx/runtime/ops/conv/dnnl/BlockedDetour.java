@@ -23,7 +23,7 @@ import org.bytedeco.javacpp.Pointer;
  */
 final class BlockedDetour {
     private static final long MIN_WEIGHT_BYTES = Long.getLong("sonnx.dnnl.blockedWeightBytes", 16L << 20);
-    private static final int MIN_BATCH = Integer.getInteger("sonnx.dnnl.blockedMinBatch", 4);
+    static final int MIN_BATCH = Integer.getInteger("sonnx.dnnl.blockedMinBatch", 4);
 
     private final DnnlPrimitive toBlocked;
     private final DnnlPrimitive fromBlocked;

@@ -9,10 +9,12 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -47,18 +49,21 @@ public final class DnnlConvolution {
     private final DnnlPrimitive accumulating;
     /** The reorders around a channels-last convolution run on blocked data; null for none. */
     private final BlockedDetour detour;
+    /** For a convolution run as a matrix product ({@link #forward} is then a matmul): X's unfolding; else null. */
+    private final UnfoldedInput unfolded;
     /** Built on the first backward call; {@link #NO_BACKWARD} when oneDNN refused it. */
     private volatile Object backward;
     private static final Object NO_BACKWARD = new Object();
 
     private DnnlConvolution(ConvGeometry geometry, DnnlPrimitive forward, DnnlPrimitive accumulating,
-                            DnnlPrimitive weightsReorder, long weightsBytes, PostOps postOps,
-                            PostOps.ResidualMode residualMode, BlockedDetour detour) {
+                            PackedWeights weights, PostOps postOps, PostOps.ResidualMode residualMode,
+                            BlockedDetour detour, UnfoldedInput unfolded) {
         this.geometry = geometry;
         this.detour = detour;
+        this.unfolded = unfolded;
         this.forward = forward;
         this.accumulating = accumulating;
-        this.weights = new PackedWeights(weightsReorder, weightsBytes);
+        this.weights = weights;
         this.postOps = postOps;
         this.residualMode = residualMode;
     }
@@ -85,7 +90,10 @@ public final class DnnlConvolution {
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                          PostOps postOps, boolean channelsLast) {
         DnnlConvolution c = null;
-        if (BlockedDetour.pays(xShape, wShape, group, channelsLast, postOps)) {
+        if (UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
+            c = createUnfolded(xShape, wShape, yShape, bias, strides, dilations, padBegin, padEnd, postOps);
+        }
+        if (c == null && BlockedDetour.pays(xShape, wShape, group, channelsLast, postOps)) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
                     PostOps.ResidualMode.BINARY, channelsLast, true);
         }
@@ -154,8 +162,69 @@ public final class DnnlConvolution {
         ConvGeometry geometry = channelsLast ? null
                 : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
         DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
-        return new DnnlConvolution(geometry, fwd, accumulating, reorder, bytes, postOps,
-                postOps.residual() ? mode : null, blocked ? BlockedDetour.create(xShape, yShape) : null);
+        return new DnnlConvolution(geometry, fwd, accumulating, new PackedWeights(reorder, bytes), postOps,
+                postOps.residual() ? mode : null, blocked ? BlockedDetour.create(xShape, yShape) : null, null);
+    }
+
+    /**
+     * The convolution as one matrix product over X unfolded ({@link UnfoldedInput}): [N*OH*OW, KH*KW*I]
+     * x [KH*KW*I, O] into Y's channels-last bytes, with the same post-ops (a residual Z, also
+     * channels-last, is the product's [N*OH*OW, O] too). Null where oneDNN refuses it or would run
+     * its reference kernel.
+     */
+    private static DnnlConvolution createUnfolded(int[] xShape, int[] wShape, int[] yShape, boolean bias,
+                                                  int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
+                                                  PostOps postOps) {
+        if (!Dnnl.available()) {
+            return null;
+        }
+        for (int i = 0; i < padBegin.length; i++) {
+            if (padBegin[i] < 0 || padEnd[i] < 0) {
+                return null;
+            }
+        }
+        UnfoldedInput unfolded = UnfoldedInput.create(xShape, wShape, yShape, strides, dilations, padBegin);
+        int rows = unfolded.rows();
+        int depth = unfolded.depth();
+        int oc = wShape[0];
+        dnnl_memory_desc a = Dnnl.desc(new int[] {rows, depth}, Layouts.plain(2));
+        dnnl_memory_desc anyWeights = Dnnl.anyDesc(new int[] {depth, oc});
+        dnnl_memory_desc y = Dnnl.desc(new int[] {rows, oc}, Layouts.plain(2));
+        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(new int[] {1, oc}, Layouts.plain(2)) : null;
+        dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        int status = attr == null ? dnnl_unimplemented
+                : dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, anyWeights, biasDesc, y, attr);
+        if (attr != null) {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        Dnnl.destroy(anyWeights);
+        if (status != dnnl_success || Dnnl.isReference(pd)) {
+            if (status == dnnl_success) {
+                dnnl_primitive_desc_destroy(pd);
+            }
+            Dnnl.destroy(a);
+            Dnnl.destroy(y);
+            Dnnl.destroy(biasDesc);
+            return null;
+        }
+        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
+        // OIHW read as [KH, KW, I, O]: its plain copy is the product's [KH*KW*I, O] matrix
+        int kh = wShape[2];
+        int kw = wShape[3];
+        int ic = wShape[1];
+        DnnlPrimitive permute = Dnnl.reorder(
+                Dnnl.strided(new int[] {kh, kw, ic, oc}, new long[] {kw, 1, (long) kh * kw, (long) ic * kh * kw}),
+                Dnnl.desc(new int[] {kh, kw, ic, oc}, Layouts.plain(4)));
+        DnnlPrimitive reorder = Dnnl.reorder(Dnnl.desc(new int[] {depth, oc}, Layouts.plain(2)), Dnnl.copy(chosen));
+        PackedWeights weights = new PackedWeights(permute, (long) depth * oc * Float.BYTES, reorder,
+                Dnnl.size(chosen));
+        DnnlPrimitive fwd = new DnnlPrimitive(pd,
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
+                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null});
+        return new DnnlConvolution(null, fwd, null, weights, postOps,
+                postOps.residual() ? PostOps.ResidualMode.BINARY : null, null, unfolded);
     }
 
     /**
@@ -192,6 +261,11 @@ public final class DnnlConvolution {
     /** Whether this channels-last convolution runs on oneDNN's channel-blocked layout ({@link BlockedDetour}). */
     public boolean runsOnBlockedData() {
         return detour != null;
+    }
+
+    /** Whether this channels-last convolution runs as a matrix product over its unfolded input ({@link UnfoldedInput}). */
+    public boolean runsUnfolded() {
+        return unfolded != null;
     }
 
     /** Whether {@link #forwardAccumulating} can run. */
@@ -262,7 +336,9 @@ public final class DnnlConvolution {
                     : "this convolution takes no residual input");
         }
         Pointer bias = b == null ? null : b.pointer();
-        if (detour != null) {
+        if (unfolded != null) {
+            forward.execute(unfolded.unfold(x), packed, bias, y.pointer(), z == null ? null : z.pointer());
+        } else if (detour != null) {
             Pointer blockedY = detour.blockedOutput();
             forward.execute(detour.blockedInput(x), packed, bias, blockedY, null);
             detour.unblock(blockedY, y);

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -11,15 +12,33 @@ import org.bytedeco.javacpp.Pointer;
  * layout (none when the two coincide) and the size of the result. Weights that change every call
  * are reordered into this thread's scratch memory; constant ones once, into a copy their owner keeps
  * ({@link ConstantWeights}), which can also be reordered back into ONNX's layout.
+ *
+ * <p>Some primitives read the weights as other dimensions than ONNX's (an unfolded convolution's
+ * product reads OIHW weights as a [KH x KW x I, O] matrix) and oneDNN cannot reshape a packed layout
+ * into them: those go through a first reorder, {@code permute}, into a plain intermediate whose
+ * bytes the second reorder reads under the primitive's dimensions.
  */
 final class PackedWeights {
-    /** From ONNX's layout to the primitive's, or null when they are the same. */
+    /** From ONNX's layout to the plain intermediate, or null when the one reorder below suffices. */
+    private final DnnlPrimitive permute;
+    private final long permutedBytes;
+    /** From ONNX's layout (or the intermediate) to the primitive's, or null when they are the same. */
     private final DnnlPrimitive reorder;
     private final long bytes;
-    /** From the primitive's layout back to ONNX's, made on first use. */
-    private volatile DnnlPrimitive unpack;
+    /** From the primitive's layout back to ONNX's, made on first use (the intermediate's reverse second). */
+    private volatile DnnlPrimitive[] unpack;
 
     PackedWeights(DnnlPrimitive reorder, long bytes) {
+        this(null, 0, reorder, bytes);
+    }
+
+    /** Two reorders: {@code permute} into an intermediate of {@code permutedBytes}, then {@code reorder}. */
+    PackedWeights(DnnlPrimitive permute, long permutedBytes, DnnlPrimitive reorder, long bytes) {
+        if (permute != null && reorder == null) {
+            throw new IllegalArgumentException("a permuted layout needs its second reorder");
+        }
+        this.permute = permute;
+        this.permutedBytes = permutedBytes;
         this.reorder = reorder;
         this.bytes = bytes;
     }
@@ -34,6 +53,10 @@ final class PackedWeights {
         if (reorder == null || other.reorder == null) {
             return reorder == null && other.reorder == null;
         }
+        if ((permute == null) != (other.permute == null)
+                || permute != null && !Dnnl.sameLayout(permute.desc(0), other.permute.desc(0))) {
+            return false;
+        }
         return Dnnl.sameLayout(reorder.desc(1), other.reorder.desc(1));
     }
 
@@ -43,8 +66,18 @@ final class PackedWeights {
             return w.pointer();
         }
         Pointer packed = Scratch.get(Scratch.WEIGHTS, bytes);
-        reorder.execute(w.pointer(), packed);
+        pack(w.pointer(), packed, permute == null ? null : Scratch.get(Scratch.PERMUTED_WEIGHTS, permutedBytes));
         return packed;
+    }
+
+    /** Runs the reorders from {@code plain} into {@code packed}, through {@code intermediate} where there are two. */
+    private void pack(Pointer plain, Pointer packed, Pointer intermediate) {
+        if (permute == null) {
+            reorder.execute(plain, packed);
+        } else {
+            permute.execute(plain, intermediate);
+            reorder.execute(intermediate, packed);
+        }
     }
 
     /**
@@ -56,7 +89,13 @@ final class PackedWeights {
             return w;
         }
         Tensor packed = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (bytes / Float.BYTES)));
-        reorder.execute(w.pointer(), packed.pointer());
+        if (permute == null) {
+            pack(w.pointer(), packed.pointer(), null);
+        } else {
+            try (BytePointer intermediate = new BytePointer(permutedBytes)) {
+                pack(w.pointer(), packed.pointer(), intermediate);
+            }
+        }
         return packed;
     }
 
@@ -69,16 +108,24 @@ final class PackedWeights {
             plain.put(0, packed.bytes(), 0, plain.capacity());
             return;
         }
-        DnnlPrimitive back = unpack;
+        DnnlPrimitive[] back = unpack;
         if (back == null) {
             synchronized (this) {
                 back = unpack;
                 if (back == null) {
-                    back = reorder.reversed();
+                    back = permute == null ? new DnnlPrimitive[] {reorder.reversed()}
+                            : new DnnlPrimitive[] {reorder.reversed(), permute.reversed()};
                     unpack = back;
                 }
             }
         }
-        back.execute(packed.pointer(), new Pointer(plain));
+        if (back.length == 1) {
+            back[0].execute(packed.pointer(), new Pointer(plain));
+        } else {
+            try (BytePointer intermediate = new BytePointer(permutedBytes)) {
+                back[0].execute(packed.pointer(), intermediate);
+                back[1].execute(intermediate, new Pointer(plain));
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.sonnx.runtime.ops.conv.dnnl;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -20,8 +22,15 @@ final class Scratch {
     static final int BLOCKED_INPUT = 3;
     /** A convolution's output in the channel-blocked layout. */
     static final int BLOCKED_OUTPUT = 4;
+    /** A convolution's input unfolded into the rows of a matrix product ({@link UnfoldedInput}). */
+    static final int UNFOLDED_INPUT = 5;
+    /** Weights on their way to the primitive's layout, after the first of two reorders ({@link PackedWeights}). */
+    static final int PERMUTED_WEIGHTS = 6;
+    private static final int SLOT_COUNT = 7;
 
-    private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[5]);
+    private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[SLOT_COUNT]);
+    /** Per slot, a buffer over its block for Java code, made when the block is. */
+    private static final ThreadLocal<ByteBuffer[]> VIEWS = ThreadLocal.withInitial(() -> new ByteBuffer[SLOT_COUNT]);
 
     private Scratch() {
     }
@@ -39,7 +48,21 @@ final class Scratch {
                 throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of oneDNN scratch memory");
             }
             slots[slot] = p;
+            VIEWS.get()[slot] = null;
         }
         return p;
+    }
+
+    /** {@link #get} as a buffer (position 0, native order); use absolute get/put only. */
+    static ByteBuffer buffer(int slot, long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(bytes + " bytes of scratch memory exceed a buffer's 2 GiB");
+        }
+        BytePointer p = (BytePointer) get(slot, bytes);
+        ByteBuffer[] views = VIEWS.get();
+        if (views[slot] == null) {
+            views[slot] = p.asByteBuffer().order(ByteOrder.nativeOrder());
+        }
+        return views[slot];
     }
 }
