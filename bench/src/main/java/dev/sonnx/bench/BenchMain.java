@@ -19,6 +19,8 @@ import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,11 +47,16 @@ public final class BenchMain {
         int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
         int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
         int runs = Integer.parseInt(opts.getOrDefault("runs", "20"));
-        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
-        // The JVM compiles the hot paths only after thousands of calls; a model server runs for hours.
-        // Warm-up lasts at least this long (both engines, alternating), and then --warmup more runs.
-        double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "3"));
         boolean train = opts.containsKey("train");
+        // The JVM compiles the hot paths only after thousands of calls; a model server runs for hours.
+        // Inference warm-up lasts at least --warmup-seconds (both engines, alternating), then until the
+        // JIT is quiet, then --warmup more runs: a method called once per run reaches the JVM's
+        // optimising compiler only after a few hundred runs, and until then that compiler takes a core
+        // from oneDNN's threads at random moments (resnet18 at batch 8, sonnx alone, 40 timed runs
+        // after 10, 60 and 150 warm-up runs: 0.28, 0.08 and 0.02 s of compiler time, medians 84.7,
+        // 80.2 and 78.0 ms).
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
+        double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "3"));
         boolean compare = opts.containsKey("compare");
         String only = opts.getOrDefault("only", "");
         CpuDevice.setDefaultThreads(threads);
@@ -86,18 +93,39 @@ public final class BenchMain {
         try (OrtRunner ort = runOrt ? new OrtRunner(model, fed.stream().map(ValueInfoProto::getName).toList(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
+            // warm-up: --warmup-seconds, then until the JIT has compiled nothing for QUIET_ROUNDS rounds
+            // and QUIET_SECONDS (at most MAX_EXTRA_WARMUP_SECONDS more), then --warmup more rounds
             long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            while (System.nanoTime() < warmEnd) {
+            long quietEnd = warmEnd + (long) (MAX_EXTRA_WARMUP_SECONDS * 1e9);
+            int quietRounds = 0;
+            int warmRounds = 0;
+            long warmStart = System.nanoTime();
+            long quietSince = warmStart;
+            long lastCompile = jitMillis();
+            while (System.nanoTime() < warmEnd || !quiet(quietRounds, quietSince) && System.nanoTime() < quietEnd) {
                 if (runOurs) {
                     probe.run(inputs).forEach(Tensor::release);
                 }
                 if (runOrt) {
                     ort.run();
                 }
+                long compiled = jitMillis();
+                if (compiled == lastCompile) {
+                    quietRounds++;
+                } else {
+                    quietRounds = 0;
+                    quietSince = System.nanoTime();
+                }
+                lastCompile = compiled;
+                warmRounds++;
             }
+            System.out.printf(Locale.ROOT, "warm-up: %d rounds in %.1f s%s%n", warmRounds,
+                    (System.nanoTime() - warmStart) / 1e9, quiet(quietRounds, quietSince) ? "" : " (the JIT was still compiling)");
+            long compileMillis = 0;
             for (int i = 0; i < warmup + runs; i++) {
                 if (i == warmup) {
                     Profiler.reset();
+                    compileMillis = jitMillis();
                 }
                 if (runOurs) {
                     long t0 = System.nanoTime();
@@ -113,7 +141,10 @@ public final class BenchMain {
                     }
                 }
             }
+            compileMillis = jitMillis() - compileMillis;
             double ours = median(ourTimes);
+            // compiling takes a core from the kernels: a figure far above zero means warm-up was too short
+            System.out.printf(Locale.ROOT, "JIT compilation during the timed runs: %d ms%n", compileMillis);
             if (runOurs) {
                 System.out.printf(Locale.ROOT, "sonnx inference: median %.2f ms over %d runs%n", ours, runs);
                 printProfile();
@@ -279,6 +310,22 @@ public final class BenchMain {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Warm-up rounds in a row, and seconds, without JIT compilation that count as the steady state. */
+    private static final int QUIET_ROUNDS = 20;
+    private static final double QUIET_SECONDS = 2;
+    /** The longest the warm-up waits for that, beyond --warmup-seconds. */
+    private static final double MAX_EXTRA_WARMUP_SECONDS = 60;
+
+    private static boolean quiet(int quietRounds, long quietSince) {
+        return quietRounds >= QUIET_ROUNDS && System.nanoTime() - quietSince >= QUIET_SECONDS * 1e9;
+    }
+
+    /** The JVM's total compilation time so far, in milliseconds (0 where it is not reported). */
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     private static long peakRssMb() {
