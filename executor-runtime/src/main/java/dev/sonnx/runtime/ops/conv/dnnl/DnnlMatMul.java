@@ -72,7 +72,8 @@ public final class DnnlMatMul {
         }
         Dnnl.destroy(bAny);
         long bytes = Dnnl.size(chosen);
-        DnnlPrimitive p = primitive(pd, a, chosen, biasDesc, y, postOps, multiplyAdds(aShape, transA, yShape));
+        DnnlPrimitive p = primitive(pd, a, chosen, biasDesc, y, postOps,
+                OpenMpTeam.work(multiplyAdds(aShape, transA, yShape), bytes));
         return new DnnlMatMul(p, reorder, bytes, postOps);
     }
 
@@ -101,7 +102,8 @@ public final class DnnlMatMul {
         if (pd == null) {
             return null;
         }
-        DnnlPrimitive p = primitive(pd, a, b, biasDesc, y, postOps, multiplyAdds(aDims, false, yShape));
+        DnnlPrimitive p = primitive(pd, a, b, biasDesc, y, postOps,
+                OpenMpTeam.work(multiplyAdds(aDims, false, yShape), Dnnl.size(b)));
         return new DnnlMatMul(p, null, 0, postOps);
     }
 

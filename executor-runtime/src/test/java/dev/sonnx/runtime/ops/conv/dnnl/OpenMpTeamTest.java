@@ -48,10 +48,15 @@ class OpenMpTeamTest {
         assumeTrue(Dnnl.available(), "oneDNN is not available here");
         assertTrue(OpenMpTeam.available(), "omp_set_num_threads not found beside oneDNN");
         assertTrue(!OpenMpTeam.serial(OpenMpTeam.SERIAL_WORK));
+        // a one-row product over 2 MB of weights streams them faster on two threads; a transformer's
+        // 32 x 128 x 384 over 0.2 MB computes faster alone
+        assertTrue(!OpenMpTeam.serial(OpenMpTeam.work(512L * 1000, 4L * 512 * 1000)));
+        assertTrue(OpenMpTeam.serial(OpenMpTeam.work(32L * 128 * 384, 4L * 128 * 384)));
         for (int round = 0; round < 3; round++) {
             assertProduct(8, 16, 8);
             assertProduct(256, 256, 256);
             assertProduct(32, 128, 384);
+            assertProduct(1, 512, 1000);
         }
     }
 
