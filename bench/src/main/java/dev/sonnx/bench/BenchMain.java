@@ -93,34 +93,14 @@ public final class BenchMain {
         try (OrtRunner ort = runOrt ? new OrtRunner(model, fed.stream().map(ValueInfoProto::getName).toList(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
-            // warm-up: --warmup-seconds, then until the JIT has compiled nothing for QUIET_ROUNDS rounds
-            // and QUIET_SECONDS (at most MAX_EXTRA_WARMUP_SECONDS more), then --warmup more rounds
-            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            long quietEnd = warmEnd + (long) (MAX_EXTRA_WARMUP_SECONDS * 1e9);
-            int quietRounds = 0;
-            int warmRounds = 0;
-            long warmStart = System.nanoTime();
-            long quietSince = warmStart;
-            long lastCompile = jitMillis();
-            while (System.nanoTime() < warmEnd || !quiet(quietRounds, quietSince) && System.nanoTime() < quietEnd) {
+            warmUp(warmupSeconds, () -> {
                 if (runOurs) {
                     probe.run(inputs).forEach(Tensor::release);
                 }
                 if (runOrt) {
                     ort.run();
                 }
-                long compiled = jitMillis();
-                if (compiled == lastCompile) {
-                    quietRounds++;
-                } else {
-                    quietRounds = 0;
-                    quietSince = System.nanoTime();
-                }
-                lastCompile = compiled;
-                warmRounds++;
-            }
-            System.out.printf(Locale.ROOT, "warm-up: %d rounds in %.1f s%s%n", warmRounds,
-                    (System.nanoTime() - warmStart) / 1e9, quiet(quietRounds, quietSince) ? "" : " (the JIT was still compiling)");
+            });
             long compileMillis = 0;
             for (int i = 0; i < warmup + runs; i++) {
                 if (i == warmup) {
@@ -317,6 +297,40 @@ public final class BenchMain {
     private static final double QUIET_SECONDS = 2;
     /** The longest the warm-up waits for that, beyond --warmup-seconds. */
     private static final double MAX_EXTRA_WARMUP_SECONDS = 60;
+
+    /** One warm-up round: each engine's run. */
+    @FunctionalInterface
+    private interface Round {
+        void run() throws OrtException;
+    }
+
+    /**
+     * Runs {@code round} for {@code seconds}, then until the JIT has compiled nothing for QUIET_ROUNDS
+     * rounds and QUIET_SECONDS (at most MAX_EXTRA_WARMUP_SECONDS more), and says how long that took.
+     */
+    private static void warmUp(double seconds, Round round) throws OrtException {
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
+        long giveUp = end + (long) (MAX_EXTRA_WARMUP_SECONDS * 1e9);
+        int rounds = 0;
+        int quietRounds = 0;
+        long quietSince = start;
+        long lastCompile = jitMillis();
+        while (System.nanoTime() < end || !quiet(quietRounds, quietSince) && System.nanoTime() < giveUp) {
+            round.run();
+            long compiled = jitMillis();
+            if (compiled == lastCompile) {
+                quietRounds++;
+            } else {
+                quietRounds = 0;
+                quietSince = System.nanoTime();
+            }
+            lastCompile = compiled;
+            rounds++;
+        }
+        System.out.printf(Locale.ROOT, "warm-up: %d rounds in %.1f s%s%n", rounds, (System.nanoTime() - start) / 1e9,
+                quiet(quietRounds, quietSince) ? "" : " (the JIT was still compiling)");
+    }
 
     private static boolean quiet(int quietRounds, long quietSince) {
         return quietRounds >= QUIET_ROUNDS && System.nanoTime() - quietSince >= QUIET_SECONDS * 1e9;

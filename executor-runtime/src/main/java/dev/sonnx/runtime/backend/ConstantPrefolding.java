@@ -51,7 +51,7 @@ final class ConstantPrefolding {
         }
         Map<String, TensorProto> smallInitializers = new LinkedHashMap<>();
         for (TensorProto t : g.getInitializerList()) {
-            if (!graphInputs.contains(t.getName()) && elements(t) <= MAX_ELEMENTS) {
+            if (!graphInputs.contains(t.getName()) && TensorProtos.elementCount(t) <= MAX_ELEMENTS) {
                 smallInitializers.put(t.getName(), t);
             }
         }
@@ -124,7 +124,7 @@ final class ConstantPrefolding {
             if (a.hasG() || a.getGraphsCount() > 0) {
                 return false;
             }
-            if (n.getOpType().equals("Constant") && a.hasT() && elements(a.getT()) > MAX_ELEMENTS) {
+            if (n.getOpType().equals("Constant") && a.hasT() && TensorProtos.elementCount(a.getT()) > MAX_ELEMENTS) {
                 return false;
             }
         }
@@ -222,17 +222,5 @@ final class ConstantPrefolding {
         for (ValueInfoProto out : body.getOutputList()) {
             into.add(out.getName());
         }
-    }
-
-    /** The element count a tensor proto declares (Long.MAX_VALUE when it does not fit). */
-    private static long elements(TensorProto t) {
-        long n = 1;
-        for (long d : t.getDimsList()) {
-            if (d < 0 || d > 0 && n > Long.MAX_VALUE / d) {
-                return Long.MAX_VALUE;
-            }
-            n *= d;
-        }
-        return n;
     }
 }

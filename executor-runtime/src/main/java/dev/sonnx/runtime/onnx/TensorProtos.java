@@ -18,6 +18,18 @@ public final class TensorProtos {
     private TensorProtos() {
     }
 
+    /** The element count a tensor proto declares (Long.MAX_VALUE when a dimension is negative or it does not fit). */
+    public static long elementCount(TensorProto t) {
+        long n = 1;
+        for (long d : t.getDimsList()) {
+            if (d < 0 || d > 0 && n > Long.MAX_VALUE / d) {
+                return Long.MAX_VALUE;
+            }
+            n *= d;
+        }
+        return n;
+    }
+
     /** Reads a tensor whose external data, if any, was already resolved (see {@link ExternalData}). */
     public static Tensor toTensor(TensorProto p) {
         String name = p.hasName() && !p.getName().isEmpty() ? "'" + p.getName() + "'" : "(unnamed)";

@@ -4,6 +4,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
+import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;
@@ -137,7 +138,7 @@ public final class ChannelsLastRegions {
                     // [C, 1, 1] (or [1, C, 1, 1]) against stored [N, H, W, C]: the same values as [C]
                     String name = fresh(in + SUFFIX, taken);
                     out.addInitializer(perChannel.toBuilder().setName(name).clearDims()
-                            .addDims(perChannel.getDimsCount() == 0 ? 1 : channels(perChannel)));
+                            .addDims(TensorProtos.elementCount(perChannel)));
                     b.addInput(name);
                 } else if (!isImageInput(n, i, index) || in.isEmpty()) {
                     b.addInput(in);
@@ -343,15 +344,6 @@ public final class ChannelsLastRegions {
             }
         }
         return t;
-    }
-
-    /** The element count of a per-channel constant. */
-    private static long channels(TensorProto t) {
-        long c = 1;
-        for (long d : t.getDimsList()) {
-            c *= d;
-        }
-        return c;
     }
 
     /** Whether {@code value} is a member's image, or a Transpose's whose stored source members read instead. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
@@ -67,7 +68,7 @@ class UnfoldedConvolutionTest {
 
     /** [N, C, H, W] to [N, H, W, C]. */
     private static Tensor nhwc(Tensor t) {
-        return ChannelsLast.toLast(t, dev.sonnx.runtime.cpu.CpuDevice.get());
+        return ChannelsLast.toLast(t, CpuDevice.get());
     }
 
     private static DnnlConvolution create(Geometry g, boolean channelsLast) {

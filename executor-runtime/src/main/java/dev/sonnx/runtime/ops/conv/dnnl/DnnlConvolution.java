@@ -9,12 +9,10 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 
 import dev.sonnx.runtime.tensor.Tensor;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -175,9 +173,6 @@ public final class DnnlConvolution {
     private static DnnlConvolution createUnfolded(int[] xShape, int[] wShape, int[] yShape, boolean bias,
                                                   int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                                   PostOps postOps) {
-        if (!Dnnl.available()) {
-            return null;
-        }
         for (int i = 0; i < padBegin.length; i++) {
             if (padBegin[i] < 0 || padEnd[i] < 0) {
                 return null;
@@ -187,28 +182,11 @@ public final class DnnlConvolution {
         int rows = unfolded.rows();
         int depth = unfolded.depth();
         int oc = wShape[0];
-        dnnl_memory_desc a = Dnnl.desc(new int[] {rows, depth}, Layouts.plain(2));
-        dnnl_memory_desc anyWeights = Dnnl.anyDesc(new int[] {depth, oc});
-        dnnl_memory_desc y = Dnnl.desc(new int[] {rows, oc}, Layouts.plain(2));
-        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(new int[] {1, oc}, Layouts.plain(2)) : null;
-        dnnl_primitive_attr attr = postOps.attributes(y, PostOps.ResidualMode.BINARY);
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        int status = attr == null ? dnnl_unimplemented
-                : dnnl_matmul_primitive_desc_create(pd, Dnnl.engine(), a, anyWeights, biasDesc, y, attr);
-        if (attr != null) {
-            dnnl_primitive_attr_destroy(attr);
-        }
-        Dnnl.destroy(anyWeights);
-        if (status != dnnl_success || Dnnl.isReference(pd)) {
-            if (status == dnnl_success) {
-                dnnl_primitive_desc_destroy(pd);
-            }
-            Dnnl.destroy(a);
-            Dnnl.destroy(y);
-            Dnnl.destroy(biasDesc);
+        DnnlMatMul product = DnnlMatMul.create(new int[] {rows, depth}, false, new int[] {depth, oc}, false,
+                new int[] {rows, oc}, bias, true, postOps);
+        if (product == null) {
             return null;
         }
-        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
         // OIHW read as [KH, KW, I, O]: its plain copy is the product's [KH*KW*I, O] matrix
         int kh = wShape[2];
         int kw = wShape[3];
@@ -216,14 +194,8 @@ public final class DnnlConvolution {
         DnnlPrimitive permute = Dnnl.reorder(
                 Dnnl.strided(new int[] {kh, kw, ic, oc}, new long[] {kw, 1, (long) kh * kw, (long) ic * kh * kw}),
                 Dnnl.desc(new int[] {kh, kw, ic, oc}, Layouts.plain(4)));
-        DnnlPrimitive reorder = Dnnl.reorder(Dnnl.desc(new int[] {depth, oc}, Layouts.plain(2)), Dnnl.copy(chosen));
-        PackedWeights weights = new PackedWeights(permute, (long) depth * oc * Float.BYTES, reorder,
-                Dnnl.size(chosen));
-        DnnlPrimitive fwd = new DnnlPrimitive(pd,
-                new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
-                new dnnl_memory_desc[] {a, chosen, biasDesc, y, postOps.residual() ? Dnnl.copy(y) : null});
-        return new DnnlConvolution(null, fwd, null, weights, postOps,
+        PackedWeights weights = product.packedWeights().after(permute, (long) depth * oc * Float.BYTES);
+        return new DnnlConvolution(null, product.primitive(), null, weights, postOps,
                 postOps.residual() ? PostOps.ResidualMode.BINARY : null, null, unfolded);
     }
 

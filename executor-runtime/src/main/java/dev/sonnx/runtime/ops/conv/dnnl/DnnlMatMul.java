@@ -210,6 +210,14 @@ public final class DnnlMatMul {
         return md;
     }
 
+    /**
+     * The primitive (arguments A, B in {@link #packedWeights}' layout, bias, Y, the residual), for a
+     * caller that brings A as a native pointer (an unfolded convolution's scratch).
+     */
+    DnnlPrimitive primitive() {
+        return primitive;
+    }
+
     /** How the weights reach the primitive's layout (for {@link ConstantWeights}). */
     PackedWeights packedWeights() {
         return weights;

@@ -43,6 +43,19 @@ final class PackedWeights {
         this.bytes = bytes;
     }
 
+    /**
+     * These weights read under other dimensions: {@code permute} first (from ONNX's layout to a plain
+     * intermediate of {@code permutedBytes}, the bytes this object's reorder starts from), then this
+     * object's reorder, if any.
+     */
+    PackedWeights after(DnnlPrimitive permute, long permutedBytes) {
+        if (this.permute != null) {
+            throw new IllegalStateException("these weights are permuted already");
+        }
+        return reorder == null ? new PackedWeights(permute, permutedBytes)
+                : new PackedWeights(permute, permutedBytes, reorder, bytes);
+    }
+
     /** Whether the primitive reads the weights in ONNX's layout (no copy to make). */
     boolean readsPlain() {
         return reorder == null;
