@@ -18,9 +18,8 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.util.JitWarmUp;
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -93,19 +92,19 @@ public final class BenchMain {
         try (OrtRunner ort = runOrt ? new OrtRunner(model, fed.stream().map(ValueInfoProto::getName).toList(), inputs, t) : null) {
             double[] ourTimes = new double[runs];
             double[] ortTimes = new double[runs];
-            warmUp(warmupSeconds, () -> {
+            System.out.println(JitWarmUp.run(warmupSeconds, 0, () -> {
                 if (runOurs) {
                     probe.run(inputs).forEach(Tensor::release);
                 }
                 if (runOrt) {
                     ort.run();
                 }
-            });
+            }));
             long compileMillis = 0;
             for (int i = 0; i < warmup + runs; i++) {
                 if (i == warmup) {
                     Profiler.reset();
-                    compileMillis = jitMillis();
+                    compileMillis = JitWarmUp.compileMillis();
                 }
                 if (runOurs) {
                     long t0 = System.nanoTime();
@@ -121,7 +120,7 @@ public final class BenchMain {
                     }
                 }
             }
-            compileMillis = jitMillis() - compileMillis;
+            compileMillis = JitWarmUp.compileMillis() - compileMillis;
             double ours = median(ourTimes);
             // compiling takes a core from the kernels: a figure far above zero means warm-up was too short
             System.out.printf(Locale.ROOT, "JIT compilation during the timed runs: %d ms%n", compileMillis);
@@ -290,56 +289,6 @@ public final class BenchMain {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    /** Warm-up rounds in a row, and seconds, without JIT compilation that count as the steady state. */
-    private static final int QUIET_ROUNDS = 20;
-    private static final double QUIET_SECONDS = 2;
-    /** The longest the warm-up waits for that, beyond --warmup-seconds. */
-    private static final double MAX_EXTRA_WARMUP_SECONDS = 60;
-
-    /** One warm-up round: each engine's run. */
-    @FunctionalInterface
-    private interface Round {
-        void run() throws OrtException;
-    }
-
-    /**
-     * Runs {@code round} for {@code seconds}, then until the JIT has compiled nothing for QUIET_ROUNDS
-     * rounds and QUIET_SECONDS (at most MAX_EXTRA_WARMUP_SECONDS more), and says how long that took.
-     */
-    private static void warmUp(double seconds, Round round) throws OrtException {
-        long start = System.nanoTime();
-        long end = start + (long) (seconds * 1e9);
-        long giveUp = end + (long) (MAX_EXTRA_WARMUP_SECONDS * 1e9);
-        int rounds = 0;
-        int quietRounds = 0;
-        long quietSince = start;
-        long lastCompile = jitMillis();
-        while (System.nanoTime() < end || !quiet(quietRounds, quietSince) && System.nanoTime() < giveUp) {
-            round.run();
-            long compiled = jitMillis();
-            if (compiled == lastCompile) {
-                quietRounds++;
-            } else {
-                quietRounds = 0;
-                quietSince = System.nanoTime();
-            }
-            lastCompile = compiled;
-            rounds++;
-        }
-        System.out.printf(Locale.ROOT, "warm-up: %d rounds in %.1f s%s%n", rounds, (System.nanoTime() - start) / 1e9,
-                quiet(quietRounds, quietSince) ? "" : " (the JIT was still compiling)");
-    }
-
-    private static boolean quiet(int quietRounds, long quietSince) {
-        return quietRounds >= QUIET_ROUNDS && System.nanoTime() - quietSince >= QUIET_SECONDS * 1e9;
-    }
-
-    /** The JVM's total compilation time so far, in milliseconds (0 where it is not reported). */
-    private static long jitMillis() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     private static long peakRssMb() {

@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.cli;
 
+import dev.sonnx.runtime.backend.Profiler;
 import dev.sonnx.runtime.backend.SingaBackend;
 import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.model.SonnxModel;
@@ -11,6 +12,7 @@ import dev.sonnx.runtime.opt.SGD;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.util.JitWarmUp;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,13 +26,15 @@ import java.util.Set;
  * one training step (forward, softmax cross-entropy, backward, SGD with momentum), of a model whose
  * first input is float32 [batch, ...], on any device. Each timed run ends when the device has
  * finished its work; the input is on the device beforehand (as a framework's own benchmark has it).
- * Prints the median and the 10th and 90th percentiles over {@code --runs} runs after {@code --warmup}.
+ * Prints the median and the 10th and 90th percentiles over {@code --runs} runs after a warm-up of at
+ * least {@code --warmup} runs and {@code --warmup-seconds}, then until the JIT is quiet
+ * ({@link JitWarmUp}); with {@code -Dsonnx.profile=true}, the host time per operator type.
  */
 final class TimeCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "time --model MODEL.onnx --batch B [--device cpu|cuda:N] [--runs N] [--warmup N] [--train] [--threads N] [--precision fp32|mixed]";
+        return "time --model MODEL.onnx --batch B [--device cpu|cuda:N] [--runs N] [--warmup N] [--warmup-seconds S] [--train] [--threads N] [--precision fp32|mixed]";
     }
 
     @Override
@@ -40,16 +44,19 @@ final class TimeCommand implements Main.Command {
         int batch = a.getInt("batch", 1);
         int runs = a.getInt("runs", 30);
         int warmup = a.getInt("warmup", 5);
+        double warmupSeconds = a.getDouble("warmup-seconds", 3);
         boolean train = a.flag("train");
         Device device = Device.parse(a.get("device", "cpu"));
         Main.applyRunOptions(a);
         a.checkAllUsed();
-        if (batch < 1 || runs < 1 || warmup < 0) {
-            throw new Args.UsageException("--batch and --runs must be positive, --warmup not negative");
+        if (batch < 1 || runs < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
+            throw new Args.UsageException("--batch and --runs must be positive, --warmup and --warmup-seconds not negative");
         }
         ModelProto model = ModelIO.load(file);
         Tensor x = input(model, batch);
         double[] ms = new double[runs];
+        String warmUpLine;
+        long compileMillis;
         if (train) {
             SonnxModel m = new SonnxModel(model, device);
             m.compile(List.of(x), true, true, false);
@@ -57,26 +64,42 @@ final class TimeCommand implements Main.Command {
             Tensor xd = x.to(device);
             int classes = m.forward(xd).get(0).dim(1);
             Tensor y = labels(batch, classes);
-            for (int i = 0; i < warmup + runs; i++) {
+            warmUpLine = JitWarmUp.run(warmupSeconds, warmup, () -> {
+                m.trainOneBatch(xd, y, "fp32", 0);
+                device.synchronize();
+            });
+            Profiler.reset();
+            compileMillis = JitWarmUp.compileMillis();
+            for (int i = 0; i < runs; i++) {
                 long start = System.nanoTime();
                 m.trainOneBatch(xd, y, "fp32", 0);
                 device.synchronize();
-                if (i >= warmup) {
-                    ms[i - warmup] = (System.nanoTime() - start) / 1e6;
-                }
+                ms[i] = (System.nanoTime() - start) / 1e6;
             }
         } else {
             SingaRep rep = SingaBackend.prepare(file, device);
             List<Tensor> feed = List.of(x.to(device));
-            for (int i = 0; i < warmup + runs; i++) {
+            warmUpLine = JitWarmUp.run(warmupSeconds, warmup, () -> {
+                rep.run(feed).forEach(Tensor::release);
+                device.synchronize();
+            });
+            Profiler.reset();
+            compileMillis = JitWarmUp.compileMillis();
+            for (int i = 0; i < runs; i++) {
                 long start = System.nanoTime();
                 List<Tensor> y = rep.run(feed);
                 device.synchronize();
-                if (i >= warmup) {
-                    ms[i - warmup] = (System.nanoTime() - start) / 1e6;
-                }
+                ms[i] = (System.nanoTime() - start) / 1e6;
                 y.forEach(Tensor::release);
             }
+        }
+        compileMillis = JitWarmUp.compileMillis() - compileMillis;
+        out.println(warmUpLine);
+        // compiling takes the host thread's core: a figure far above zero means warm-up was too short
+        out.printf(Locale.ROOT, "JIT compilation during the timed runs: %d ms%n", compileMillis);
+        if (Profiler.ENABLED) {
+            out.print("host time per operator type over the timed runs (kernels queue asynchronously on a GPU):\n"
+                    + Profiler.report());
         }
         Arrays.sort(ms);
         out.printf(Locale.ROOT, "model=%s device=%s batch=%d mode=%s runs=%d median_ms=%.3f p10_ms=%.3f p90_ms=%.3f%n",
