@@ -25,6 +25,7 @@ public final class InferencePasses {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = PadFusion.apply(m, true);   // before the activations fuse: MaxPool's rule looks for a Relu
         m = ConvActivationFusion.apply(m);
+        m = ConcatSplitting.apply(m);   // after the fusions: splits FusedConv nodes, epilogue and all
         m = ChannelsLastRegions.apply(m);
         m = LayerNormFusion.apply(m);
         m = GeluFusion.apply(m);

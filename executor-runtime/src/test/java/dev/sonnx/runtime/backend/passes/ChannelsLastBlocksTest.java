@@ -1,5 +1,6 @@
 package dev.sonnx.runtime.backend.passes;
 
+import static dev.sonnx.runtime.backend.passes.PassTesting.assertMatchesOnnxRuntime;
 import static dev.sonnx.runtime.backend.passes.PassTesting.node;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withFloat;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withInt;
@@ -95,23 +96,6 @@ class ChannelsLastBlocksTest {
             g.addOutput(Models.tensorInfoAnyShape(o, DataType.FLOAT));
         }
         return Models.model(g.build(), 13);
-    }
-
-    private static void assertMatchesOnnxRuntime(ModelProto m, Tensor x) {
-        List<Tensor> expected = OrtReference.run(m, List.of("x"), List.of(x));
-        List<Tensor> actual = SingaBackend.prepare(m, CpuDevice.get()).run(List.of(x));
-        assertEquals(expected.size(), actual.size());
-        for (int o = 0; o < expected.size(); o++) {
-            Tensor e = expected.get(o);
-            Tensor a = actual.get(o);
-            assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(a.shape()), "output " + o);
-            for (int i = 0; i < e.size(); i++) {
-                float ev = e.getFloat(i);
-                float av = a.getFloat(i);
-                assertTrue(Math.abs(av - ev) <= 1e-4 * (1 + Math.abs(ev)),
-                        "output " + o + " element " + i + ": " + av + ", expected " + ev);
-            }
-        }
     }
 
     private static List<String> fusedActivations(ModelProto m) {

@@ -14,6 +14,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
+import dev.sonnx.runtime.testing.OrtReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -113,5 +114,26 @@ final class PassTesting {
             last = af;
         }
         return last;
+    }
+
+    /**
+     * Runs {@code m} (its one input named x) prepared with every rewrite, and the original graph in
+     * ONNX Runtime, and checks each output within 1e-4 relative to 1 + |value|.
+     */
+    static void assertMatchesOnnxRuntime(ModelProto m, Tensor x) {
+        List<Tensor> expected = OrtReference.run(m, List.of("x"), List.of(x));
+        List<Tensor> actual = SingaBackend.prepare(m, CpuDevice.get()).run(List.of(x));
+        assertEquals(expected.size(), actual.size());
+        for (int o = 0; o < expected.size(); o++) {
+            Tensor e = expected.get(o);
+            Tensor a = actual.get(o);
+            assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(a.shape()), "output " + o);
+            for (int i = 0; i < e.size(); i++) {
+                float ev = e.getFloat(i);
+                float av = a.getFloat(i);
+                assertTrue(Math.abs(av - ev) <= 1e-4 * (1 + Math.abs(ev)),
+                        "output " + o + " element " + i + ": " + av + ", expected " + ev);
+            }
+        }
     }
 }
