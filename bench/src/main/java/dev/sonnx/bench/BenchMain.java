@@ -244,6 +244,8 @@ public final class BenchMain {
     /** An ONNX Runtime session over the same model and inputs, timed one run at a time. */
     private static final class OrtRunner implements AutoCloseable {
         static final boolean SPIN = Boolean.parseBoolean(System.getProperty("sonnx.bench.ortSpin", "false"));
+        /** -Dsonnx.bench.ortProfile=PREFIX: ONNX Runtime's per-node profile of every run, a JSON file PREFIX_*.json. */
+        static final String PROFILE = System.getProperty("sonnx.bench.ortProfile");
         private final OrtSession.SessionOptions options;
         private final OrtSession session;
         private final Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
@@ -255,6 +257,9 @@ public final class BenchMain {
             options.setInterOpNumThreads(1);
             if (!SPIN) {
                 options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
+            if (PROFILE != null) {
+                options.enableProfiling(PROFILE);
             }
             session = env.createSession(model.toByteArray(), options);
             for (int i = 0; i < inputs.size(); i++) {
@@ -279,6 +284,9 @@ public final class BenchMain {
 
         @Override
         public void close() throws OrtException {
+            if (PROFILE != null) {
+                System.out.println("onnxruntime profile: " + session.endProfiling());
+            }
             feeds.values().forEach(OnnxTensor::close);
             session.close();
             options.close();
