@@ -142,33 +142,38 @@ class BatchNormalizationTest {
      * The float32 kernels (plane copies, float arithmetic, double sums) against the float64 path, which
      * the gradient checks above verify: Y and every gradient within float rounding, on planes whose
      * length (7 x 5 = 35) leaves a remainder after the four-way sums, with batch and running statistics.
+     * 4 channels take oneDNN's plain layout; 20 (a last block padded from 4 to 16) and 32 its
+     * 16-channel blocks, reordered in and out.
      */
     @Test
     void float32KernelsMatchTheFloat64Path() {
-        for (boolean batch : new boolean[] {true, false}) {
-            Operator op = OpTester.of("BatchNormalization", 15).inputs(5).attr("epsilon", 1e-3f).build();
-            Tensor[] wide = {GradCheck.random(11, -3, 5, 3, 4, 7, 5), GradCheck.random(12, 0.5, 1.5, 4),
-                    GradCheck.random(13, -1, 1, 4), GradCheck.random(14, -1, 1, 4), GradCheck.random(15, 0.5, 1.5, 4)};
-            Tensor[] narrow = new Tensor[wide.length];
-            for (int i = 0; i < wide.length; i++) {
-                narrow[i] = Tensor.fromDoubles(DataType.FLOAT, wide[i].toDoubleArray(), wide[i].shape());
-            }
-            Tensor gy = GradCheck.random(16, -1, 1, 3, 4, 7, 5);
-            Tensor[] expected = forwardAndBackward(op, wide, gy, batch);
-            Tensor[] actual = forwardAndBackward(op, narrow, Tensor.fromDoubles(DataType.FLOAT, gy.toDoubleArray(),
-                    gy.shape()), batch);
-            String[] names = {"Y", "dX", "dscale", "dB", "dmean", "dvar"};
-            for (int i = 0; i < expected.length; i++) {
-                if (expected[i] == null) {
-                    assertEquals(null, actual[i], names[i]);
-                    continue;
+        for (int c : new int[] {4, 20, 32}) {
+            for (boolean batch : new boolean[] {true, false}) {
+                Operator op = OpTester.of("BatchNormalization", 15).inputs(5).attr("epsilon", 1e-3f).build();
+                Tensor[] wide = {GradCheck.random(11, -3, 5, 3, c, 7, 5), GradCheck.random(12, 0.5, 1.5, c),
+                        GradCheck.random(13, -1, 1, c), GradCheck.random(14, -1, 1, c),
+                        GradCheck.random(15, 0.5, 1.5, c)};
+                Tensor[] narrow = new Tensor[wide.length];
+                for (int i = 0; i < wide.length; i++) {
+                    narrow[i] = Tensor.fromDoubles(DataType.FLOAT, wide[i].toDoubleArray(), wide[i].shape());
                 }
-                assertEquals(DataType.FLOAT, actual[i].dtype(), names[i]);
-                double[] e = expected[i].toDoubleArray();
-                double[] a = actual[i].toDoubleArray();
-                for (int j = 0; j < e.length; j++) {
-                    assertEquals(e[j], a[j], 1e-5 + 1e-4 * Math.abs(e[j]), (batch ? "batch " : "running ") + names[i]
-                            + "[" + j + "]");
+                Tensor gy = GradCheck.random(16, -1, 1, 3, c, 7, 5);
+                Tensor[] expected = forwardAndBackward(op, wide, gy, batch);
+                Tensor[] actual = forwardAndBackward(op, narrow, Tensor.fromDoubles(DataType.FLOAT, gy.toDoubleArray(),
+                        gy.shape()), batch);
+                String[] names = {"Y", "dX", "dscale", "dB", "dmean", "dvar"};
+                for (int i = 0; i < expected.length; i++) {
+                    if (expected[i] == null) {
+                        assertEquals(null, actual[i], names[i]);
+                        continue;
+                    }
+                    assertEquals(DataType.FLOAT, actual[i].dtype(), names[i]);
+                    double[] e = expected[i].toDoubleArray();
+                    double[] a = actual[i].toDoubleArray();
+                    for (int j = 0; j < e.length; j++) {
+                        assertEquals(e[j], a[j], 1e-5 + 1e-4 * Math.abs(e[j]), c + " channels, "
+                                + (batch ? "batch " : "running ") + names[i] + "[" + j + "]");
+                    }
                 }
             }
         }
