@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import java.util.Set;
 
 /**
@@ -54,9 +55,8 @@ final class TimeCommand implements Main.Command {
         }
         ModelProto model = ModelIO.load(file);
         Tensor x = input(model, batch);
-        double[] ms = new double[runs];
-        String warmUpLine;
-        long compileMillis;
+        // one run, queued: its outputs (none for a training step) are handed back after the timing
+        Supplier<List<Tensor>> step;
         if (train) {
             SonnxModel m = new SonnxModel(model, device);
             m.compile(List.of(x), true, true, false);
@@ -64,34 +64,29 @@ final class TimeCommand implements Main.Command {
             Tensor xd = x.to(device);
             int classes = m.forward(xd).get(0).dim(1);
             Tensor y = labels(batch, classes);
-            warmUpLine = JitWarmUp.run(warmupSeconds, warmup, () -> {
+            step = () -> {
                 m.trainOneBatch(xd, y, "fp32", 0);
-                device.synchronize();
-            });
-            Profiler.reset();
-            compileMillis = JitWarmUp.compileMillis();
-            for (int i = 0; i < runs; i++) {
-                long start = System.nanoTime();
-                m.trainOneBatch(xd, y, "fp32", 0);
-                device.synchronize();
-                ms[i] = (System.nanoTime() - start) / 1e6;
-            }
+                return List.of();
+            };
         } else {
             SingaRep rep = SingaBackend.prepare(file, device);
             List<Tensor> feed = List.of(x.to(device));
-            warmUpLine = JitWarmUp.run(warmupSeconds, warmup, () -> {
-                rep.run(feed).forEach(Tensor::release);
-                device.synchronize();
-            });
-            Profiler.reset();
-            compileMillis = JitWarmUp.compileMillis();
-            for (int i = 0; i < runs; i++) {
-                long start = System.nanoTime();
-                List<Tensor> y = rep.run(feed);
-                device.synchronize();
-                ms[i] = (System.nanoTime() - start) / 1e6;
-                y.forEach(Tensor::release);
-            }
+            step = () -> rep.run(feed);
+        }
+        String warmUpLine = JitWarmUp.run(warmupSeconds, warmup, () -> {
+            List<Tensor> outputs = step.get();
+            device.synchronize();
+            outputs.forEach(Tensor::release);
+        });
+        Profiler.reset();
+        long compileMillis = JitWarmUp.compileMillis();
+        double[] ms = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long start = System.nanoTime();
+            List<Tensor> outputs = step.get();
+            device.synchronize();   // each timed run ends when the device has finished
+            ms[i] = (System.nanoTime() - start) / 1e6;
+            outputs.forEach(Tensor::release);
         }
         compileMillis = JitWarmUp.compileMillis() - compileMillis;
         out.println(warmUpLine);

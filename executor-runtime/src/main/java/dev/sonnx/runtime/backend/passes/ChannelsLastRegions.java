@@ -1,10 +1,10 @@
 package dev.sonnx.runtime.backend.passes;
 
+import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
-import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.ops.conv.FusedConv;
 import dev.sonnx.runtime.tensor.DataType;

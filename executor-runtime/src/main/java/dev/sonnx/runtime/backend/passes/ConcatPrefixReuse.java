@@ -1,6 +1,5 @@
 package dev.sonnx.runtime.backend.passes;
 
-import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
@@ -55,17 +54,9 @@ final class ConcatPrefixReuse {
         return best;
     }
 
+    /** Both carry an axis attribute, and the same one (Concat-1's default is left alone). */
     private static boolean sameAxis(NodeProto a, NodeProto b) {
-        return axis(a) != null && axis(a).equals(axis(b));
-    }
-
-    /** The axis attribute, or null where there is none (Concat-1's default: then the rewrite leaves it alone). */
-    private static Long axis(NodeProto n) {
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals("axis")) {
-                return a.getI();
-            }
-        }
-        return null;
+        return GraphIndex.hasAttr(a, "axis") && GraphIndex.hasAttr(b, "axis")
+                && GraphIndex.intAttr(a, "axis", 0) == GraphIndex.intAttr(b, "axis", 0);
     }
 }

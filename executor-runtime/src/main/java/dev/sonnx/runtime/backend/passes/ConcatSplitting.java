@@ -220,8 +220,10 @@ final class ConcatSplitting {
         GraphIndex after = new GraphIndex(out.build());
         List<TensorProto> kept = new ArrayList<>();
         for (TensorProto t : out.getInitializerList()) {
-            boolean graphInput = out.getInputList().stream().anyMatch(v -> v.getName().equals(t.getName()));
-            if (!splitWeights.contains(t.getName()) || after.reads(t.getName()) > 0 || graphInput) {
+            // constantInitializer is null for an initializer that is also a graph input: a feed may need it
+            boolean unread = splitWeights.contains(t.getName()) && after.reads(t.getName()) == 0
+                    && after.constantInitializer(t.getName()) != null;
+            if (!unread) {
                 kept.add(t);
             }
         }

@@ -2,6 +2,7 @@ package dev.sonnx.runtime.backend.passes;
 
 import static dev.sonnx.runtime.backend.passes.PassTesting.assertMatchesOnnxRuntime;
 import static dev.sonnx.runtime.backend.passes.PassTesting.node;
+import static dev.sonnx.runtime.backend.passes.PassTesting.positive;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withFloat;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withInt;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withInts;
@@ -39,17 +40,6 @@ import org.junit.jupiter.api.Test;
  * original graph.
  */
 class ChannelsLastBlocksTest {
-
-
-
-
-    private static Tensor positive(long seed, int... shape) {
-        Tensor t = random(seed, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
-    }
 
     /** x [2, 3, 10, 10] through the four blocks; {@code extraOutputs} become graph outputs too. */
     private static ModelProto network(String... extraOutputs) {

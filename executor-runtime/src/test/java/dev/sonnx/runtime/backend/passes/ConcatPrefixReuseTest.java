@@ -2,6 +2,7 @@ package dev.sonnx.runtime.backend.passes;
 
 import static dev.sonnx.runtime.backend.passes.PassTesting.assertMatchesOnnxRuntime;
 import static dev.sonnx.runtime.backend.passes.PassTesting.node;
+import static dev.sonnx.runtime.backend.passes.PassTesting.positive;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withInt;
 import static dev.sonnx.runtime.backend.passes.PassTesting.withInts;
 import static dev.sonnx.runtime.testing.TestTensors.random;
@@ -13,6 +14,8 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.testing.Models;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +34,7 @@ class ConcatPrefixReuseTest {
     private static ModelProto block(long lastAxis, boolean reordered) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("dense")
                 .addNode(withInts(node("Conv", "f0", "x", "w0"), "pads", 1, 1, 1, 1));
-        List<String> features = new java.util.ArrayList<>(List.of("f0"));
+        List<String> features = new ArrayList<>(List.of("f0"));
         for (int i = 1; i <= 3; i++) {
             String joined = "cat" + i;
             g.addNode(concat(joined, 1, features.toArray(String[]::new)));
@@ -47,21 +50,13 @@ class ConcatPrefixReuseTest {
             features.add("f" + i);
         }
         if (reordered) {
-            java.util.Collections.swap(features, 0, 1);
+            Collections.swap(features, 0, 1);
         }
         g.addNode(concat("y", lastAxis, features.toArray(String[]::new)))
                 .addInitializer(TensorProtos.fromTensor(random(1, 6, 3, 3, 3), "w0"))
                 .addInput(Models.tensorInfo("x", DataType.FLOAT, 2, 3, 6, 6))
                 .addOutput(Models.tensorInfo("y", DataType.FLOAT, 2, 18, 6, 6));
         return Models.model(g.build(), 13);
-    }
-
-    private static dev.sonnx.runtime.tensor.Tensor positive(long seed, int n) {
-        dev.sonnx.runtime.tensor.Tensor t = random(seed, n);
-        for (int i = 0; i < n; i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
     }
 
     /** The inputs of each Concat of {@code m}, in order. */

@@ -15,6 +15,7 @@ import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.testing.Models;
 import dev.sonnx.runtime.testing.OrtReference;
+import dev.sonnx.runtime.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -29,6 +30,15 @@ final class PassTesting {
         Tensor t = Tensor.zeros(DataType.FLOAT, shape);
         for (int i = 0; i < t.size(); i++) {
             t.setFloat(i, (float) r.nextDouble(lo, hi));
+        }
+        return t;
+    }
+
+    /** Values in [0.5, 0.5 + |normal|): scales and variances of normalisations. */
+    static Tensor positive(long seed, int... shape) {
+        Tensor t = TestTensors.random(seed, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
         }
         return t;
     }
