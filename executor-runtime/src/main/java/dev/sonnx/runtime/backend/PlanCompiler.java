@@ -71,12 +71,24 @@ final class PlanCompiler {
     private final List<String> slotNames = new ArrayList<>();
     private final List<Value> constants = new ArrayList<>();
     private final Set<String> outerUsed = new LinkedHashSet<>();
+    /** Initializers' values taken from another plan of the same model instead of read from the graph. */
+    private Map<String, Value> sharedInitializers = Map.of();
 
     PlanCompiler(Env env, GraphProto graph, String label, Set<String> outerVisible) {
         this.env = env;
         this.graph = graph;
         this.label = label;
         this.outerVisible = outerVisible;
+    }
+
+    /**
+     * Binds the graph's initializers named in {@code values} to those very values: a second plan of
+     * a model in training (its unrewritten form, for cuts) then reads and updates the first plan's
+     * weights and statistics rather than copies of them.
+     */
+    PlanCompiler sharingInitializers(Map<String, Value> values) {
+        this.sharedInitializers = values;
+        return this;
     }
 
     Plan compile() {
@@ -89,7 +101,8 @@ final class PlanCompiler {
             if (!initializerNames.add(name)) {
                 throw error("initializer '" + name + "' is defined twice");
             }
-            define(name, toDevice(readInitializer(t)));
+            Value shared = sharedInitializers.get(name);
+            define(name, shared != null ? shared : toDevice(readInitializer(t)));
         }
         for (SparseTensorProto s : graph.getSparseInitializerList()) {
             String name = s.getValues().getName();

@@ -2,15 +2,20 @@ package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
 import dev.sonnx.runtime.backend.passes.InferencePasses;
+import dev.sonnx.runtime.backend.passes.TrainingPasses;
 import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.onnx.ModelIO;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.DirectMemory;
+import dev.sonnx.runtime.tensor.Value;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -62,17 +67,36 @@ public final class SingaBackend {
         ModelProto optimized = fuse ? optimize(inlined, device, new PlanCompiler.Env(name, options.registry,
                 opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(), options.timeLimitNanos))
                 : inlined;
+        boolean trains = !options.variables.isEmpty();
+        if (trains && device.isHost() && options.trainingLayouts) {
+            optimized = TrainingPasses.apply(inlined);
+        }
         // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
         PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
                 opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
                 options.timeLimitNanos);
         Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
+        // a model in training shares its weights between the rewritten plan and the model's own
+        Map<String, Value> shared = trains ? initializers(plan, inlined) : Map.of();
         Supplier<Plan> unfused = optimized == inlined ? () -> plan
-                : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of()).compile();
+                : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of())
+                        .sharingInitializers(shared).compile();
         // the rewrites' scratch memory went back to malloc; have malloc give its pages back too
         DirectMemory.trim();
         // shape arithmetic is kept across runs only where nothing updates the constants it may read
-        return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos, fuse);
+        return new SingaRep(name, model, device, plan, unfused, options.timeLimitNanos, fuse, trains);
+    }
+
+    /** The values {@code plan} holds for {@code model}'s initializers, by name. */
+    private static Map<String, Value> initializers(Plan plan, ModelProto model) {
+        Map<String, Value> r = new HashMap<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            Integer slot = plan.slotOf.get(t.getName());
+            if (slot != null && plan.constants[slot] != null) {
+                r.put(t.getName(), plan.constants[slot]);
+            }
+        }
+        return r;
     }
 
     /**
@@ -105,14 +129,27 @@ public final class SingaBackend {
         final Set<String> variables;
         final OpRegistry registry;
         final long timeLimitNanos;
+        /**
+         * Whether a model prepared for training (with variables) on the CPU gets the training
+         * rewrites ({@link TrainingPasses}); the system property {@code sonnx.trainingLayouts=false}
+         * turns them off.
+         */
+        final boolean trainingLayouts;
 
         private PrepareOptions(String name, boolean foldConstants, Set<String> variables, OpRegistry registry,
                                long timeLimitNanos) {
+            this(name, foldConstants, variables, registry, timeLimitNanos,
+                    !"false".equals(System.getProperty("sonnx.trainingLayouts")));
+        }
+
+        private PrepareOptions(String name, boolean foldConstants, Set<String> variables, OpRegistry registry,
+                               long timeLimitNanos, boolean trainingLayouts) {
             this.name = name;
             this.foldConstants = foldConstants;
             this.variables = variables;
             this.registry = registry != null ? registry : OpRegistry.standard();
             this.timeLimitNanos = timeLimitNanos;
+            this.trainingLayouts = trainingLayouts;
         }
 
         /** {@code sonnx.maxRunMillis} in nanoseconds; 0 when unset, not positive or not a number. */
@@ -123,22 +160,27 @@ public final class SingaBackend {
 
         /** How error messages name the model (its file, usually). */
         public PrepareOptions named(String modelName) {
-            return new PrepareOptions(modelName, foldConstants, variables, registry, timeLimitNanos);
+            return new PrepareOptions(modelName, foldConstants, variables, registry, timeLimitNanos, trainingLayouts);
         }
 
         /** Whether nodes whose inputs are all constants run once at prepare. */
         public PrepareOptions foldConstants(boolean fold) {
-            return new PrepareOptions(name, fold, variables, registry, timeLimitNanos);
+            return new PrepareOptions(name, fold, variables, registry, timeLimitNanos, trainingLayouts);
         }
 
         /** Initializers that training will update, so prepare never folds them into constants. */
         public PrepareOptions variables(Set<String> names) {
-            return new PrepareOptions(name, foldConstants, Set.copyOf(names), registry, timeLimitNanos);
+            return new PrepareOptions(name, foldConstants, Set.copyOf(names), registry, timeLimitNanos, trainingLayouts);
+        }
+
+        /** Whether a model prepared for training on the CPU gets the training rewrites (default: yes). */
+        public PrepareOptions trainingLayouts(boolean rewrite) {
+            return new PrepareOptions(name, foldConstants, variables, registry, timeLimitNanos, rewrite);
         }
 
         /** The operators to build nodes with (default: {@link OpRegistry#standard()}). */
         public PrepareOptions registry(OpRegistry operators) {
-            return new PrepareOptions(name, foldConstants, variables, operators, timeLimitNanos);
+            return new PrepareOptions(name, foldConstants, variables, operators, timeLimitNanos, trainingLayouts);
         }
 
         /**
@@ -157,7 +199,7 @@ public final class SingaBackend {
             } catch (ArithmeticException e) {
                 nanos = 0; // longer than 292 years: no limit
             }
-            return new PrepareOptions(name, foldConstants, variables, registry, nanos);
+            return new PrepareOptions(name, foldConstants, variables, registry, nanos, trainingLayouts);
         }
     }
 }

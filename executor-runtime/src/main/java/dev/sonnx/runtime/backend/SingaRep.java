@@ -37,6 +37,11 @@ public final class SingaRep {
      */
     private volatile Plan unfusedPlan;
     private final java.util.function.Supplier<Plan> unfusedCompiler;
+    /**
+     * Whether recorded runs may use {@link #plan}: its rewrites keep every operator differentiable
+     * and every initializer itself (a model prepared for training), unlike the inference fusions.
+     */
+    private final boolean planRecords;
     /** Graph inputs the caller feeds (those without an initializer), in graph order. */
     private final List<ValueInfoProto> feeds;
     private final Map<String, Integer> feedPosition;
@@ -48,8 +53,9 @@ public final class SingaRep {
     private final ShapeSpecialisation shapeArithmetic;
 
     SingaRep(String name, ModelProto model, Device device, Plan plan, java.util.function.Supplier<Plan> unfused,
-             long timeLimitNanos, boolean specialiseShapes) {
+             long timeLimitNanos, boolean specialiseShapes, boolean planRecords) {
         this.name = name;
+        this.planRecords = planRecords;
         this.shapeArithmetic = specialiseShapes && device.isHost() ? ShapeSpecialisation.of(plan) : null;
         this.timeLimitNanos = timeLimitNanos;
         this.model = model;
@@ -243,7 +249,7 @@ public final class SingaRep {
     private Value[] runPlan(Value[] in, int lastLayers, RunOptions options) {
         if (lastLayers == -1 || lastLayers >= nodeCount()) {
             // a recorded run differentiates the model's own operators, not the fused ones
-            Plan p = options.tape != null ? unfused() : plan;
+            Plan p = options.tape != null && !planRecords ? unfused() : plan;
             Frame frame = new Frame(p, options, null);
             p.bindInputs(frame, on(in));
             // inference runs only: a training-mode run need not compute what an inference run does
@@ -262,7 +268,8 @@ public final class SingaRep {
                     + nodeCount() + " nodes");
         }
         List<String> targets = outputNamesAt(lastLayers);
-        Plan p = options.tape == null && targets.stream().allMatch(plan.slotOf::containsKey) ? plan : unfused();
+        Plan p = (options.tape == null || planRecords) && targets.stream().allMatch(plan.slotOf::containsKey)
+                ? plan : unfused();
         int[] slots = targets.stream().mapToInt(p.slotOf::get).toArray();
         Frame frame = new Frame(p, options, null);
         p.bindInputs(frame, on(in));

@@ -60,10 +60,33 @@ public final class ChannelsLastRegions {
     private static final Set<String> UNARY = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
             "HardSwish", "Elu", "Selu", "Clip");
 
-    private ChannelsLastRegions() {
+    /**
+     * Whether the regions are for a training plan: only members whose channels-last form has a
+     * backward (convolutions without an epilogue, normalizations with batch statistics, max and global
+     * average pools, elementwise operators and Concat), nothing fused into them, no zero border written
+     * by a reorder, and no constant rewritten (training updates the initializers by their names).
+     */
+    private final boolean training;
+
+    private ChannelsLastRegions(boolean training) {
+        this.training = training;
     }
 
     public static ModelProto apply(ModelProto model) {
+        return new ChannelsLastRegions(false).rewrite(model);
+    }
+
+    /**
+     * The regions of a model that is to be trained: its parameters stay the initializers they are
+     * (same names, same layouts), and every member differentiates. On the CPU, oneDNN's kernels for
+     * convolutions, their gradients and batch normalization with batch statistics are vector code
+     * on channels-last data, where on [N, C, H, W] they reorder inside each call or run a generic loop.
+     */
+    public static ModelProto forTraining(ModelProto model) {
+        return new ChannelsLastRegions(true).rewrite(model);
+    }
+
+    private ModelProto rewrite(ModelProto model) {
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
         int opset = ConvActivationFusion.onnxOpset(model);
@@ -179,7 +202,10 @@ public final class ChannelsLastRegions {
      * border, or null. oneDNN's kernels over such an image spend much of their time on the
      * windows that cross its edge (resnet18's 7 x 7 stem: 5-15% of it at batch 1, 20% at batch 8).
      */
-    private static long[] stemPadding(NodeProto conv, GraphIndex index) {
+    private long[] stemPadding(NodeProto conv, GraphIndex index) {
+        if (training) {
+            return null; // the border would need a backward of its own
+        }
         TensorProto w = index.constantInitializer(conv.getInput(1));
         long[] pads = GraphIndex.intsAttr(conv, "pads");
         if (w == null || w.getDims(1) > STEM_CHANNELS || pads == null || pads.length != 4
@@ -210,13 +236,15 @@ public final class ChannelsLastRegions {
         return n.getInputCount() < 3 || n.getInput(2).isEmpty() || index.constantInitializer(n.getInput(2)) != null;
     }
 
-    private static boolean isPool(NodeProto n) {
+    private boolean isPool(NodeProto n) {
         if (!GraphIndex.isOnnx(n) || n.getInputCount() != 1 || n.getOutputCount() != 1) {
             return false;
         }
         return switch (n.getOpType()) {
-            case "MaxPool", "AveragePool" -> kernelRank(n) == 2;
-            case "GlobalAveragePool", "GlobalMaxPool" -> true;
+            case "MaxPool" -> kernelRank(n) == 2;
+            case "AveragePool" -> !training && kernelRank(n) == 2;
+            case "GlobalAveragePool" -> true;
+            case "GlobalMaxPool" -> !training;
             default -> false;
         };
     }
@@ -226,8 +254,8 @@ public final class ChannelsLastRegions {
      * inputs; its X must come from a member, which makes it a rank-4 image. Wrap mode only where the
      * model's opset allows it, so that an invalid model still fails as it would unrewritten.
      */
-    private static boolean isPad(NodeProto n, int opset) {
-        if (!GraphIndex.isOnnx(n) || !n.getOpType().equals("Pad") || opset < 11 || n.getOutputCount() != 1
+    private boolean isPad(NodeProto n, int opset) {
+        if (training || !GraphIndex.isOnnx(n) || !n.getOpType().equals("Pad") || opset < 11 || n.getOutputCount() != 1
                 || n.getInputCount() < 2 || n.getInput(0).isEmpty()) {
             return false;
         }
@@ -242,7 +270,7 @@ public final class ChannelsLastRegions {
      * Whether input {@code i} of member {@code n} is an image (stored channels-last inside a region):
      * X, and a convolution's residual Z.
      */
-    private static boolean isImageInput(NodeProto n, int i, GraphIndex index) {
+    private boolean isImageInput(NodeProto n, int i, GraphIndex index) {
         if (BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n)) {
             return i < 2 && channelConstant(n.getInput(i), index) == null;
         }
@@ -264,8 +292,11 @@ public final class ChannelsLastRegions {
      * The Relu that each member normalization absorbs: its sole reader, a member (so an image of the
      * region); oneDNN's normalization applies it in the same pass.
      */
-    private static Map<NodeProto, NodeProto> fusedRelus(Set<NodeProto> members, GraphIndex index) {
+    private Map<NodeProto, NodeProto> fusedRelus(Set<NodeProto> members, GraphIndex index) {
         Map<NodeProto, NodeProto> r = new HashMap<>();
+        if (training) {
+            return r;
+        }
         for (NodeProto n : members) {
             if (isBatchNorm(n, index)) {
                 NodeProto next = index.soleReader(n.getOutput(0));
@@ -287,7 +318,7 @@ public final class ChannelsLastRegions {
      * BatchNormalization's inference form (one output, per-channel statistics) with constant float32
      * scale, B, mean and var, which {@code dev.sonnx.NhwcBatchNormalization} runs on stored images.
      */
-    private static boolean isBatchNorm(NodeProto n, GraphIndex index) {
+    private boolean isBatchNorm(NodeProto n, GraphIndex index) {
         if (!n.getOpType().equals("BatchNormalization") || !GraphIndex.isOnnx(n) || n.getOutputCount() != 1
                 || n.getInputCount() != 5 || n.getInput(0).isEmpty()
                 || GraphIndex.intAttr(n, "training_mode", 0) != 0 || GraphIndex.intAttr(n, "spatial", 1) != 1) {
@@ -322,7 +353,7 @@ public final class ChannelsLastRegions {
      * permuted, so the operator runs as it is; a [C, 1, 1] constant becomes [C]. Squeeze-and-
      * excitation's Mul of an image by its [N, C, 1, 1] channel weights and ConvNeXt's layer scale stay inside.
      */
-    private static boolean isBinary(NodeProto n, int opset) {
+    private boolean isBinary(NodeProto n, int opset) {
         return BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) && opset >= 7 && n.getInputCount() == 2
                 && n.getOutputCount() == 1 && !n.getInput(0).isEmpty() && !n.getInput(1).isEmpty();
     }
@@ -331,8 +362,8 @@ public final class ChannelsLastRegions {
      * A constant a binary member may read beside an image: a float32 initializer whose shape, padded
      * to rank 4, is [1, C, 1, 1] (a per-channel scale or bias, or a scalar); else null.
      */
-    private static TensorProto channelConstant(String value, GraphIndex index) {
-        TensorProto t = index.constantInitializer(value);
+    private TensorProto channelConstant(String value, GraphIndex index) {
+        TensorProto t = training ? null : index.constantInitializer(value);
         if (t == null || t.getDataType() != DataType.FLOAT.code() || t.getDimsCount() > 4) {
             return null;
         }
@@ -386,7 +417,7 @@ public final class ChannelsLastRegions {
      * Java Transposes it replaces (ConvNeXt's depthwise convolution between a LayerNorm's
      * permutes, and its layer scale and residual Add after them).
      */
-    private static void keepWorthwhileGroups(Set<NodeProto> members, Map<String, String> stored, GraphIndex index) {
+    private void keepWorthwhileGroups(Set<NodeProto> members, Map<String, String> stored, GraphIndex index) {
         Map<NodeProto, NodeProto> parent = new HashMap<>();
         for (NodeProto n : members) {
             parent.put(n, n);
@@ -423,7 +454,7 @@ public final class ChannelsLastRegions {
     }
 
     /** How many reads of {@code value} are members' image inputs (X, a convolution's Z, a binary's B). */
-    private static int readsInRegion(String value, Set<NodeProto> members, GraphIndex index) {
+    private int readsInRegion(String value, Set<NodeProto> members, GraphIndex index) {
         int r = 0;
         for (NodeProto n : members) {
             for (int i = 0; i < n.getInputCount(); i++) {
@@ -436,7 +467,7 @@ public final class ChannelsLastRegions {
     }
 
     /** The channels-last form of a member (inputs and outputs still the original names). */
-    private static NodeProto rewritten(NodeProto n, GraphIndex index) {
+    private NodeProto rewritten(NodeProto n, GraphIndex index) {
         if (isConv2d(n, index)) {
             return n.toBuilder().setDomain(FusedConv.DOMAIN).setOpType(FusedConv.OP_TYPE)
                     .addAttribute(GraphIndex.intAttribute(FusedConv.CHANNELS_LAST, 1)).build();
@@ -445,8 +476,13 @@ public final class ChannelsLastRegions {
             return n;
         }
         if (isBatchNorm(n, index)) {
-            return n.toBuilder().clearAttribute().setDomain(FusedConv.DOMAIN).setOpType("NhwcBatchNormalization")
-                    .addAttribute(GraphIndex.floatAttribute("epsilon", GraphIndex.floatAttr(n, "epsilon", 1e-5f))).build();
+            NodeProto.Builder b = n.toBuilder().clearAttribute().setDomain(FusedConv.DOMAIN)
+                    .setOpType("NhwcBatchNormalization")
+                    .addAttribute(GraphIndex.floatAttribute("epsilon", GraphIndex.floatAttr(n, "epsilon", 1e-5f)));
+            if (training) {
+                b.addAttribute(GraphIndex.floatAttribute("momentum", GraphIndex.floatAttr(n, "momentum", 0.9f)));
+            }
+            return b.build();
         }
         if (isConcat(n)) {
             return GraphIndex.withoutAttributes(n.toBuilder(), "axis")

@@ -1,10 +1,12 @@
 package dev.sonnx.runtime.ops.conv;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlBatchNorm;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
+import dev.sonnx.runtime.ops.norm.NormOps;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -20,6 +22,10 @@ import java.util.Optional;
  * BatchNormalization's (scale, B, mean and var of C elements); attributes {@code epsilon} and
  * {@code activation} ("Relu" applies max(0, y) in the same pass, else none). oneDNN's kernel makes
  * one pass over X; without oneDNN a loop does.
+ *
+ * <p>In training runs it is BatchNormalization over the stored images, batch statistics, running
+ * statistics' update (attribute {@code momentum}) and backward included: training plans keep
+ * their convolutions and normalizations channels-last too ({@code ChannelsLastRegions.forTraining}).
  */
 final class ChannelsLastBatchNorm extends Operator {
     /** BatchNormalization's inputs after X, as its errors name them. */
@@ -29,6 +35,8 @@ final class ChannelsLastBatchNorm extends Operator {
     private final float epsilon;
     private final boolean relu;
     private final ShapeCache<Optional<DnnlBatchNorm>> primitives = new ShapeCache<>();
+    /** BatchNormalization's training form over channels-last images. */
+    private final Operator training;
 
     ChannelsLastBatchNorm(Node node) {
         super(node);
@@ -38,6 +46,23 @@ final class ChannelsLastBatchNorm extends Operator {
             throw new IllegalArgumentException("attribute 'activation' is '" + activation + "', expected Relu or none");
         }
         this.relu = !activation.isEmpty();
+        this.training = NormOps.channelsLastBatchNormalization(node);
+    }
+
+    /** Only without a fused activation: inference plans fuse one, training plans never do. */
+    @Override
+    public boolean differentiable() {
+        return !relu;
+    }
+
+    @Override
+    public boolean differentiableInput(int index) {
+        return training.differentiableInput(index);
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        return training.backward(g);
     }
 
     @Override
@@ -58,6 +83,13 @@ final class ChannelsLastBatchNorm extends Operator {
                         + ", expected float[" + c + "] (one value a channel)");
             }
         }
+        if (ctx.training() || ctx.recording()) {
+            Value[] out = training.forward(inputs, ctx);
+            if (relu) {
+                reluInPlace(out[0].asTensor());
+            }
+            return out;
+        }
         Tensor y = Tensor.uninitialized(DataType.FLOAT, shape);
         int n = shape[0];
         int positions = x.size() / Math.max(1, n * c);
@@ -70,6 +102,15 @@ final class ChannelsLastBatchNorm extends Operator {
             normalize(x, y, params);
         }
         return outputs(y);
+    }
+
+    private static void reluInPlace(Tensor y) {
+        FloatBuffer v = y.floats();
+        for (int i = 0; i < y.size(); i++) {
+            if (v.get(i) < 0) {
+                v.put(i, 0f);
+            }
+        }
     }
 
     /** The same per channel, element by element (rows of C values), in double precision rounded once (a NaN stays NaN). */

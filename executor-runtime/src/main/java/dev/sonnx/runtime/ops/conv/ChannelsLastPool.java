@@ -1,8 +1,10 @@
 package dev.sonnx.runtime.ops.conv;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.conv.dnnl.DnnlMaxPoolTraining;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPooling;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
@@ -19,10 +21,19 @@ import java.util.Optional;
  * {@code NhwcGlobalMaxPool}, which inference plans use between channels-last convolutions. float32
  * runs oneDNN's pooling (a global pool as one window over every position); everything else converts
  * to the plain layout and runs the ONNX operator.
+ *
+ * <p>Recorded runs (training plans keep their pools channels-last too): a float32 max pool runs
+ * oneDNN's training primitives on the stored images, whose workspace routes the gradient to each
+ * window's maximum; other pools take a {@link PlainDetour}.
  */
 final class ChannelsLastPool extends Operator {
     private final Operator plain;
     private final ShapeCache<Optional<Pooling>> primitives = new ShapeCache<>();
+    private final ShapeCache<Optional<DnnlMaxPoolTraining>> training = new ShapeCache<>();
+
+    /** What backward reads after oneDNN's training forward: its primitives and each window's argmax. */
+    private record Argmax(DnnlMaxPoolTraining primitive, Tensor workspace) {
+    }
 
     /** {@code plain}: the same pool on [N, C, spatial...] images (a WindowPool or a GlobalPool). */
     ChannelsLastPool(Node node, Operator plain) {
@@ -39,12 +50,67 @@ final class ChannelsLastPool extends Operator {
         if (x.rank() < 3) {
             throw new IllegalArgumentException("channels-last X " + x.describe() + " must be an image [N, spatial..., C]");
         }
+        if (ctx.recording()) {
+            return outputs(recorded(inputs, x, ctx));
+        }
         Tensor y = x.dtype() == DataType.FLOAT && ctx.device().isHost() ? fast(x) : null;
         if (y != null) {
             return outputs(y);
         }
         Value[] out = plain.forward(new Value[] {ChannelsLast.toFirst(x, ctx.device())}, ctx);
         return outputs(ChannelsLast.toLast(out[0].asTensor(), ctx.device()));
+    }
+
+    /** Y of a recorded run, with what backward needs saved. */
+    private Tensor recorded(Value[] inputs, Tensor x, OpContext ctx) {
+        DnnlMaxPoolTraining primitive = x.dtype() == DataType.FLOAT && ctx.device().isHost()
+                && plain instanceof MaxPool m && !m.zeroPadding()
+                ? training.get(s -> Optional.ofNullable(trainingPrimitive(m, x.reshape(s[0]))),
+                        ChannelsLast.logical(x.shape())).orElse(null)
+                : null;
+        if (primitive == null) {
+            PlainDetour.Run run = PlainDetour.forward(plain, inputs, ctx);
+            ctx.saveForBackward(run);
+            return PlainDetour.result(run, ctx.device());
+        }
+        int[] logical = ChannelsLast.logical(x.shape());
+        Window w = ((MaxPool) plain).window(x.reshape(logical));
+        int[] out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
+        Tensor workspace = Tensor.uninitialized(DataType.UINT8, Math.toIntExact(primitive.workspaceBytes()));
+        primitive.forward(x, y, workspace);
+        ctx.saveForBackward(new Argmax(primitive, workspace));
+        return y;
+    }
+
+    /** oneDNN's training max pool over channels-last images shaped as {@code plainView}, or null. */
+    private static DnnlMaxPoolTraining trainingPrimitive(MaxPool pool, Tensor plainView) {
+        Window w = pool.window(plainView);
+        int[] logical = plainView.shape();
+        int[] out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
+        return DnnlMaxPoolTraining.create(logical, out, w.kernel, w.strides, w.dilations, w.padBegin,
+                w.padEndCoveringPositions(), true);
+    }
+
+    @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        if (g.gradOutput(0) == null || !g.needsGrad(0)) {
+            return new Tensor[1];
+        }
+        if (g.saved() instanceof Argmax a && g.gradOutput(0).dtype() == DataType.FLOAT) {
+            Tensor gx = Tensor.uninitialized(DataType.FLOAT, g.input(0).shape());
+            a.primitive().backward(g.gradOutput(0), a.workspace(), gx);
+            return new Tensor[] {gx};
+        }
+        if (!(g.saved() instanceof PlainDetour.Run run)) {
+            throw new IllegalStateException("the forward run saved nothing for backward (was it recorded?)");
+        }
+        return PlainDetour.backward(plain, run, g);
     }
 
     /** Y through oneDNN; null where it declines (Lp pools, some windows). */

@@ -226,10 +226,13 @@ final class Conv extends Operator {
         return new ConvGemm(arith, plan.window, x.shape()[0], group, w.shape()[1], w.shape()[0] / group);
     }
 
-    /** Fused and channels-last convolutions exist only in inference plans (recorded runs use the unfused plan). */
+    /**
+     * Fused convolutions exist only in inference plans (recorded runs use the unfused plan); a
+     * channels-last one without an epilogue is also part of training plans' channels-last regions.
+     */
     @Override
     public boolean differentiable() {
-        return epilogue.isNone() && !channelsLast;
+        return epilogue.isNone();
     }
 
     /**
@@ -238,10 +241,9 @@ final class Conv extends Operator {
      */
     @Override
     public Tensor[] backward(BackwardContext g) {
-        Tensor[] grads = new Tensor[3];
         Tensor gy = g.gradOutput(0);
         if (gy == null) {
-            return grads;
+            return new Tensor[3];
         }
         Tensor x = g.input(0);
         Tensor w = g.input(1);
@@ -249,6 +251,67 @@ final class Conv extends Operator {
         if (constantWeights != null && w == constantWeights.plain()) {
             constantWeights.readPlain(); // the backward kernels read the plain weights
         }
+        if (!channelsLast) {
+            return plainBackward(g, x, gy, w, b);
+        }
+        Tensor[] grads = channelsLastBackward(g, x, gy, w, b);
+        if (grads != null) {
+            return grads;
+        }
+        // no oneDNN backward for this geometry: the plain kernels on plain copies
+        grads = plainBackward(g, ChannelsLast.toFirst(x, g.device()), ChannelsLast.toFirst(gy, g.device()), w, b);
+        if (grads[0] != null) {
+            grads[0] = ChannelsLast.toLast(grads[0], g.device());
+        }
+        return grads;
+    }
+
+    /** The gradients of a channels-last float32 convolution through oneDNN, or null where it has no backward. */
+    private Tensor[] channelsLastBackward(BackwardContext g, Tensor x, Tensor gy, Tensor w, Tensor b) {
+        if (x.dtype() != DataType.FLOAT || gy.dtype() != DataType.FLOAT || w.dtype() != DataType.FLOAT) {
+            return null;
+        }
+        Plan plan = plan(ChannelsLast.logical(x.shape()), w.shape(), null, x.dtype(), true, g.device());
+        if (plan.dnnl == null || !plan.dnnl.hasBackward()) {
+            return null;
+        }
+        Tensor[] grads = new Tensor[3];
+        if (g.needsGrad(0)) {
+            grads[0] = Tensor.uninitialized(DataType.FLOAT, x.shape());   // oneDNN writes every element
+            plan.dnnl.backwardData(gy, w, grads[0]);
+        }
+        if (g.needsGrad(1)) {
+            grads[1] = Tensor.uninitialized(DataType.FLOAT, w.shape());
+            plan.dnnl.backwardWeights(x, gy, grads[1]);
+        }
+        if (b != null && g.needsGrad(2)) {
+            grads[2] = WorkingType.narrow(channelSums(gy), b.dtype());
+        }
+        return grads;
+    }
+
+    /** dB for channels-last float32 dY [N, spatial..., C]: the sum of each channel over every row of C values. */
+    private static Tensor channelSums(Tensor gy) {
+        int c = gy.shape()[gy.rank() - 1];
+        int rows = c == 0 ? 0 : gy.size() / c;
+        java.nio.FloatBuffer v = gy.floats();
+        double[] sums = new double[c];
+        for (int r = 0; r < rows; r++) {
+            int base = r * c;
+            for (int k = 0; k < c; k++) {
+                sums[k] += v.get(base + k);
+            }
+        }
+        Tensor gb = Tensor.uninitialized(DataType.FLOAT, c);
+        for (int k = 0; k < c; k++) {
+            gb.setFloat(k, (float) sums[k]);
+        }
+        return gb;
+    }
+
+    /** The gradients for X and dY in the plain layout. */
+    private Tensor[] plainBackward(BackwardContext g, Tensor x, Tensor gy, Tensor w, Tensor b) {
+        Tensor[] grads = new Tensor[3];
         Plan plan = plan(x, w, g.device());
         DataType work = WorkingType.of(x.dtype());
         Arith arith = Arith.of(work);

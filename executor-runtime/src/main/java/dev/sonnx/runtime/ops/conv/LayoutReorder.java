@@ -1,10 +1,12 @@
 package dev.sonnx.runtime.ops.conv;
 
+import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlLayoutReorder;
 import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Shapes;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
@@ -34,6 +36,8 @@ final class LayoutReorder extends Operator {
     /** The zero border of ToChannelsLast's result, or null. */
     private final int[] pads;
     private final ShapeCache<Optional<DnnlLayoutReorder>> reorders = new ShapeCache<>();
+    /** The reorders the other way, for backward. */
+    private final ShapeCache<Optional<DnnlLayoutReorder>> reverse = new ShapeCache<>();
 
     LayoutReorder(Node node, boolean toLast) {
         super(node);
@@ -59,20 +63,38 @@ final class LayoutReorder extends Operator {
         if (pads != null) {
             return outputs(padded(x, ctx));
         }
-        int[] logical = toLast ? x.shape() : ChannelsLast.logical(x.shape());
+        return outputs(convert(x, toLast, reorders, ctx.device()));
+    }
+
+    /** X in the other layout ({@code last}: to channels-last), through oneDNN's reorders in {@code cache} for float32. */
+    private static Tensor convert(Tensor x, boolean last, ShapeCache<Optional<DnnlLayoutReorder>> cache,
+                                  Device device) {
+        int[] logical = last ? x.shape() : ChannelsLast.logical(x.shape());
         if (logical[1] == 1 || Shapes.product(logical, 2, logical.length) == 1) {
             // one channel, or one position (a global pool's result): both layouts hold the same bytes
-            return outputs(x.reshape(toLast ? ChannelsLast.physical(logical) : logical));
+            return x.reshape(last ? ChannelsLast.physical(logical) : logical);
         }
-        DnnlLayoutReorder dnnl = x.dtype() == DataType.FLOAT && ctx.device().isHost()
-                ? reorders.get(s -> Optional.ofNullable(DnnlLayoutReorder.create(s[0], toLast)), logical).orElse(null)
+        DnnlLayoutReorder dnnl = x.dtype() == DataType.FLOAT && device.isHost()
+                ? cache.get(s -> Optional.ofNullable(DnnlLayoutReorder.create(s[0], last)), logical).orElse(null)
                 : null;
         if (dnnl == null) {
-            return outputs(toLast ? ChannelsLast.toLast(x, ctx.device()) : ChannelsLast.toFirst(x, ctx.device()));
+            return last ? ChannelsLast.toLast(x, device) : ChannelsLast.toFirst(x, device);
         }
-        Tensor y = Tensor.uninitialized(x.dtype(), toLast ? ChannelsLast.physical(logical) : logical);
+        Tensor y = Tensor.uninitialized(x.dtype(), last ? ChannelsLast.physical(logical) : logical);
         dnnl.run(x, y);
-        return outputs(y);
+        return y;
+    }
+
+    /** A reorder without a border is a permutation: its gradient is the reorder back. */
+    @Override
+    public boolean differentiable() {
+        return pads == null;
+    }
+
+    @Override
+    public Tensor[] backward(BackwardContext g) {
+        Tensor gy = g.gradOutput(0);
+        return new Tensor[] {gy == null || !g.needsGrad(0) ? null : convert(gy, !toLast, reverse, g.device())};
     }
 
     /** Plain X channels-last inside the zero border {@link #pads}. */

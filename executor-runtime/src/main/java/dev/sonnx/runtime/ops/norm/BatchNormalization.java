@@ -28,16 +28,28 @@ import java.util.concurrent.ConcurrentHashMap;
  *       population variance).</li>
  * </ul>
  * Before opset 9, {@code spatial} = 0 gives every (channel, position) its own statistics.
+ *
+ * <p>The same class runs {@code dev.sonnx.NhwcBatchNormalization} in training runs, over images
+ * stored channels-last ([N, spatial..., C]; training plans keep chains of convolutions in that
+ * layout, where oneDNN's normalization has vector kernels and on [N, C, H, W] only a generic one).
  */
 final class BatchNormalization extends Operator {
     private final double epsilon;
     private final double momentum;
     private final boolean spatial;
     private final boolean trainingForm;
+    /** X and Y stored [N, spatial..., C]. */
+    private final boolean channelsLast;
 
     /** {@code since}: the version entry the node bound to (1, 7, 9 or 14). */
     BatchNormalization(Node node, int since) {
+        this(node, since, false);
+    }
+
+    /** The same over channels-last images when {@code channelsLast}. */
+    BatchNormalization(Node node, int since, boolean channelsLast) {
         super(node);
+        this.channelsLast = channelsLast;
         var at = node.attributes();
         this.epsilon = at.getFloat("epsilon", 1e-5f);
         this.momentum = at.getFloat("momentum", 0.9f);
@@ -65,10 +77,18 @@ final class BatchNormalization extends Operator {
         }
     }
 
-    /** X as N x C x S (S the product of the spatial dimensions; per-activation statistics fold them into C). */
-    private record Layout(int n, int c, int s) {
+    /**
+     * X as N x C x S (S the product of the spatial dimensions; per-activation statistics fold them
+     * into C), stored N x S x C when {@code channelsLast}.
+     */
+    private record Layout(int n, int c, int s, boolean channelsLast) {
         int perChannel() {
             return n * s;
+        }
+
+        /** The same bytes as N x C x S for the Java kernels: channels-last data is (N S) x C x 1. */
+        Layout plain() {
+            return channelsLast ? new Layout(n * s, c, 1, false) : this;
         }
     }
 
@@ -77,9 +97,16 @@ final class BatchNormalization extends Operator {
             throw new IllegalArgumentException("input X must have rank >= 1 (N x C x D1 ...), got a scalar");
         }
         int n = x.dim(0);
+        if (channelsLast) {
+            if (x.rank() < 3) {
+                throw new IllegalArgumentException("channels-last X " + x.describe()
+                        + " must be an image [N, spatial..., C]");
+            }
+            return new Layout(n, x.dim(x.rank() - 1), Shapes.product(x.shape(), 1, x.rank() - 1), true);
+        }
         int c = x.rank() >= 2 ? x.dim(1) : 1;
         int s = Shapes.product(x.shape(), Math.min(2, x.rank()), x.rank());
-        return spatial ? new Layout(n, c, s) : new Layout(n, c * s, 1);
+        return spatial ? new Layout(n, c, s, false) : new Layout(n, c * s, 1, false);
     }
 
     /** What backward needs: the statistics used and whether they were the batch's. */
@@ -93,7 +120,8 @@ final class BatchNormalization extends Operator {
     private final Map<Layout, Optional<DnnlBatchNorm>> dnnl = new ConcurrentHashMap<>();
 
     private DnnlBatchNorm dnnl(Layout l) {
-        return dnnl.computeIfAbsent(l, k -> Optional.ofNullable(DnnlBatchNorm.create(k.n, k.c, k.s, (float) epsilon)))
+        return dnnl.computeIfAbsent(l, k -> Optional.ofNullable(DnnlBatchNorm.create(k.n, k.c, k.s, (float) epsilon,
+                k.channelsLast)))
                 .orElse(null);
     }
 
@@ -126,14 +154,14 @@ final class BatchNormalization extends Operator {
         } else if (batchStats) {
             mean = new double[l.c];
             var = new double[l.c];
-            statistics(x, l, mean, var, ctx);
+            statistics(x, l.plain(), mean, var, ctx);
         }
         double[] invStd = new double[l.c];
         for (int c = 0; c < l.c; c++) {
             invStd[c] = 1 / Math.sqrt(var[c] + epsilon);
         }
         if (fast == null) {
-            apply(x, y, l, mean, invStd, scale, bias, ctx);
+            apply(x, y, l.plain(), mean, invStd, scale, bias, ctx);
         }
         if (ctx.recording()) {
             ctx.saveForBackward(new Saved(mean, var, invStd, batchStats));
@@ -275,10 +303,11 @@ final class BatchNormalization extends Operator {
             readInto(dScale, sumDyXhat);
             readInto(dShift, sumDy);
         } else if (floats) {
-            BatchNormFloat.backward(x, gy, dx, l.n, l.c, l.s, mean, invStd, scale, batch, sumDy, sumDyXhat,
+            Layout p = l.plain();
+            BatchNormFloat.backward(x, gy, dx, p.n, p.c, p.s, mean, invStd, scale, batch, sumDy, sumDyXhat,
                     g.device());
         } else {
-            genericBackward(x, gy, dx, l, mean, invStd, scale, batch, sumDy, sumDyXhat, g);
+            genericBackward(x, gy, dx, l.plain(), mean, invStd, scale, batch, sumDy, sumDyXhat, g);
         }
         r[0] = dx;
         if (g.needsGrad(1)) {
@@ -377,7 +406,7 @@ final class BatchNormalization extends Operator {
         if (batch) {
             mean = new double[l.c];
             var = new double[l.c];
-            statistics(x, l, mean, var, g.context());
+            statistics(x, l.plain(), mean, var, g.context());
         } else {
             mean = Rows.all(g.input(3));
             var = Rows.all(g.input(4));

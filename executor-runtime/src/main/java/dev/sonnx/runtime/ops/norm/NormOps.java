@@ -1,6 +1,8 @@
 package dev.sonnx.runtime.ops.norm;
 
+import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.FusedConv;
 
 /**
@@ -9,6 +11,14 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
  * registered where the semantics changed; type-only revisions share the entry before them.
  */
 public final class NormOps implements OpRegistry.OpSet {
+    /**
+     * BatchNormalization (opset 9 on) over images stored channels-last, [N, spatial..., C]: what
+     * {@code dev.sonnx.NhwcBatchNormalization} runs in training runs, batch statistics and backward included.
+     */
+    public static Operator channelsLastBatchNormalization(Node node) {
+        return new BatchNormalization(node, 9, true);
+    }
+
     @Override
     public void register(OpRegistry r) {
         // BatchNormalization-1/6: is_test and spatial; 7: spatial; 9: always spatial; 14: training_mode

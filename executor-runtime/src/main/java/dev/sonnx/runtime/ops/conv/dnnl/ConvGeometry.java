@@ -13,9 +13,11 @@ final class ConvGeometry {
     final int[] dilations;
     final int[] padBegin;
     final int[] padEnd;
+    /** X and Y stored [N, spatial..., C] (the shapes here stay [N, C, spatial...]). */
+    final boolean channelsLast;
 
     ConvGeometry(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations, int[] padBegin,
-                 int[] padEnd) {
+                 int[] padEnd, boolean channelsLast) {
         this.xShape = xShape.clone();
         this.wShape = wShape.clone();
         this.yShape = yShape.clone();
@@ -24,10 +26,11 @@ final class ConvGeometry {
         this.dilations = dilations.clone();
         this.padBegin = padBegin.clone();
         this.padEnd = padEnd.clone();
+        this.channelsLast = channelsLast;
     }
 
     /** Fresh descriptors (owned by the caller), or null when oneDNN cannot express the geometry. */
     ConvDescs descs() {
-        return ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        return ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, channelsLast);
     }
 }

@@ -51,12 +51,20 @@ public final class DnnlBatchNorm {
 
     /** The primitives for X of N x C x S with this epsilon, or null where oneDNN is unavailable or declines. */
     public static DnnlBatchNorm create(int n, int c, int s, float epsilon) {
+        return create(n, c, s, epsilon, false);
+    }
+
+    /**
+     * The same for X stored N x S x C when {@code channelsLast}: oneDNN's vector kernels for that
+     * layout, where on N x C x S it has only a generic one.
+     */
+    public static DnnlBatchNorm create(int n, int c, int s, float epsilon, boolean channelsLast) {
         if (!Dnnl.available() || n <= 0 || c <= 0 || s <= 0) {
             return null;
         }
         int[] dims = {n, c, 1, s};
         int flags = dnnl_use_scale | dnnl_use_shift;
-        dnnl_memory_desc data = Dnnl.desc(dims, dnnl_abcd);
+        dnnl_memory_desc data = Dnnl.desc(dims, channelsLast ? dnnl_acdb : dnnl_abcd);
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
         dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
         dnnl_primitive_desc bwdPd = new dnnl_primitive_desc();

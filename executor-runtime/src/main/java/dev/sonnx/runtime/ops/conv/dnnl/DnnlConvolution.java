@@ -157,8 +157,8 @@ public final class DnnlConvolution {
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
                 new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null});
-        ConvGeometry geometry = channelsLast ? null
-                : new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+                channelsLast);
         DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
         return new DnnlConvolution(geometry, fwd, accumulating, new PackedWeights(reorder, bytes), postOps,
                 postOps.residual() ? mode : null, blocked ? BlockedDetour.create(xShape, yShape) : null, null);
@@ -195,7 +195,9 @@ public final class DnnlConvolution {
                 Dnnl.strided(new int[] {kh, kw, ic, oc}, new long[] {kw, 1, (long) kh * kw, (long) ic * kh * kw}),
                 Dnnl.desc(new int[] {kh, kw, ic, oc}, Layouts.plain(4)));
         PackedWeights weights = product.packedWeights().after(permute, (long) depth * oc * Float.BYTES);
-        return new DnnlConvolution(null, product.primitive(), null, weights, postOps,
+        // the backward primitives are convolutions over the same channels-last images
+        ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, 1, strides, dilations, padBegin, padEnd, true);
+        return new DnnlConvolution(geometry, product.primitive(), null, weights, postOps,
                 postOps.residual() ? PostOps.ResidualMode.BINARY : null, null, unfolded);
     }
 

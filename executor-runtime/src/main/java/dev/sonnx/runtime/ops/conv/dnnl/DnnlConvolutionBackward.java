@@ -48,7 +48,11 @@ final class DnnlConvolutionBackward {
 
     /** The backward primitives, or null when oneDNN refuses them for this geometry. */
     static DnnlConvolutionBackward create(ConvGeometry g) {
-        ConvDescs d = g.descs();
+        return create(g.descs());
+    }
+
+    /** The same for these descriptors (released here), or null. */
+    static DnnlConvolutionBackward create(ConvDescs d) {
         if (d == null) {
             return null;
         }

@@ -43,11 +43,20 @@ public final class DnnlMaxPoolTraining {
      */
     public static DnnlMaxPoolTraining create(int[] xShape, int[] yShape, int[] kernel, int[] strides,
                                              int[] dilations, int[] padBegin, int[] padEnd) {
+        return create(xShape, yShape, kernel, strides, dilations, padBegin, padEnd, false);
+    }
+
+    /**
+     * The same over images stored [N, spatial..., C] when {@code channelsLast} (the shapes given
+     * stay [N, C, spatial...]).
+     */
+    public static DnnlMaxPoolTraining create(int[] xShape, int[] yShape, int[] kernel, int[] strides,
+                                             int[] dilations, int[] padBegin, int[] padEnd, boolean channelsLast) {
         DnnlPooling.Geometry g = DnnlPooling.Geometry.of(xShape, yShape, kernel, strides, dilations, padBegin, padEnd);
         if (g == null) {
             return null;
         }
-        int tag = Layouts.data(g.spatialRank());
+        int tag = Layouts.data(g.spatialRank(), channelsLast);
         dnnl_memory_desc src = Dnnl.desc(xShape, tag);
         dnnl_memory_desc dst = Dnnl.desc(yShape, tag);
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
