@@ -62,8 +62,8 @@ public final class ChannelsLastRegions {
 
     /**
      * Whether the regions are for a training plan: only members whose channels-last form has a
-     * backward (convolutions without an epilogue, normalizations with batch statistics, max and global
-     * average pools, elementwise operators and Concat), nothing fused into them, no zero border written
+     * backward (convolutions without an epilogue, normalizations with batch statistics and their
+     * Relu, max and global average pools, elementwise operators and Concat), no zero border written
      * by a reorder, and no constant rewritten (training updates the initializers by their names).
      */
     private final boolean training;
@@ -294,9 +294,6 @@ public final class ChannelsLastRegions {
      */
     private Map<NodeProto, NodeProto> fusedRelus(Set<NodeProto> members, GraphIndex index) {
         Map<NodeProto, NodeProto> r = new HashMap<>();
-        if (training) {
-            return r;
-        }
         for (NodeProto n : members) {
             if (isBatchNorm(n, index)) {
                 NodeProto next = index.soleReader(n.getOutput(0));

@@ -24,8 +24,8 @@ import java.util.Optional;
  * one pass over X; without oneDNN a loop does.
  *
  * <p>In training runs it is BatchNormalization over the stored images, batch statistics, running
- * statistics' update (attribute {@code momentum}) and backward included: training plans keep
- * their convolutions and normalizations channels-last too ({@code ChannelsLastRegions.forTraining}).
+ * statistics' update (attribute {@code momentum}) and backward included, the ReLU too: training
+ * plans keep their convolutions and normalizations channels-last ({@code ChannelsLastRegions.forTraining}).
  */
 final class ChannelsLastBatchNorm extends Operator {
     /** BatchNormalization's inputs after X, as its errors name them. */
@@ -46,13 +46,12 @@ final class ChannelsLastBatchNorm extends Operator {
             throw new IllegalArgumentException("attribute 'activation' is '" + activation + "', expected Relu or none");
         }
         this.relu = !activation.isEmpty();
-        this.training = NormOps.channelsLastBatchNormalization(node);
+        this.training = NormOps.channelsLastBatchNormalization(node, relu);
     }
 
-    /** Only without a fused activation: inference plans fuse one, training plans never do. */
     @Override
     public boolean differentiable() {
-        return !relu;
+        return true;
     }
 
     @Override
@@ -84,11 +83,7 @@ final class ChannelsLastBatchNorm extends Operator {
             }
         }
         if (ctx.training() || ctx.recording()) {
-            Value[] out = training.forward(inputs, ctx);
-            if (relu) {
-                reluInPlace(out[0].asTensor());
-            }
-            return out;
+            return training.forward(inputs, ctx);
         }
         Tensor y = Tensor.uninitialized(DataType.FLOAT, shape);
         int n = shape[0];
@@ -102,15 +97,6 @@ final class ChannelsLastBatchNorm extends Operator {
             normalize(x, y, params);
         }
         return outputs(y);
-    }
-
-    private static void reluInPlace(Tensor y) {
-        FloatBuffer v = y.floats();
-        for (int i = 0; i < y.size(); i++) {
-            if (v.get(i) < 0) {
-                v.put(i, 0f);
-            }
-        }
     }
 
     /** The same per channel, element by element (rows of C values), in double precision rounded once (a NaN stays NaN). */

@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The same class runs {@code dev.sonnx.NhwcBatchNormalization} in training runs, over images
  * stored channels-last ([N, spatial..., C]; training plans keep chains of convolutions in that
- * layout, where oneDNN's normalization has vector kernels and on [N, C, H, W] only a generic one).
+ * layout, where oneDNN's normalization has vector kernels and on [N, C, H, W] only a generic one),
+ * there optionally followed by max(0, y) in the same pass ({@code fusedRelu}).
  */
 final class BatchNormalization extends Operator {
     private final double epsilon;
@@ -40,16 +41,19 @@ final class BatchNormalization extends Operator {
     private final boolean trainingForm;
     /** X and Y stored [N, spatial..., C]. */
     private final boolean channelsLast;
+    /** Y = max(0, the normalization): oneDNN's fused ReLU, whose workspace masks dY in backward. */
+    private final boolean fusedRelu;
 
     /** {@code since}: the version entry the node bound to (1, 7, 9 or 14). */
     BatchNormalization(Node node, int since) {
-        this(node, since, false);
+        this(node, since, false, false);
     }
 
-    /** The same over channels-last images when {@code channelsLast}. */
-    BatchNormalization(Node node, int since, boolean channelsLast) {
+    /** The same over channels-last images when {@code channelsLast}, followed by a ReLU when {@code fusedRelu}. */
+    BatchNormalization(Node node, int since, boolean channelsLast, boolean fusedRelu) {
         super(node);
         this.channelsLast = channelsLast;
+        this.fusedRelu = fusedRelu;
         var at = node.attributes();
         this.epsilon = at.getFloat("epsilon", 1e-5f);
         this.momentum = at.getFloat("momentum", 0.9f);
@@ -109,8 +113,11 @@ final class BatchNormalization extends Operator {
         return spatial ? new Layout(n, c, s, false) : new Layout(n, c * s, 1, false);
     }
 
-    /** What backward needs: the statistics used and whether they were the batch's. */
-    private record Saved(double[] mean, double[] var, double[] invStd, boolean batchStats) {
+    /**
+     * What backward needs: the statistics used, whether they were the batch's, and the fused ReLU's
+     * workspace where oneDNN wrote one (else null).
+     */
+    private record Saved(double[] mean, double[] var, double[] invStd, boolean batchStats, Tensor workspace) {
     }
 
     /**
@@ -121,7 +128,7 @@ final class BatchNormalization extends Operator {
 
     private DnnlBatchNorm dnnl(Layout l) {
         return dnnl.computeIfAbsent(l, k -> Optional.ofNullable(DnnlBatchNorm.create(k.n, k.c, k.s, (float) epsilon,
-                k.channelsLast)))
+                k.channelsLast, fusedRelu)))
                 .orElse(null);
     }
 
@@ -145,10 +152,12 @@ final class BatchNormalization extends Operator {
         // apply and oneDNN write every element
         Tensor y = Tensor.uninitialized(x.dtype(), x.shape());
         DnnlBatchNorm fast = batchStats && x.dtype() == DataType.FLOAT ? dnnl(l) : null;
+        Tensor workspace = null;
         if (fast != null) {
             Tensor meanF = Tensor.uninitialized(DataType.FLOAT, l.c);
             Tensor varF = Tensor.uninitialized(DataType.FLOAT, l.c);
-            fast.forwardTraining(x, y, floats(scale), floats(bias), meanF, varF);
+            workspace = fusedRelu ? Tensor.uninitialized(DataType.UINT8, Math.toIntExact(fast.workspaceBytes())) : null;
+            fast.forwardTraining(x, y, floats(scale), floats(bias), meanF, varF, workspace);
             mean = doubles(meanF);
             var = doubles(varF);
         } else if (batchStats) {
@@ -162,9 +171,16 @@ final class BatchNormalization extends Operator {
         }
         if (fast == null) {
             apply(x, y, l.plain(), mean, invStd, scale, bias, ctx);
+            if (fusedRelu) {
+                for (int i = 0; i < y.size(); i++) {
+                    if (y.getDouble(i) < 0) {
+                        y.setDouble(i, 0);
+                    }
+                }
+            }
         }
         if (ctx.recording()) {
-            ctx.saveForBackward(new Saved(mean, var, invStd, batchStats));
+            ctx.saveForBackward(new Saved(mean, var, invStd, batchStats, workspace));
         }
         Value[] out = new Value[Math.max(1, node.outputCount())];
         out[0] = y;
@@ -295,11 +311,15 @@ final class BatchNormalization extends Operator {
         // all backward paths write every element of dx
         Tensor dx = g.needsGrad(0) ? Tensor.uninitialized(x.dtype(), x.shape()) : null;
         boolean floats = x.dtype() == DataType.FLOAT && gy.dtype() == DataType.FLOAT;
-        DnnlBatchNorm fast = batch && floats && dx != null ? dnnl(l) : null;
+        Tensor workspace = saved.workspace();
+        DnnlBatchNorm fast = batch && floats && dx != null && (!fusedRelu || workspace != null) ? dnnl(l) : null;
+        if (fusedRelu && fast == null) {
+            gy = reluMasked(gy, g.output(0));
+        }
         if (fast != null) {
             Tensor dScale = Tensor.uninitialized(DataType.FLOAT, l.c);
             Tensor dShift = Tensor.uninitialized(DataType.FLOAT, l.c);
-            fast.backward(x, floats(mean), floats(saved.var), gy, floats(scale), dx, dScale, dShift);
+            fast.backward(x, floats(mean), floats(saved.var), gy, floats(scale), dx, dScale, dShift, workspace);
             readInto(dScale, sumDyXhat);
             readInto(dShift, sumDy);
         } else if (floats) {
@@ -333,6 +353,15 @@ final class BatchNormalization extends Operator {
             }
         }
         return r;
+    }
+
+    /** dY where the fused ReLU's result {@code y} is positive (the ReLU passed the value on), else 0. */
+    private static Tensor reluMasked(Tensor gy, Tensor y) {
+        Tensor masked = Tensor.uninitialized(gy.dtype(), gy.shape());
+        for (int i = 0; i < gy.size(); i++) {
+            masked.setDouble(i, y.getDouble(i) > 0 ? gy.getDouble(i) : 0);
+        }
+        return masked;
     }
 
     /** A float32 tensor of the values (per-channel vectors for oneDNN). */
@@ -415,6 +444,6 @@ final class BatchNormalization extends Operator {
         for (int c = 0; c < l.c; c++) {
             invStd[c] = 1 / Math.sqrt(var[c] + epsilon);
         }
-        return new Saved(mean, var, invStd, batch);
+        return new Saved(mean, var, invStd, batch, null);
     }
 }

@@ -13,10 +13,11 @@ import dev.sonnx.runtime.ops.conv.FusedConv;
 public final class NormOps implements OpRegistry.OpSet {
     /**
      * BatchNormalization (opset 9 on) over images stored channels-last, [N, spatial..., C]: what
-     * {@code dev.sonnx.NhwcBatchNormalization} runs in training runs, batch statistics and backward included.
+     * {@code dev.sonnx.NhwcBatchNormalization} runs in training runs, batch statistics and backward
+     * included; {@code relu}: followed by max(0, y), fused.
      */
-    public static Operator channelsLastBatchNormalization(Node node) {
-        return new BatchNormalization(node, 9, true);
+    public static Operator channelsLastBatchNormalization(Node node, boolean relu) {
+        return new BatchNormalization(node, 9, true, relu);
     }
 
     @Override

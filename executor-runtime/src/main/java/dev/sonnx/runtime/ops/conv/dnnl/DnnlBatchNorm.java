@@ -10,6 +10,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_abcd;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_acdb;
@@ -21,6 +22,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_fuse_norm_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_workspace_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_global_stats;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
@@ -43,10 +45,13 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 public final class DnnlBatchNorm {
     private final DnnlPrimitive forward;
     private final DnnlPrimitive backward;
+    /** Bytes of the training forward's workspace with a fused ReLU (the sign of each result); 0 without. */
+    private final long workspaceBytes;
 
-    private DnnlBatchNorm(DnnlPrimitive forward, DnnlPrimitive backward) {
+    private DnnlBatchNorm(DnnlPrimitive forward, DnnlPrimitive backward, long workspaceBytes) {
         this.forward = forward;
         this.backward = backward;
+        this.workspaceBytes = workspaceBytes;
     }
 
     /** The primitives for X of N x C x S with this epsilon, or null where oneDNN is unavailable or declines. */
@@ -59,11 +64,20 @@ public final class DnnlBatchNorm {
      * layout, where on N x C x S it has only a generic one.
      */
     public static DnnlBatchNorm create(int n, int c, int s, float epsilon, boolean channelsLast) {
+        return create(n, c, s, epsilon, channelsLast, false);
+    }
+
+    /**
+     * The same followed by max(0, y) when {@code relu}: the forward writes a workspace (which results
+     * were positive) that the backward reads to mask dY, one pass over the data fewer each way than
+     * a separate Relu.
+     */
+    public static DnnlBatchNorm create(int n, int c, int s, float epsilon, boolean channelsLast, boolean relu) {
         if (!Dnnl.available() || n <= 0 || c <= 0 || s <= 0) {
             return null;
         }
         int[] dims = {n, c, 1, s};
-        int flags = dnnl_use_scale | dnnl_use_shift;
+        int flags = dnnl_use_scale | dnnl_use_shift | (relu ? dnnl_fuse_norm_relu : 0);
         dnnl_memory_desc data = Dnnl.desc(dims, channelsLast ? dnnl_acdb : dnnl_abcd);
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
         dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
@@ -84,17 +98,24 @@ public final class DnnlBatchNorm {
             dnnl_primitive_attr_destroy(attr);
         }
         long work = 4L * n * c * s;
+        dnnl_memory_desc workspace = relu ? Dnnl.queried(fwdPd, dnnl_query_workspace_md) : null;
         DnnlPrimitive fwd = new DnnlPrimitive(fwdPd,
-                new int[] {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT},
+                new int[] {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
+                    DNNL_ARG_WORKSPACE},
                 new dnnl_memory_desc[] {Dnnl.copy(data), Dnnl.copy(data), channels(c), channels(c), channels(c),
-                    channels(c)}, work);
+                    channels(c), relu ? Dnnl.copy(workspace) : null}, work);
         DnnlPrimitive bwd = new DnnlPrimitive(bwdPd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_DIFF_DST, DNNL_ARG_SCALE,
-                    DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT},
+                    DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT, DNNL_ARG_WORKSPACE},
                 new dnnl_memory_desc[] {Dnnl.copy(data), channels(c), channels(c), Dnnl.copy(data), channels(c),
-                    Dnnl.copy(data), channels(c), channels(c)}, 2 * work);
+                    Dnnl.copy(data), channels(c), channels(c), workspace}, 2 * work);
         Dnnl.destroy(data);
-        return new DnnlBatchNorm(fwd, bwd);
+        return new DnnlBatchNorm(fwd, bwd, relu ? Dnnl.size(workspace) : 0);
+    }
+
+    /** Bytes of the workspace a training forward with a fused ReLU writes and its backward reads (0: none). */
+    public long workspaceBytes() {
+        return workspaceBytes;
     }
 
     /**
@@ -119,7 +140,7 @@ public final class DnnlBatchNorm {
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT},
                 new dnnl_memory_desc[] {data, Dnnl.copy(data), channels(c), channels(c), channels(c), channels(c)},
                 2L * n * c * s);
-        return new DnnlBatchNorm(fwd, null);
+        return new DnnlBatchNorm(fwd, null, 0);
     }
 
     /** y = scale * (x - mean) / sqrt(variance + epsilon) + shift, with the given statistics. */
@@ -136,7 +157,14 @@ public final class DnnlBatchNorm {
      * variance of each channel into {@code mean} and {@code variance} (float32 tensors of C elements).
      */
     public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
-        runForward(x, y, scale, shift, mean, variance);
+        forwardTraining(x, y, scale, shift, mean, variance, null);
+    }
+
+    /** The same, writing the fused ReLU's workspace ({@link #workspaceBytes}; null without one). */
+    public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance,
+                                Tensor workspace) {
+        forward.execute(x.pointer(), y.pointer(), mean.pointer(), variance.pointer(), scale.pointer(),
+                shift.pointer(), workspace == null ? null : workspace.pointer());
     }
 
     /** The forward primitive (either form): the statistics are its outputs in training, its inputs in inference. */
@@ -151,7 +179,13 @@ public final class DnnlBatchNorm {
      */
     public void backward(Tensor x, Tensor mean, Tensor variance, Tensor dy, Tensor scale, Tensor dx, Tensor dScale,
                          Tensor dShift) {
+        backward(x, mean, variance, dy, scale, dx, dScale, dShift, null);
+    }
+
+    /** The same through a fused ReLU, whose forward's {@code workspace} masks dY (null without one). */
+    public void backward(Tensor x, Tensor mean, Tensor variance, Tensor dy, Tensor scale, Tensor dx, Tensor dScale,
+                         Tensor dShift, Tensor workspace) {
         backward.execute(x.pointer(), mean.pointer(), variance.pointer(), dy.pointer(), scale.pointer(),
-                dx.pointer(), dScale.pointer(), dShift.pointer());
+                dx.pointer(), dScale.pointer(), dShift.pointer(), workspace == null ? null : workspace.pointer());
     }
 }
