@@ -4,8 +4,9 @@
 For each model: PyTorch's torchvision network (the zoo's ONNX files are exports of the same
 torchvision models; the parameter counts are printed side by side) takes SGD steps (momentum 0.9,
 weight decay 1e-4, softmax cross-entropy on random labels, BatchNorm in training mode), then
-`bin/sonnx bench --train` takes the same steps on the ONNX file. The two alternate round by round so
-that a noisy machine slows both alike; the figure of each is the median over all its steps.
+`bin/sonnx bench --train` takes the same steps on the ONNX file, after a warm-up that lasts until the
+JVM's compiler is quiet (30-40 s; a fine-tuning job runs thousands of steps). The two alternate round
+by round so that a noisy machine slows both alike; the figure of each is the median over all its steps.
 
     bench/train_bench.py [--batch 8] [--threads 2] [--runs 10] [--rounds 3] [models...]
 

@@ -48,10 +48,10 @@ public final class BenchMain {
         int runs = Integer.parseInt(opts.getOrDefault("runs", "20"));
         boolean train = opts.containsKey("train");
         // The JVM compiles the hot paths only after thousands of calls; a model server runs for hours.
-        // Inference warm-up lasts at least --warmup-seconds (both engines, alternating), then until the
-        // JIT is quiet, then --warmup more runs: a method called once per run reaches the JVM's
-        // optimising compiler only after a few hundred runs, and until then that compiler takes a core
-        // from oneDNN's threads at random moments (resnet18 at batch 8, sonnx alone, 40 timed runs
+        // Warm-up (inference: both engines, alternating; training: sonnx's steps) lasts at least
+        // --warmup-seconds, then until the JIT is quiet, then --warmup more runs: a method called once
+        // per run reaches the JVM's optimising compiler only after a few hundred runs, and until then
+        // that compiler takes a core from oneDNN's threads at random moments (resnet18 at batch 8, sonnx alone, 40 timed runs
         // after 10, 60 and 150 warm-up runs: 0.28, 0.08 and 0.02 s of compiler time, medians 84.7,
         // 80.2 and 78.0 ms).
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
@@ -68,7 +68,7 @@ public final class BenchMain {
                 inputs.stream().map(Tensor::describe).toList());
 
         if (train) {
-            double[] steps = trainSteps(model, inputs, warmup, runs);
+            double[] steps = trainSteps(model, inputs, warmupSeconds, warmup, runs);
             System.out.printf(Locale.ROOT, "sonnx train step: median %.2f ms over %d runs%n", median(steps), runs);
             if (opts.containsKey("times")) {
                 // Every step's time, for scripts that pool runs (bench/train_bench.py).
@@ -213,8 +213,15 @@ public final class BenchMain {
         return t;
     }
 
-    /** The times of SGD steps on the first input with random labels for the first output's classes. */
-    private static double[] trainSteps(ModelProto model, List<Tensor> inputs, int warmup, int runs) {
+    /**
+     * The times of SGD steps on the first input with random labels for the first output's classes,
+     * after the warm-up inference has too: at least {@code warmupSeconds} of steps, then until the JIT
+     * is quiet, then {@code warmup} more. A fine-tuning job runs thousands of steps; its first dozen
+     * run while the JVM still compiles the Java around the kernels, and the compiler takes a core from
+     * oneDNN's threads (mobilenetv2 at batch 8: 317 ms a step after 5 warm-up steps, 258 after 25).
+     */
+    private static double[] trainSteps(ModelProto model, List<Tensor> inputs, double warmupSeconds, int warmup,
+                                       int runs) {
         SonnxModel m = new SonnxModel(model, CpuDevice.get());
         m.compile(inputs, true, true, false);
         m.setOptimizer(new SGD(0.001, 0.9, 1e-4));
@@ -227,6 +234,7 @@ public final class BenchMain {
             labels[i] = r.nextInt(classes);
         }
         Tensor y = Tensor.of(labels, n);
+        System.out.println(JitWarmUp.run(warmupSeconds, 0, () -> m.trainOneBatch(inputs.get(0), y, "fp32", 0)));
         double[] times = new double[runs];
         for (int i = 0; i < warmup + runs; i++) {
             if (i == warmup) {
