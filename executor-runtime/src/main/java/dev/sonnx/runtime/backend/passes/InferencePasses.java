@@ -3,8 +3,9 @@ package dev.sonnx.runtime.backend.passes;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 
 /**
- * The graph rewrites of inference models, in order; training models get none (it updates the
- * parameters these rewrites merge). Each pass returns the model unchanged where nothing applies.
+ * The graph rewrites of inference models, in order; training models get {@link TrainingPasses}
+ * instead (training updates the parameters these rewrites merge). Each pass returns the model
+ * unchanged where nothing applies.
  * Rewritten models may import sonnx's private operator domain ({@code dev.sonnx}).
  */
 public final class InferencePasses {
