@@ -79,6 +79,39 @@ class ChannelsLastTrainingTest {
         return Models.model(g.build(), 13);
     }
 
+    /**
+     * x [3, 5, 9, 9] (odd channel counts and sizes): a strided Conv -> BatchNormalization -> Relu,
+     * read by a dilated Conv and a 1 x 1 Conv with bias, joined by Concat, then Sigmoid, an
+     * overlapping MaxPool (3 x 3, stride 1: gradients add up), GlobalAveragePool, Flatten, Gemm.
+     */
+    static ModelProto branches() {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("branches")
+                .addNode(withInts(withInts(node("Conv", "c1", "x", "wa"), "pads", 1, 1, 1, 1), "strides", 2, 2))
+                .addNode(node("BatchNormalization", "n1", "c1", "s1", "o1", "m1", "v1"))
+                .addNode(node("Relu", "r1", "n1"))
+                .addNode(withInts(withInts(node("Conv", "c2", "r1", "wb"), "pads", 2, 2, 2, 2), "dilations", 2, 2))
+                .addNode(node("Conv", "c3", "r1", "wc", "bc"))
+                .addNode(withInt(node("Concat", "cat", "c2", "c3"), "axis", 1))
+                .addNode(node("Sigmoid", "sg", "cat"))
+                .addNode(withInts(withInts(withInts(node("MaxPool", "mp", "sg"), "kernel_shape", 3, 3),
+                        "strides", 1, 1), "pads", 1, 1, 1, 1))
+                .addNode(node("GlobalAveragePool", "gap", "mp"))
+                .addNode(node("Flatten", "f", "gap"))
+                .addNode(withInt(node("Gemm", "y", "f", "wf"), "transB", 1))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, 3, 5, 9, 9))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 3, 4));
+        Object[][] initializers = {
+            {"wa", random(31, 6, 5, 3, 3)},
+            {"s1", positive(32, 6)}, {"o1", random(33, 6)}, {"m1", random(34, 6)}, {"v1", positive(35, 6)},
+            {"wb", random(36, 4, 6, 3, 3)}, {"wc", random(37, 3, 6, 1, 1)}, {"bc", random(38, 3)},
+            {"wf", random(39, 4, 7)},
+        };
+        for (Object[] i : initializers) {
+            g.addInitializer(TensorProtos.fromTensor((Tensor) i[1], (String) i[0]));
+        }
+        return Models.model(g.build(), 13);
+    }
+
     private static SingaRep prepare(ModelProto m, boolean channelsLast) {
         return SingaBackend.prepare(m, CpuDevice.get(), SingaBackend.PrepareOptions.DEFAULTS
                 .variables(SingaRep.floatInitializers(m)).trainingLayouts(channelsLast));
@@ -128,15 +161,22 @@ class ChannelsLastTrainingTest {
         return step(rep, x, true);
     }
 
-    /** The same in training mode (batch statistics) or evaluation mode (running statistics, unchanged). */
     private static Step step(SingaRep rep, Tensor x, boolean training) {
+        return step(rep, x, labels(), STATISTICS, training);
+    }
+
+    /**
+     * The same in training mode (batch statistics) or evaluation mode (running statistics, unchanged),
+     * for these labels, reading back these statistics.
+     */
+    private static Step step(SingaRep rep, Tensor x, Tensor labels, List<String> statistics, boolean training) {
         List<String> names = rep.trainableInitializers();
         List<Tensor> params = names.stream().map(rep::initializer).toList();
         Map<String, float[]> grads = new java.util.LinkedHashMap<>();
         double loss;
         try (Autograd.Session s = Autograd.record(training, CpuDevice.get(), new SplittableRandom(0))) {
             Tensor y = rep.runValues(List.of(x), -1, training, s.tape(), s.random()).get(0).asTensor();
-            Tensor l = Losses.softmaxCrossEntropy(y, labels());
+            Tensor l = Losses.softmaxCrossEntropy(y, labels);
             loss = l.getDouble(0);
             Map<Tensor, Tensor> g = Backward.gradients(s.tape(), l, params);
             for (int i = 0; i < names.size(); i++) {
@@ -144,7 +184,7 @@ class ChannelsLastTrainingTest {
             }
         }
         Map<String, float[]> stats = new java.util.LinkedHashMap<>();
-        for (String n : STATISTICS) {
+        for (String n : statistics) {
             stats.put(n, rep.initializer(n).toFloatArray());
         }
         return new Step(loss, grads, stats);
@@ -179,6 +219,28 @@ class ChannelsLastTrainingTest {
         assertEquals(plain.loss(), last.loss(), 1e-5 * Math.abs(plain.loss()));
         for (String name : plain.gradients().keySet()) {
             assertClose(plain.gradients().get(name), last.gradients().get(name), "gradient of " + name);
+        }
+    }
+
+    /** Strides, dilations, odd channel counts, a Concat of two branches and overlapping pool windows. */
+    @Test
+    void branchesTrainAsInThePlainLayout() {
+        ModelProto m = branches();
+        assertEquals(List.of("ToChannelsLast", "FusedConv", "NhwcBatchNormalization", "FusedConv", "FusedConv",
+                "Concat", "Sigmoid", "NhwcMaxPool", "NhwcGlobalAveragePool", "ToChannelsFirst", "Flatten", "Gemm"),
+                opTypes(TrainingPasses.apply(m)));
+        Tensor x = random(40, 3, 5, 9, 9);
+        Tensor labels = Tensor.of(new long[] {2, 0, 3}, 3);
+        List<String> stats = List.of("m1", "v1");
+        Step plain = step(prepare(m, false), x, labels, stats, true);
+        Step last = step(prepare(m, true), x, labels, stats, true);
+        assertEquals(List.of("wa", "s1", "o1", "wb", "wc", "bc", "wf"), List.copyOf(last.gradients().keySet()));
+        assertEquals(plain.loss(), last.loss(), 1e-5 * Math.abs(plain.loss()));
+        for (String name : plain.gradients().keySet()) {
+            assertClose(plain.gradients().get(name), last.gradients().get(name), "gradient of " + name);
+        }
+        for (String name : stats) {
+            assertClose(plain.statistics().get(name), last.statistics().get(name), "running statistic " + name);
         }
     }
 
