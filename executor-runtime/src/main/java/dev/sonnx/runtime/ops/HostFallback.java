@@ -12,7 +12,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.random.RandomGenerator;
 
 /**
  * A node with no kernel of its own on a device such as {@code cuda:N}: its CPU operator runs on host
@@ -81,7 +80,7 @@ public final class HostFallback extends StandInOperator {
             placed[o] = toDevice(out[o]);
         }
         if (ctx.recording() && cpu.differentiable()) {
-            ctx.saveForBackward(new Saved(hostCtx.saved, host, out));
+            ctx.saveForBackward(new Saved(hostCtx.saved(), host, out));
         }
         return placed;
     }
@@ -140,13 +139,11 @@ public final class HostFallback extends StandInOperator {
     }
 
     /** The run's context as the CPU operator sees it: the host device, and state writes mapped back. */
-    private static final class HostContext implements OpContext {
-        private final OpContext run;
+    private static final class HostContext extends SavingContext {
         private final Map<Tensor, Tensor> originals;
-        Object saved;
 
         HostContext(OpContext run, Map<Tensor, Tensor> originals) {
-            this.run = run;
+            super(run);
             this.originals = originals;
         }
 
@@ -156,29 +153,9 @@ public final class HostFallback extends StandInOperator {
         }
 
         @Override
-        public boolean training() {
-            return run.training();
-        }
-
-        @Override
-        public boolean recording() {
-            return run.recording();
-        }
-
-        @Override
-        public void saveForBackward(Object state) {
-            saved = state;
-        }
-
-        @Override
         public void assignState(Tensor state, Tensor value) {
             Tensor original = originals.get(state);
-            run.assignState(original != null ? original : state, value);
-        }
-
-        @Override
-        public RandomGenerator random() {
-            return run.random();
+            run().assignState(original != null ? original : state, value);
         }
     }
 }

@@ -3,10 +3,10 @@ package dev.sonnx.runtime.ops.conv;
 import dev.sonnx.runtime.ops.BackwardContext;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.ops.Operator;
+import dev.sonnx.runtime.ops.SavingContext;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
-import java.util.random.RandomGenerator;
 
 /**
  * A recorded run of a channels-last operator through its plain-layout twin, for what has no
@@ -26,9 +26,9 @@ final class PlainDetour {
     static Run forward(Operator plain, Value[] inputs, OpContext ctx) {
         Value[] in = inputs.clone();
         in[0] = ChannelsLast.toFirst(inputs[0].asTensor(), ctx.device());
-        Capture capture = new Capture(ctx);
+        SavingContext capture = new SavingContext(ctx);
         Value[] out = plain.forward(in, capture);
-        return new Run(in, out, capture.state);
+        return new Run(in, out, capture.saved());
     }
 
     /** Output 0 of a run, channels-last. */
@@ -49,45 +49,5 @@ final class PlainDetour {
             grads[0] = ChannelsLast.toLast(grads[0], g.device());
         }
         return grads;
-    }
-
-    /** The run's context, keeping what the twin saves for its backward. */
-    private static final class Capture implements OpContext {
-        private final OpContext run;
-        private Object state;
-
-        Capture(OpContext run) {
-            this.run = run;
-        }
-
-        @Override
-        public Device device() {
-            return run.device();
-        }
-
-        @Override
-        public boolean training() {
-            return run.training();
-        }
-
-        @Override
-        public boolean recording() {
-            return true;
-        }
-
-        @Override
-        public void saveForBackward(Object s) {
-            this.state = s;
-        }
-
-        @Override
-        public void assignState(Tensor stateTensor, Tensor value) {
-            run.assignState(stateTensor, value);
-        }
-
-        @Override
-        public RandomGenerator random() {
-            return run.random();
-        }
     }
 }
