@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.backend.passes.OwnParameters;
 import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.backend.passes.TrainingPasses;
 import dev.sonnx.runtime.cpu.CpuDevice;
@@ -15,6 +16,7 @@ import dev.sonnx.runtime.tensor.Value;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -59,6 +61,19 @@ public final class SingaBackend {
 
     private static SingaRep compile(ModelProto model, Device device, PrepareOptions options, String name) {
         Opsets opsets = ModelValidator.check(model, name);
+        if (!options.variables.isEmpty()) {
+            // each convolution and normalization trains its own parameters and statistics, also where
+            // the file merged equal ones; the rep's model (what export writes) is the separated one
+            ModelProto separated = OwnParameters.separate(model);
+            if (separated != model) {
+                // the copies are variables as the merged values were
+                Set<String> variables = new HashSet<>(SingaRep.floatInitializers(separated));
+                variables.removeAll(SingaRep.floatInitializers(model));
+                variables.addAll(options.variables);
+                options = options.variables(variables);
+                model = separated;
+            }
+        }
         ModelProto inlined = FunctionInliner.inline(model, name);
         TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.

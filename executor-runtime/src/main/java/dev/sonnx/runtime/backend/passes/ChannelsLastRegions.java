@@ -113,8 +113,7 @@ public final class ChannelsLastRegions {
                         : isBinary(n, opset) ? n.getInputList().stream().allMatch(in ->
                                 fromMember(in, members, stored, index) || channelConstant(in, index) != null)
                                 && n.getInputList().stream().anyMatch(in -> channelConstant(in, index) == null)
-                        : isConcat(n) ? n.getInputList().stream()
-                                .allMatch(in -> fromMember(in, members, stored, index))
+                        : isConcat(n) ? concatJoins(n, members, stored, index)
                         : fromMember(n.getInput(0), members, stored, index);
                 if (!ok) {
                     members.remove(n);
@@ -130,7 +129,7 @@ public final class ChannelsLastRegions {
         Set<String> taken = index.names();
         Map<String, String> renamed = new HashMap<>();   // member outputs -> their channels-last names
         for (NodeProto n : members) {
-            renamed.put(n.getOutput(0), fresh(n.getOutput(0) + SUFFIX, taken));
+            renamed.put(n.getOutput(0), GraphIndex.freshName(n.getOutput(0) + SUFFIX, taken));
         }
         Map<String, String> toLast = new LinkedHashMap<>();   // outside values -> their transposed copies
         GraphProto.Builder out = g.toBuilder().clearNode();
@@ -159,7 +158,7 @@ public final class ChannelsLastRegions {
                 TensorProto perChannel = isBinary(n, opset) ? channelConstant(in, index) : null;
                 if (perChannel != null) {
                     // [C, 1, 1] (or [1, C, 1, 1]) against stored [N, H, W, C]: the same values as [C]
-                    String name = fresh(in + SUFFIX, taken);
+                    String name = GraphIndex.freshName(in + SUFFIX, taken);
                     out.addInitializer(perChannel.toBuilder().setName(name).clearDims()
                             .addDims(TensorProtos.elementCount(perChannel)));
                     b.addInput(name);
@@ -173,7 +172,7 @@ public final class ChannelsLastRegions {
                     String t = toLast.get(in);
                     long[] border = i == 0 && t == null ? stemPadding(n, index) : null;
                     if (t == null) {
-                        t = fresh(in + SUFFIX, taken);
+                        t = GraphIndex.freshName(in + SUFFIX, taken);
                         toLast.put(in, t);
                         NodeProto r = reorder(in, t, true);
                         if (border != null) {
@@ -286,6 +285,17 @@ public final class ChannelsLastRegions {
         return n.getOpType().equals("Concat") && GraphIndex.isOnnx(n) && GraphIndex.hasAttr(n, "axis")
                 && n.getInputCount() >= 1
                 && n.getOutputCount() == 1 && n.getInputList().stream().noneMatch(String::isEmpty);
+    }
+
+    /**
+     * Whether a member Concat stays one: in inference plans when every input is a region image; in
+     * training plans when one is, the others reordered in at the border (DenseNet's blocks start
+     * from a transition's padded average pool, outside the region; one reorder of it then serves
+     * every Concat of the block, which would otherwise all leave the region).
+     */
+    private boolean concatJoins(NodeProto n, Set<NodeProto> members, Map<String, String> stored, GraphIndex index) {
+        return training ? n.getInputList().stream().anyMatch(in -> fromMember(in, members, stored, index))
+                : n.getInputList().stream().allMatch(in -> fromMember(in, members, stored, index));
     }
 
     /**
@@ -493,12 +503,4 @@ public final class ChannelsLastRegions {
                 .setName(out + "_reorder").addInput(in).addOutput(out).build();
     }
 
-    private static String fresh(String base, Set<String> taken) {
-        String name = base;
-        for (int i = 1; taken.contains(name); i++) {
-            name = base + "_" + i;
-        }
-        taken.add(name);
-        return name;
-    }
 }

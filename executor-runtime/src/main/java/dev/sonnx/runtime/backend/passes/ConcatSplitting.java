@@ -163,14 +163,14 @@ final class ConcatSplitting {
         for (int i = k - 1; i >= 0; i--) {
             String input = s.parts.get(i);
             if (s.pool != null) {
-                String pooled = fresh(names, s.pool.getOutput(0) + "/part" + i);
+                String pooled = GraphIndex.freshName(s.pool.getOutput(0) + "/part" + i, names);
                 out.addNode(s.pool.toBuilder().setName(s.pool.getName() + "/part" + i).setInput(0, input)
                         .setOutput(0, pooled));
                 input = pooled;
             }
-            String wName = fresh(names, conv.getInput(1) + "/part" + i);
+            String wName = GraphIndex.freshName(conv.getInput(1) + "/part" + i, names);
             out.addInitializer(TensorProtos.fromTensor(channelSlice(w, first[i], s.channels[i]), wName));
-            String result = i == 0 ? conv.getOutput(0) : fresh(names, conv.getOutput(0) + "/part" + i);
+            String result = i == 0 ? conv.getOutput(0) : GraphIndex.freshName(conv.getOutput(0) + "/part" + i, names);
             NodeProto.Builder b = NodeProto.newBuilder().setName(conv.getName() + "/part" + i)
                     .setOpType(FusedConv.OP_TYPE).setDomain(FusedConv.DOMAIN).addInput(input).addInput(wName)
                     .addInput(i == 0 ? bias : "").addOutput(result);
@@ -206,14 +206,6 @@ final class ConcatSplitting {
         return slice;
     }
 
-    private static String fresh(Set<String> names, String base) {
-        String name = base;
-        for (int i = 1; names.contains(name); i++) {
-            name = base + "_" + i;
-        }
-        names.add(name);
-        return name;
-    }
 
     /** Removes the split weights that no node, nested body or graph output reads any more. */
     private static void dropUnread(GraphProto.Builder out, Set<String> splitWeights) {

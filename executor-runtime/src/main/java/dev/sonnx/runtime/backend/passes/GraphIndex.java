@@ -255,4 +255,14 @@ final class GraphIndex {
         }
         return b;
     }
+
+    /** {@code base}, or {@code base_1}, {@code base_2}... whichever {@code taken} lacks first; added to it. */
+    static String freshName(String base, Set<String> taken) {
+        String name = base;
+        for (int i = 1; taken.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        taken.add(name);
+        return name;
+    }
 }

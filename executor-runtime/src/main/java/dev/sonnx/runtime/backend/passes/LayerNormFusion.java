@@ -12,7 +12,6 @@ import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Inference-time rewrite of the layer normalization that exporters write out op by op,
@@ -58,7 +57,7 @@ public final class LayerNormFusion {
             String scale = m.gamma;
             if (scale == null) {
                 if (ones == null) {
-                    ones = fresh("layer_norm_unit_scale", index.names());
+                    ones = GraphIndex.freshName("layer_norm_unit_scale", index.names());
                 }
                 scale = ones;
             }
@@ -202,11 +201,4 @@ public final class LayerNormFusion {
         return axes[0] == -1 || rank > 0 && axes[0] == rank - 1;
     }
 
-    private static String fresh(String base, Set<String> taken) {
-        String name = base;
-        for (int i = 1; taken.contains(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
-    }
 }
