@@ -9,14 +9,16 @@ import java.util.Set;
 
 /**
  * Gives every convolution and BatchNormalization of a model to be trained its own weights, biases,
- * scales and statistics. Exporters merge initializers of equal values: PyTorch's writes one tensor
- * for all the zero biases (or running means) of a freshly initialised network and reads it through
- * an Identity node per layer, or from several nodes directly. In training each layer's parameters
- * and statistics are its own (PyTorch's are), a merged one would tie them, and a running statistic
- * updated in place must be an initializer. So each such input becomes an initializer of the node's
- * own, a copy of the merged value, named after the node's output and the input ({@code Y::B}); the
- * Identity nodes stay (the graph keeps its node count, which cuts count in). Matrix products and
- * gathers keep what they share: a language model's output layer may be tied to its embedding.
+ * scales and statistics where the file merged them. Exporters merge initializers of equal values:
+ * PyTorch's keeps one tensor for all the zero biases (or running means) of a freshly initialised
+ * network, read directly by the first layer and through an Identity node by each other one. In
+ * training each of those layers' parameters and statistics are its own (in PyTorch they are distinct
+ * tensors that happened to be equal), a merged one would tie them, and a running statistic updated
+ * in place must be an initializer. So each input that is an Identity (chain) of an initializer
+ * becomes an initializer of the node's own, a copy of the value, named after the node's output and
+ * the input ({@code Y::B}); the Identity nodes stay (the graph keeps its node count, which cuts count
+ * in). An initializer that several nodes read directly is one parameter used twice (a siamese
+ * network's shared layer) and stays shared; so do the inputs of matrix products and gathers.
  */
 public final class OwnParameters {
     /** The inputs that are a layer's own, as the names of the copies say, by operator. */
@@ -58,17 +60,12 @@ public final class OwnParameters {
     }
 
     /**
-     * The initializer behind input {@code value} when other nodes share it: the value itself read by
-     * more than this one node, or an Identity chain from an initializer. Null for an initializer of
-     * the node's own, or anything computed.
+     * The initializer behind input {@code value} when it comes through an Identity chain (a value
+     * the exporter merged); null for an initializer read directly, or anything computed.
      */
     private static TensorProto mergedSource(String value, GraphIndex index) {
-        if (value.isEmpty()) {
+        if (value.isEmpty() || index.constantInitializer(value) != null) {
             return null;
-        }
-        TensorProto direct = index.constantInitializer(value);
-        if (direct != null) {
-            return index.reads(value) > 1 ? direct : null;
         }
         String v = value;
         for (NodeProto p = index.producer(v); p != null && isIdentity(p); p = index.producer(v)) {

@@ -41,8 +41,9 @@ class OwnParametersTest {
 
     /**
      * x [2, 4, 6, 6] -> Conv (bias b via Identity) -> BatchNormalization -> Relu -> Conv (bias b via
-     * another Identity) -> BatchNormalization -> GlobalAveragePool -> Flatten -> Gemm. The two
-     * normalizations read one scale directly and their running statistics through Identity nodes;
+     * another Identity) -> BatchNormalization -> GlobalAveragePool -> Flatten -> Gemm, as PyTorch's
+     * exporter writes a fresh network: the first normalization reads the merged scale directly and
+     * the second through an Identity, both read the running statistics through Identity nodes;
      * {@code merged} false writes every parameter as its own initializer instead (the reference).
      */
     static ModelProto network(boolean merged) {
@@ -52,9 +53,10 @@ class OwnParametersTest {
         if (merged) {
             g.addNode(node("Identity", "b_1", "b")).addNode(node("Identity", "b_2", "b"))
                     .addNode(node("Identity", "m_1", "m")).addNode(node("Identity", "m_2", "m"))
-                    .addNode(node("Identity", "v_1", "v")).addNode(node("Identity", "v_2", "v"));
+                    .addNode(node("Identity", "v_1", "v")).addNode(node("Identity", "v_2", "v"))
+                    .addNode(node("Identity", "s_2", "s"));
             bias = new String[] {"b_1", "b_2"};
-            bn = new String[][] {{"s", "o1", "m_1", "v_1"}, {"s", "o2", "m_2", "v_2"}};
+            bn = new String[][] {{"s", "o1", "m_1", "v_1"}, {"s_2", "o2", "m_2", "v_2"}};
         } else {
             bias = new String[] {"b1", "b2"};
             bn = new String[][] {{"s1", "o1", "m1", "v1"}, {"s2", "o2", "m2", "v2"}};
@@ -105,16 +107,37 @@ class OwnParametersTest {
                 assertTrue(seen.add(in), in + " is read by two layers");
             }
         }
-        // the copies hold the merged values: n1's scale is s, its mean m
+        // n1 reads the merged scale directly and keeps it; n2 read it through an Identity and gets a copy
         NodeProto n1 = s.getGraph().getNodeList().stream().filter(n -> n.getOutput(0).equals("n1")).findFirst()
                 .orElseThrow();
+        NodeProto n2 = s.getGraph().getNodeList().stream().filter(n -> n.getOutput(0).equals("n2")).findFirst()
+                .orElseThrow();
+        assertEquals("s", n1.getInput(1));
+        assertEquals("n2::scale", n2.getInput(1));
         assertEquals(TensorProtos.toTensor(inits.get("s")).toFloatArray()[0],
-                TensorProtos.toTensor(inits.get(n1.getInput(1))).toFloatArray()[0]);
+                TensorProtos.toTensor(inits.get("n2::scale")).toFloatArray()[0]);
         assertEquals("n1::input_mean", n1.getInput(3));
         // the weights of a Gemm stay as they are, and so does a model without merged inputs
         assertEquals("wf", s.getGraph().getNode(s.getGraph().getNodeCount() - 1).getInput(1));
         ModelProto separate = network(false);
         assertSame(separate, OwnParameters.separate(separate));
+    }
+
+    /** One initializer read by two convolutions directly is one layer applied twice (siamese): it stays shared. */
+    @Test
+    void aLayerAppliedTwiceKeepsItsParameters() {
+        GraphProto g = GraphProto.newBuilder().setName("siamese")
+                .addNode(node("Conv", "a", "x1", "w", "b"))
+                .addNode(node("Conv", "b2", "x2", "w", "b"))
+                .addNode(node("Add", "y", "a", "b2"))
+                .addInput(Models.tensorInfo("x1", DataType.FLOAT, 1, C, 3, 3))
+                .addInput(Models.tensorInfo("x2", DataType.FLOAT, 1, C, 3, 3))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, 1, C, 3, 3))
+                .addInitializer(TensorProtos.fromTensor(random(1, C, C, 1, 1), "w"))
+                .addInitializer(TensorProtos.fromTensor(random(2, C), "b"))
+                .build();
+        ModelProto m = Models.model(g, 13);
+        assertSame(m, OwnParameters.separate(m));
     }
 
     /**
@@ -147,7 +170,7 @@ class OwnParametersTest {
         Map<String, String> separated = new java.util.LinkedHashMap<>();
         for (int layer = 1; layer <= 2; layer++) {
             separated.put("c" + layer + "::B", "b" + layer);
-            separated.put("n" + layer + "::scale", "s" + layer);
+            separated.put(layer == 1 ? "s" : "n2::scale", "s" + layer);
             separated.put("n" + layer + "::input_mean", "m" + layer);
             separated.put("n" + layer + "::input_var", "v" + layer);
         }
