@@ -33,6 +33,9 @@ final class MatMul extends Operator {
      */
     private final ConstantWeights constantB;
     private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
+    /** dA = dY B^T and dB = A^T dY of float32 batches as one oneDNN product each (see {@link #batchedGradient}). */
+    private final ShapeCache<DnnlProduct> gradientA = new ShapeCache<>();
+    private final ShapeCache<DnnlProduct> gradientB = new ShapeCache<>();
 
     MatMul(Node node, BuildContext build) {
         super(node);
@@ -66,6 +69,81 @@ final class MatMul extends Operator {
         Tensor y = Tensor.uninitialized(ca.dtype(), s.outShape);
         multiply(ca, cb, y, s, ctx.device());
         return outputs(MatrixKernels.convert(y, a.dtype()));
+    }
+
+    /**
+     * A gradient of a batch of float32 products as one oneDNN product over the whole batch, the
+     * operand transposed through strides: dA = dY B^T ({@code ofA}: {@code x} is dY, {@code y} is B)
+     * or dB = A^T dY ({@code x} is A, {@code y} is dY); null where the result is not exactly
+     * {@code like}'s shape (a broadcast operand's gradient sums over the batch: the kernels below do
+     * that), for vectors and other types, or where oneDNN declines. Attention's many small products
+     * (a window's or a head's) took one library call each.
+     */
+    private static Tensor batchedGradient(ShapeCache<DnnlProduct> cache, Tensor x, Tensor y, boolean ofA, Tensor like) {
+        if (x.dtype() != DataType.FLOAT || y.dtype() != DataType.FLOAT || like.dtype() != DataType.FLOAT
+                || x.rank() < 3 && y.rank() < 3 || x.rank() < 2 || y.rank() < 2 || !x.isHost()) {
+            return null;
+        }
+        DnnlProduct p = cache.get(sh -> {
+            int[] xs = ofA ? sh[0] : transposed(sh[0]);
+            int[] ys = ofA ? transposed(sh[1]) : sh[1];
+            MatMulShape t = MatMulShape.of(xs, ys);
+            if (!java.util.Arrays.equals(t.outShape, sh[2]) || t.batch == 0 || t.m == 0 || t.n == 0 || t.k == 0) {
+                return DnnlProduct.NONE;
+            }
+            return DnnlProduct.strided(sh[0], ofA ? null : swapLast(sh[0].length), sh[1],
+                    ofA ? swapLast(sh[1].length) : null, null, t, false, PostOps.NONE);
+        }, x.shape(), y.shape(), like.shape());
+        if (p.dnnl == null) {
+            return null;
+        }
+        Tensor grad = Tensor.uninitialized(DataType.FLOAT, like.shape());   // the primitive writes every element
+        p.run(x, y, null, null, null, grad);
+        return grad;
+    }
+
+    /**
+     * The same where the product folds into one matrix product (a batch of A over one B: a linear
+     * layer over tokens): dA = dY B^T as [batch m, n] x [n, k], dB = A^T dY as [k, batch m] x
+     * [batch m, n], through oneDNN rather than the BLAS; null as for {@link #batchedGradient}.
+     */
+    private static Tensor foldedGradient(ShapeCache<DnnlProduct> cache, Tensor x, Tensor y, boolean ofA, Tensor like,
+                                         MatMulShape s) {
+        if (x.dtype() != DataType.FLOAT || y.dtype() != DataType.FLOAT || like.dtype() != DataType.FLOAT
+                || !x.isHost() || s.batch * s.m == 0 || s.n == 0 || s.k == 0 || !s.aCoversBatch()) {
+            return null;
+        }
+        int rows = s.batch * s.m;
+        DnnlProduct p = cache.get(sh -> ofA
+                ? DnnlProduct.gemm(new int[] {rows, s.n}, false, new int[] {s.k, s.n}, true, rows, s.k, false, false,
+                        PostOps.NONE)
+                : DnnlProduct.gemm(new int[] {rows, s.k}, true, new int[] {rows, s.n}, false, s.k, s.n, false, false,
+                        PostOps.NONE), x.shape(), y.shape(), like.shape());
+        if (p.dnnl == null) {
+            return null;
+        }
+        Tensor grad = Tensor.uninitialized(DataType.FLOAT, like.shape());   // the primitive writes every element
+        p.run(x, y, null, null, null, grad);
+        return grad;
+    }
+
+    /** A shape with its last two dimensions swapped. */
+    private static int[] transposed(int[] shape) {
+        int[] t = shape.clone();
+        t[t.length - 2] = shape[shape.length - 1];
+        t[t.length - 1] = shape[shape.length - 2];
+        return t;
+    }
+
+    /** The permutation that swaps the last two of {@code rank} axes. */
+    private static int[] swapLast(int rank) {
+        int[] p = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            p[i] = i;
+        }
+        p[rank - 2] = rank - 1;
+        p[rank - 1] = rank - 2;
+        return p;
     }
 
     /** y = a @ b on compute-type tensors (beta 0: every element of y is assigned). */
@@ -109,7 +187,14 @@ final class MatMul extends Operator {
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
         Device device = g.device();
-        if (g.needsGrad(0)) {
+        boolean folds = s.foldsIntoOneProduct();
+        Tensor fastA = !g.needsGrad(0) ? null : folds ? foldedGradient(gradientA, gy, b, true, a, s)
+                : batchedGradient(gradientA, gy, b, true, a);
+        Tensor fastB = !g.needsGrad(1) ? null : folds ? foldedGradient(gradientB, a, gy, false, b, s)
+                : batchedGradient(gradientB, a, gy, false, b);
+        if (fastA != null) {
+            r[0] = fastA;
+        } else if (g.needsGrad(0)) {
             // a broadcast A sums its products into zeros; otherwise each product assigns its own matrix
             boolean own = s.aCoversBatch();
             Tensor ga = own ? Tensor.uninitialized(cy.dtype(), a.shape()) : Tensor.zeros(cy.dtype(), a.shape());
@@ -121,7 +206,9 @@ final class MatMul extends Operator {
             }
             r[0] = MatrixKernels.convert(ga, a.dtype());
         }
-        if (g.needsGrad(1)) {
+        if (fastB != null) {
+            r[1] = fastB;
+        } else if (g.needsGrad(1)) {
             boolean own = s.bCoversBatch();
             Tensor gb = own ? Tensor.uninitialized(cy.dtype(), b.shape()) : Tensor.zeros(cy.dtype(), b.shape());
             if (s.foldsIntoOneProduct()) {

@@ -178,4 +178,61 @@ class MatMulTest {
             GradCheck.of(op).check(new Tensor[] {a, b}, 0, 1);
         }
     }
+
+    /**
+     * float32 batches (oneDNN: one product over the whole batch, an operand read transposed) against
+     * the float64 kernels' gradients: both operands covering the batch, attention's [B, H, L, D]
+     * shapes, one A over a batch of B (dB batched, dA summed), broadcast batch dimensions; and the
+     * products that fold into one matrix product (a linear layer), vectors among them.
+     */
+    @Test
+    void float32BatchedGradientsMatchFloat64() {
+        Operator op = OpTester.of("MatMul", 13).inputs(2).build();
+        int[][][] cases = {
+            {{2, 3, 4}, {2, 4, 5}},
+            {{2, 3, 7, 5}, {2, 3, 5, 7}},
+            {{3, 4}, {2, 4, 2}},
+            {{2, 1, 3, 4}, {1, 3, 4, 2}},
+            {{4, 6, 8}, {1, 8, 3}},
+            {{2, 3, 4}, {4, 5}},          // folded: a linear layer over tokens
+            {{5, 4}, {4, 3}},
+            {{4}, {4, 2}},
+            {{2, 3, 4}, {4}},
+        };
+        long seed = 40;
+        for (int[][] c : cases) {
+            Tensor a64 = GradCheck.random(seed++, -1, 1, c[0]);
+            Tensor b64 = GradCheck.random(seed++, -1, 1, c[1]);
+            Tensor[] expected = gradients(op, a64, b64);
+            Tensor[] actual = gradients(op, toFloat(a64), toFloat(b64));
+            for (int g = 0; g < 2; g++) {
+                assertArrayEquals(expected[g].shape(), actual[g].shape());
+                assertEquals(DataType.FLOAT, actual[g].dtype());
+                for (int i = 0; i < expected[g].size(); i++) {
+                    assertEquals(expected[g].getDouble(i), actual[g].getDouble(i), 1e-5,
+                            java.util.Arrays.deepToString(c) + " gradient " + g + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    private static Tensor toFloat(Tensor t) {
+        Tensor f = Tensor.zeros(DataType.FLOAT, t.shape());
+        for (int i = 0; i < t.size(); i++) {
+            f.setDouble(i, t.getDouble(i));
+        }
+        return f;
+    }
+
+    /** dA and dB for dY = 1 + i / 100 (a gradient with distinct elements). */
+    private static Tensor[] gradients(Operator op, Tensor a, Tensor b) {
+        TestContext ctx = new TestContext(true);
+        Tensor y = op.forward(new dev.sonnx.runtime.tensor.Value[] {a, b}, ctx)[0].asTensor();
+        Tensor gy = Tensor.uninitialized(y.dtype(), y.shape());
+        for (int i = 0; i < gy.size(); i++) {
+            gy.setDouble(i, 1 + i / 100.0);
+        }
+        return op.backward(new dev.sonnx.runtime.ops.BackwardContext(new dev.sonnx.runtime.tensor.Value[] {a, b},
+                new dev.sonnx.runtime.tensor.Value[] {y}, new Tensor[] {gy}, new boolean[] {true, true}, ctx.saved, ctx));
+    }
 }
