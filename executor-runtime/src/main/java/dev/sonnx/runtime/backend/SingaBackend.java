@@ -61,7 +61,8 @@ public final class SingaBackend {
 
     private static SingaRep compile(ModelProto model, Device device, PrepareOptions options, String name) {
         Opsets opsets = ModelValidator.check(model, name);
-        if (!options.variables.isEmpty()) {
+        boolean trains = !options.variables.isEmpty();
+        if (trains) {
             // each convolution and normalization trains its own parameters and statistics, also where
             // the file merged equal ones; the rep's model (what export writes) is the separated one
             ModelProto separated = OwnParameters.separate(model);
@@ -77,12 +78,11 @@ public final class SingaBackend {
         ModelProto inlined = FunctionInliner.inline(model, name);
         TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.
-        boolean fuse = options.foldConstants && options.variables.isEmpty();
+        boolean fuse = options.foldConstants && !trains;
         // constants are folded on the CPU, whatever device runs the model
         ModelProto optimized = fuse ? optimize(inlined, device, new PlanCompiler.Env(name, options.registry,
                 opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(), options.timeLimitNanos))
                 : inlined;
-        boolean trains = !options.variables.isEmpty();
         if (trains && device.isHost() && options.trainingLayouts) {
             optimized = TrainingPasses.apply(inlined);
         }

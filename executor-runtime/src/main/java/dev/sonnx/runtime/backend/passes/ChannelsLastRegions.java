@@ -325,7 +325,7 @@ public final class ChannelsLastRegions {
      * BatchNormalization's inference form (one output, per-channel statistics) with constant float32
      * scale, B, mean and var, which {@code dev.sonnx.NhwcBatchNormalization} runs on stored images.
      */
-    private boolean isBatchNorm(NodeProto n, GraphIndex index) {
+    private static boolean isBatchNorm(NodeProto n, GraphIndex index) {
         if (!n.getOpType().equals("BatchNormalization") || !GraphIndex.isOnnx(n) || n.getOutputCount() != 1
                 || n.getInputCount() != 5 || n.getInput(0).isEmpty()
                 || GraphIndex.intAttr(n, "training_mode", 0) != 0 || GraphIndex.intAttr(n, "spatial", 1) != 1) {
@@ -360,7 +360,7 @@ public final class ChannelsLastRegions {
      * permuted, so the operator runs as it is; a [C, 1, 1] constant becomes [C]. Squeeze-and-
      * excitation's Mul of an image by its [N, C, 1, 1] channel weights and ConvNeXt's layer scale stay inside.
      */
-    private boolean isBinary(NodeProto n, int opset) {
+    private static boolean isBinary(NodeProto n, int opset) {
         return BINARY.contains(n.getOpType()) && GraphIndex.isOnnx(n) && opset >= 7 && n.getInputCount() == 2
                 && n.getOutputCount() == 1 && !n.getInput(0).isEmpty() && !n.getInput(1).isEmpty();
     }

@@ -29,7 +29,11 @@ import java.util.Optional;
 final class ChannelsLastPool extends Operator {
     private final Operator plain;
     private final ShapeCache<Optional<Pooling>> primitives = new ShapeCache<>();
-    private final ShapeCache<Optional<DnnlMaxPoolTraining>> training = new ShapeCache<>();
+    private final ShapeCache<Optional<TrainingPool>> training = new ShapeCache<>();
+
+    /** oneDNN's training max pool of one input shape and its result's channels-last shape. */
+    private record TrainingPool(DnnlMaxPoolTraining primitive, int[] physicalOut) {
+    }
 
     /** What backward reads after oneDNN's training forward: its primitives and each window's argmax. */
     private record Argmax(DnnlMaxPoolTraining primitive, Tensor workspace) {
@@ -63,33 +67,31 @@ final class ChannelsLastPool extends Operator {
 
     /** Y of a recorded run, with what backward needs saved. */
     private Tensor recorded(Value[] inputs, Tensor x, OpContext ctx) {
-        DnnlMaxPoolTraining primitive = x.dtype() == DataType.FLOAT && ctx.device().isHost()
+        TrainingPool pool = x.dtype() == DataType.FLOAT && ctx.device().isHost()
                 && plain instanceof MaxPool m && !m.zeroPadding()
-                ? training.get(s -> Optional.ofNullable(trainingPrimitive(m, x.reshape(s[0]))),
+                ? training.get(s -> Optional.ofNullable(trainingPool(m, x.reshape(s[0]))),
                         ChannelsLast.logical(x.shape())).orElse(null)
                 : null;
-        if (primitive == null) {
+        if (pool == null) {
             PlainDetour.Run run = PlainDetour.forward(plain, inputs, ctx);
             ctx.saveForBackward(run);
             return PlainDetour.result(run, ctx.device());
         }
-        int[] logical = ChannelsLast.logical(x.shape());
-        Window w = ((MaxPool) plain).window(x.reshape(logical));
-        int[] out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
-        Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(out));
-        Tensor workspace = Tensor.uninitialized(DataType.UINT8, Math.toIntExact(primitive.workspaceBytes()));
-        primitive.forward(x, y, workspace);
-        ctx.saveForBackward(new Argmax(primitive, workspace));
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, pool.physicalOut());
+        Tensor workspace = Tensor.uninitialized(DataType.UINT8, Math.toIntExact(pool.primitive().workspaceBytes()));
+        pool.primitive().forward(x, y, workspace);
+        ctx.saveForBackward(new Argmax(pool.primitive(), workspace));
         return y;
     }
 
     /** oneDNN's training max pool over channels-last images shaped as {@code plainView}, or null. */
-    private static DnnlMaxPoolTraining trainingPrimitive(MaxPool pool, Tensor plainView) {
+    private static TrainingPool trainingPool(MaxPool pool, Tensor plainView) {
         Window w = pool.window(plainView);
         int[] logical = plainView.shape();
         int[] out = ConvShapes.withBatchAndChannels(logical[0], logical[1], w.positions);
-        return DnnlMaxPoolTraining.create(logical, out, w.kernel, w.strides, w.dilations, w.padBegin,
-                w.padEndCoveringPositions(), true);
+        DnnlMaxPoolTraining primitive = DnnlMaxPoolTraining.create(logical, out, w.kernel, w.strides, w.dilations,
+                w.padBegin, w.padEndCoveringPositions(), true);
+        return primitive == null ? null : new TrainingPool(primitive, ChannelsLast.physical(out));
     }
 
     @Override

@@ -33,7 +33,7 @@ final class MatMul extends Operator {
      */
     private final ConstantWeights constantB;
     private final ShapeCache<DnnlProduct> plans = new ShapeCache<>();
-    /** dA = dY B^T and dB = A^T dY of float32 batches as one oneDNN product each (see {@link #batchedGradient}). */
+    /** dA = dY B^T and dB = A^T dY of float32 batches as one oneDNN product each (see {@link #dnnlGradient}). */
     private final ShapeCache<DnnlProduct> gradientA = new ShapeCache<>();
     private final ShapeCache<DnnlProduct> gradientB = new ShapeCache<>();
 
@@ -72,28 +72,22 @@ final class MatMul extends Operator {
     }
 
     /**
-     * A gradient of a batch of float32 products as one oneDNN product over the whole batch, the
-     * operand transposed through strides: dA = dY B^T ({@code ofA}: {@code x} is dY, {@code y} is B)
-     * or dB = A^T dY ({@code x} is A, {@code y} is dY); null where the result is not exactly
-     * {@code like}'s shape (a broadcast operand's gradient sums over the batch: the kernels below do
-     * that), for vectors and other types, or where oneDNN declines. Attention's many small products
-     * (a window's or a head's) took one library call each.
+     * A float32 gradient as one oneDNN product, the operand read transposed: dA = dY B^T ({@code ofA}:
+     * {@code x} is dY, {@code y} is B) or dB = A^T dY ({@code x} is A, {@code y} is dY). A product
+     * that folds into one matrix product (a batch of A over one B: a linear layer over tokens) takes
+     * [batch m, n] x [n, k] or [k, batch m] x [batch m, n]; a batch of products (attention's) one
+     * product over the batch through strides, where the BLAS took one call per matrix. Null where the
+     * result is not exactly {@code like}'s shape (a broadcast operand's gradient sums over the batch:
+     * the kernels below do that), for other types, or where oneDNN declines.
      */
-    private static Tensor batchedGradient(ShapeCache<DnnlProduct> cache, Tensor x, Tensor y, boolean ofA, Tensor like) {
+    private static Tensor dnnlGradient(ShapeCache<DnnlProduct> cache, Tensor x, Tensor y, boolean ofA, Tensor like,
+                                       MatMulShape s) {
         if (x.dtype() != DataType.FLOAT || y.dtype() != DataType.FLOAT || like.dtype() != DataType.FLOAT
-                || x.rank() < 3 && y.rank() < 3 || x.rank() < 2 || y.rank() < 2 || !x.isHost()) {
+                || !x.isHost() || s.batch * s.m == 0 || s.n == 0 || s.k == 0) {
             return null;
         }
-        DnnlProduct p = cache.get(sh -> {
-            int[] xs = ofA ? sh[0] : transposed(sh[0]);
-            int[] ys = ofA ? transposed(sh[1]) : sh[1];
-            MatMulShape t = MatMulShape.of(xs, ys);
-            if (!java.util.Arrays.equals(t.outShape, sh[2]) || t.batch == 0 || t.m == 0 || t.n == 0 || t.k == 0) {
-                return DnnlProduct.NONE;
-            }
-            return DnnlProduct.strided(sh[0], ofA ? null : swapLast(sh[0].length), sh[1],
-                    ofA ? swapLast(sh[1].length) : null, null, t, false, PostOps.NONE);
-        }, x.shape(), y.shape(), like.shape());
+        DnnlProduct p = cache.get(sh -> s.foldsIntoOneProduct() ? folded(s, ofA) : batched(sh, ofA),
+                x.shape(), y.shape(), like.shape());
         if (p.dnnl == null) {
             return null;
         }
@@ -102,29 +96,27 @@ final class MatMul extends Operator {
         return grad;
     }
 
-    /**
-     * The same where the product folds into one matrix product (a batch of A over one B: a linear
-     * layer over tokens): dA = dY B^T as [batch m, n] x [n, k], dB = A^T dY as [k, batch m] x
-     * [batch m, n], through oneDNN rather than the BLAS; null as for {@link #batchedGradient}.
-     */
-    private static Tensor foldedGradient(ShapeCache<DnnlProduct> cache, Tensor x, Tensor y, boolean ofA, Tensor like,
-                                         MatMulShape s) {
-        if (x.dtype() != DataType.FLOAT || y.dtype() != DataType.FLOAT || like.dtype() != DataType.FLOAT
-                || !x.isHost() || s.batch * s.m == 0 || s.n == 0 || s.k == 0 || !s.aCoversBatch()) {
-            return null;
-        }
+    /** The folded gradient's matrix product. */
+    private static DnnlProduct folded(MatMulShape s, boolean ofA) {
         int rows = s.batch * s.m;
-        DnnlProduct p = cache.get(sh -> ofA
+        return ofA
                 ? DnnlProduct.gemm(new int[] {rows, s.n}, false, new int[] {s.k, s.n}, true, rows, s.k, false, false,
                         PostOps.NONE)
                 : DnnlProduct.gemm(new int[] {rows, s.k}, true, new int[] {rows, s.n}, false, s.k, s.n, false, false,
-                        PostOps.NONE), x.shape(), y.shape(), like.shape());
-        if (p.dnnl == null) {
-            return null;
+                        PostOps.NONE);
+    }
+
+    /** The batched gradient's product for shapes x, y and the gradient's ({@code sh}), or NONE. */
+    private static DnnlProduct batched(int[][] sh, boolean ofA) {
+        if (sh[0].length < 2 || sh[1].length < 2) {
+            return DnnlProduct.NONE;   // vectors
         }
-        Tensor grad = Tensor.uninitialized(DataType.FLOAT, like.shape());   // the primitive writes every element
-        p.run(x, y, null, null, null, grad);
-        return grad;
+        MatMulShape t = MatMulShape.of(ofA ? sh[0] : transposed(sh[0]), ofA ? transposed(sh[1]) : sh[1]);
+        if (!java.util.Arrays.equals(t.outShape, sh[2])) {
+            return DnnlProduct.NONE;
+        }
+        return DnnlProduct.strided(sh[0], ofA ? null : swapLast(sh[0].length), sh[1],
+                ofA ? swapLast(sh[1].length) : null, null, t, false, PostOps.NONE);
     }
 
     /** A shape with its last two dimensions swapped. */
@@ -187,11 +179,8 @@ final class MatMul extends Operator {
         Tensor ca = MatrixKernels.toCompute(a);
         Tensor cb = MatrixKernels.toCompute(b);
         Device device = g.device();
-        boolean folds = s.foldsIntoOneProduct();
-        Tensor fastA = !g.needsGrad(0) ? null : folds ? foldedGradient(gradientA, gy, b, true, a, s)
-                : batchedGradient(gradientA, gy, b, true, a);
-        Tensor fastB = !g.needsGrad(1) ? null : folds ? foldedGradient(gradientB, a, gy, false, b, s)
-                : batchedGradient(gradientB, a, gy, false, b);
+        Tensor fastA = g.needsGrad(0) ? dnnlGradient(gradientA, gy, b, true, a, s) : null;
+        Tensor fastB = g.needsGrad(1) ? dnnlGradient(gradientB, a, gy, false, b, s) : null;
         if (fastA != null) {
             r[0] = fastA;
         } else if (g.needsGrad(0)) {

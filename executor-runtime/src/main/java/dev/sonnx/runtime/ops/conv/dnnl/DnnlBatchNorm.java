@@ -54,23 +54,12 @@ public final class DnnlBatchNorm {
         this.workspaceBytes = workspaceBytes;
     }
 
-    /** The primitives for X of N x C x S with this epsilon, or null where oneDNN is unavailable or declines. */
-    public static DnnlBatchNorm create(int n, int c, int s, float epsilon) {
-        return create(n, c, s, epsilon, false);
-    }
-
     /**
-     * The same for X stored N x S x C when {@code channelsLast}: oneDNN's vector kernels for that
-     * layout, where on N x C x S it has only a generic one.
-     */
-    public static DnnlBatchNorm create(int n, int c, int s, float epsilon, boolean channelsLast) {
-        return create(n, c, s, epsilon, channelsLast, false);
-    }
-
-    /**
-     * The same followed by max(0, y) when {@code relu}: the forward writes a workspace (which results
-     * were positive) that the backward reads to mask dY, one pass over the data fewer each way than
-     * a separate Relu.
+     * The primitives for X of N x C x S with this epsilon, or null where oneDNN is unavailable or
+     * declines. {@code channelsLast}: X stored N x S x C, where oneDNN has vector kernels (on N x C x S
+     * only a generic one). {@code relu}: followed by max(0, y); the forward writes a workspace (which
+     * results were positive) that the backward reads to mask dY, one pass over the data fewer each
+     * way than a separate Relu.
      */
     public static DnnlBatchNorm create(int n, int c, int s, float epsilon, boolean channelsLast, boolean relu) {
         if (!Dnnl.available() || n <= 0 || c <= 0 || s <= 0) {
@@ -154,13 +143,9 @@ public final class DnnlBatchNorm {
 
     /**
      * y = scale * (x - mean) / sqrt(variance + epsilon) + shift, writing the batch's mean and population
-     * variance of each channel into {@code mean} and {@code variance} (float32 tensors of C elements).
+     * variance of each channel into {@code mean} and {@code variance} (float32 tensors of C elements),
+     * and with a fused ReLU its {@code workspace} ({@link #workspaceBytes}; null without one).
      */
-    public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance) {
-        forwardTraining(x, y, scale, shift, mean, variance, null);
-    }
-
-    /** The same, writing the fused ReLU's workspace ({@link #workspaceBytes}; null without one). */
     public void forwardTraining(Tensor x, Tensor y, Tensor scale, Tensor shift, Tensor mean, Tensor variance,
                                 Tensor workspace) {
         forward.execute(x.pointer(), y.pointer(), mean.pointer(), variance.pointer(), scale.pointer(),
@@ -175,14 +160,8 @@ public final class DnnlBatchNorm {
 
     /**
      * dx for batch statistics (mean, variance: the forward's), and per channel dScale = sum dy * xhat
-     * and dShift = sum dy.
+     * and dShift = sum dy; through a fused ReLU the forward's {@code workspace} masks dY (null without one).
      */
-    public void backward(Tensor x, Tensor mean, Tensor variance, Tensor dy, Tensor scale, Tensor dx, Tensor dScale,
-                         Tensor dShift) {
-        backward(x, mean, variance, dy, scale, dx, dScale, dShift, null);
-    }
-
-    /** The same through a fused ReLU, whose forward's {@code workspace} masks dY (null without one). */
     public void backward(Tensor x, Tensor mean, Tensor variance, Tensor dy, Tensor scale, Tensor dx, Tensor dScale,
                          Tensor dShift, Tensor workspace) {
         backward.execute(x.pointer(), mean.pointer(), variance.pointer(), dy.pointer(), scale.pointer(),
