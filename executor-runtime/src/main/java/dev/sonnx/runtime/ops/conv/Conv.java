@@ -8,6 +8,7 @@ import dev.sonnx.runtime.ops.Operator;
 import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.ops.kernel.TypeCheck;
 import dev.sonnx.runtime.tensor.DataType;
@@ -41,6 +42,8 @@ final class Conv extends Operator {
     private final ConstantWeights constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
     private final PointwiseWeightGradient pointwiseWeightGradient = new PointwiseWeightGradient();
+    /** {@link #constantWeights} transformed for {@link WinogradConvolution} (all shapes share it), made on first use. */
+    private volatile Tensor winogradWeights;
     /** FusedConv's input Z. */
     private static final int RESIDUAL = 3;
 
@@ -55,14 +58,21 @@ final class Conv extends Operator {
          * It applies the whole epilogue when its post-ops are not empty, none of it otherwise.
          */
         final DnnlConvolution dnnl;
+        /**
+         * Winograd's algorithm for a channels-last 3 x 3 convolution of constant weights, with the
+         * whole epilogue, where it applies; else null.
+         */
+        final WinogradConvolution winograd;
         /** {@link #constantWeights} in {@link #dnnl}'s layout, looked up on first use. */
         private volatile Tensor prepared;
 
-        Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl) {
+        Plan(Window window, int[] outShape, DepthwiseConv depthwise, DnnlConvolution dnnl,
+             WinogradConvolution winograd) {
             this.window = window;
             this.outShape = outShape;
             this.depthwise = depthwise;
             this.dnnl = dnnl;
+            this.winograd = winograd;
         }
 
         Tensor prepared(ConstantWeights w) {
@@ -141,6 +151,13 @@ final class Conv extends Operator {
         int[] xs = cl ? ChannelsLast.logical(x.shape()) : x.shape();
         int[] zs = z == null ? null : cl ? ChannelsLast.logical(z.shape()) : z.shape();
         Plan plan = plan(xs, w.shape(), zs, x.dtype(), cl, ctx.device());
+        if (plan.winograd != null && x.dtype() == DataType.FLOAT && (b == null || b.dtype() == DataType.FLOAT)
+                && (z == null || z.dtype() == DataType.FLOAT) && (b != null) == hasBias
+                && w == constantWeights.plain()) {
+            Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(plan.outShape));
+            plan.winograd.forward(x, winogradWeights(), b, z, y, ctx.device());
+            return y;
+        }
         boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
         if (cl && (!dnnl || z != null && !java.util.Arrays.equals(zs, plan.outShape))) {
             return null;
@@ -188,6 +205,20 @@ final class Conv extends Operator {
         Tensor y = generic(plan, x, w, b, ctx.device());
         y = epilogue.apply(y, WorkingType.widen(z), ctx.device());
         return WorkingType.narrow(y, x.dtype());
+    }
+
+    private Tensor winogradWeights() {
+        Tensor u = winogradWeights;
+        if (u == null) {
+            synchronized (this) {
+                u = winogradWeights;
+                if (u == null) {
+                    u = WinogradConvolution.transformWeights(constantWeights.readPlain());
+                    winogradWeights = u;
+                }
+            }
+        }
+        return u;
     }
 
     /**
@@ -379,7 +410,7 @@ final class Conv extends Operator {
             Window window = spatial.window(ConvShapes.spatial(xs), spatial.kernel(ConvShapes.spatial(ws)));
             int[] out = ConvShapes.withBatchAndChannels(xs[0], ws[0], window.positions);
             if (!float32) {
-                return new Plan(window, out, null, null);
+                return new Plan(window, out, null, null, null);
             }
             DnnlConvolution dnnl = null;
             // oneDNN adds a residual of the result's own shape; a broadcast one is added afterwards
@@ -395,7 +426,12 @@ final class Conv extends Operator {
             }
             DepthwiseConv depthwise = dnnl == null && !cl && DepthwiseConv.applies(window, ws[1], group)
                     ? new DepthwiseConv(window, xs[0], group, ws[0] / group) : null;
-            return new Plan(window, out, depthwise, dnnl);
+            // inference only: the weights are constants, transformed once
+            WinogradConvolution winograd = cl && constantWeights != null && denseResidual
+                    && (post != null || epilogue.isNone())
+                    ? WinogradConvolution.create(xs, ws, out, group, window.strides, window.dilations,
+                            window.padBegin, window.padEnd, post == null ? PostOps.NONE : post, hasBias) : null;
+            return new Plan(window, out, depthwise, dnnl, winograd);
         }, xShape, wShape, new int[] {float32 ? 1 : 0, cl ? 1 : 0}, zShape);
     }
 }

@@ -77,6 +77,18 @@ public final class PostOps {
         return residual;
     }
 
+    public Eltwise eltwise() {
+        return eltwise;
+    }
+
+    public float alpha() {
+        return alpha;
+    }
+
+    public float beta() {
+        return beta;
+    }
+
     public boolean isNone() {
         return !residual && eltwise == Eltwise.NONE;
     }

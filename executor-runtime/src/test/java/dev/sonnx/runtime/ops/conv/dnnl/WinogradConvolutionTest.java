@@ -1,0 +1,272 @@
+package dev.sonnx.runtime.ops.conv.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonnx.runtime.cpu.CpuDevice;
+import dev.sonnx.runtime.backend.SingaRep;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
+import dev.sonnx.runtime.tensor.DataType;
+import dev.sonnx.runtime.tensor.Tensor;
+import dev.sonnx.runtime.testing.Models;
+import dev.sonnx.runtime.testing.OrtReference;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Winograd's F(4 x 4, 3 x 3) convolution against a direct convolution in double precision written
+ * out here (channels-last, as the class computes), over image sizes that are not multiples of the
+ * tile, every padding, 16 to 64 channels and each epilogue; and inside a model, against ONNX Runtime.
+ */
+class WinogradConvolutionTest {
+
+    @BeforeAll
+    static void vectorsPresent() {
+        // the surefire and launcher command lines add the vector module; a JVM without it runs oneDNN's kernel
+        Assumptions.assumeTrue(WinogradConvolution.available(),
+                "Winograd convolution unavailable (no jdk.incubator.vector or oneDNN): nothing to check");
+    }
+
+    /** An activation as the post-op and its ONNX formula. */
+    private record Act(PostOps postOps, java.util.function.DoubleUnaryOperator f) {
+    }
+
+    private static Act act(boolean residual, PostOps.Eltwise e, float alpha, float beta) {
+        java.util.function.DoubleUnaryOperator f = switch (e) {
+            case NONE -> v -> v;
+            case RELU -> v -> v >= 0 ? v : alpha * v;
+            case CLIP -> v -> Math.min(Math.max(v, alpha), beta);
+            default -> throw new AssertionError();
+        };
+        return new Act(PostOps.of(residual, e, alpha, beta), f);
+    }
+
+    /** One case: N, C, K, H, W, pads (top, left, bottom, right). */
+    private record Case(int n, int c, int k, int h, int w, int[] pads) {
+        int outH() {
+            return h + pads[0] + pads[2] - 2;
+        }
+
+        int outW() {
+            return w + pads[1] + pads[3] - 2;
+        }
+
+        @Override
+        public String toString() {
+            return "X [" + n + ", " + c + ", " + h + ", " + w + "] to " + k + " channels, pads "
+                    + java.util.Arrays.toString(pads);
+        }
+    }
+
+    private static final List<Case> CASES = List.of(
+            new Case(1, 16, 16, 8, 8, new int[] {1, 1, 1, 1}),
+            // 9 x 11: the last tiles of each row and column are partly outside the image
+            new Case(2, 32, 48, 9, 11, new int[] {1, 1, 1, 1}),
+            new Case(1, 16, 32, 10, 7, new int[] {0, 0, 0, 0}),
+            new Case(3, 48, 16, 6, 13, new int[] {0, 1, 1, 0}),
+            new Case(1, 64, 64, 17, 17, new int[] {1, 1, 1, 1}),
+            // more tiles than a block (64), and few output channels: blocks split by rows only
+            new Case(2, 16, 16, 40, 36, new int[] {1, 1, 1, 1}),
+            // one block and 64 output channels: the output channels are split into parts
+            new Case(1, 32, 64, 12, 12, new int[] {2, 2, 2, 2}));
+
+    private static double[] random(SplittableRandom r, int size, double scale) {
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = r.nextDouble(-scale, scale);
+        }
+        return v;
+    }
+
+    /** Y[n, oy, ox, k] = act(B[k] + sum X[n, oy + i - pt, ox + j - pl, c] W[k, c, i, j] + Z), in double. */
+    private static double[] reference(Case t, double[] x, double[] w, double[] b, double[] z,
+                                      java.util.function.DoubleUnaryOperator f) {
+        int oh = t.outH();
+        int ow = t.outW();
+        double[] y = new double[t.n * oh * ow * t.k];
+        for (int n = 0; n < t.n; n++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    for (int k = 0; k < t.k; k++) {
+                        double s = b == null ? 0 : b[k];
+                        for (int i = 0; i < 3; i++) {
+                            int iy = oy + i - t.pads[0];
+                            for (int j = 0; j < 3; j++) {
+                                int ix = ox + j - t.pads[1];
+                                if (iy < 0 || iy >= t.h || ix < 0 || ix >= t.w) {
+                                    continue;
+                                }
+                                for (int c = 0; c < t.c; c++) {
+                                    s += x[((n * t.h + iy) * t.w + ix) * t.c + c] * w[((k * t.c + c) * 3 + i) * 3 + j];
+                                }
+                            }
+                        }
+                        int at = ((n * oh + oy) * ow + ox) * t.k + k;
+                        y[at] = f.applyAsDouble(z == null ? s : s + z[at]);
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    private static float[] floats(Tensor t) {
+        FloatBuffer b = t.bytes().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] v = new float[b.remaining()];
+        b.get(v);
+        return v;
+    }
+
+    /** Runs one case through the class; returns the largest error over the reference's largest magnitude. */
+    private static double run(Case t, Act a, boolean bias, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] x = random(r, t.n * t.h * t.w * t.c, 1);
+        double[] w = random(r, t.k * t.c * 9, 1 / Math.sqrt(9.0 * t.c));
+        double[] b = bias ? random(r, t.k, 0.5) : null;
+        double[] z = a.postOps.residual() ? random(r, t.n * t.outH() * t.outW() * t.k, 1) : null;
+        int[] xs = {t.n, t.c, t.h, t.w};
+        int[] ws = {t.k, t.c, 3, 3};
+        int[] ys = {t.n, t.k, t.outH(), t.outW()};
+        WinogradConvolution conv = WinogradConvolution.create(xs, ws, ys, 1, new int[] {1, 1}, new int[] {1, 1},
+                new int[] {t.pads[0], t.pads[1]}, new int[] {t.pads[2], t.pads[3]}, a.postOps, bias, false);
+        assertNotNull(conv, t + " " + a.postOps);
+        Tensor u = WinogradConvolution.transformWeights(Tensor.fromDoubles(DataType.FLOAT, w, ws));
+        // storage is channels-last: [N, H, W, C]
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, t.n, t.outH(), t.outW(), t.k);
+        conv.forward(Tensor.fromDoubles(DataType.FLOAT, x, t.n, t.h, t.w, t.c), u,
+                b == null ? null : Tensor.fromDoubles(DataType.FLOAT, b, t.k),
+                z == null ? null : Tensor.fromDoubles(DataType.FLOAT, z, t.n, t.outH(), t.outW(), t.k), y,
+                CpuDevice.get());
+        double[] expected = reference(t, x, w, b, z, a.f);
+        float[] actual = floats(y);
+        assertEquals(expected.length, actual.length);
+        double scale = 0;
+        for (double v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double e = Math.abs(actual[i] - expected[i]);
+            worst = Double.isNaN(e) ? Double.POSITIVE_INFINITY : Math.max(worst, e);
+        }
+        return worst / scale;
+    }
+
+    @Test
+    void matchesTheDirectConvolutionInDouble() {
+        List<Act> acts = List.of(act(false, PostOps.Eltwise.NONE, 0, 0), act(false, PostOps.Eltwise.RELU, 0, 0),
+                act(false, PostOps.Eltwise.RELU, 0.1f, 0), act(false, PostOps.Eltwise.CLIP, -0.3f, 0.4f),
+                act(true, PostOps.Eltwise.RELU, 0, 0), act(true, PostOps.Eltwise.NONE, 0, 0));
+        long seed = 1;
+        for (Case t : CASES) {
+            for (Act a : acts) {
+                for (boolean bias : new boolean[] {true, false}) {
+                    double error = run(t, a, bias, seed++);
+                    // F(4, 3) in float32 keeps about 1e-6 of the output's scale; a wrong coefficient
+                    // or a misplaced tile is off by the output's own size
+                    assertTrue(error < 2e-5, t + " " + a.postOps + " bias " + bias + ": relative error " + error);
+                }
+            }
+        }
+    }
+
+    @Test
+    void leavesOtherConvolutionsToOneDnn() {
+        int[] xs = {8, 64, 32, 32};
+        int[] ws = {64, 64, 3, 3};
+        int[] ys = {8, 64, 32, 32};
+        int[] one = {1, 1};
+        PostOps none = PostOps.NONE;
+        assertNotNull(WinogradConvolution.create(xs, ws, ys, 1, one, one, one, one, none, true));
+        // stride 2, dilation 2, groups, a 5 x 5 kernel, 24 channels, an activation without a vector form
+        assertNull(WinogradConvolution.create(xs, ws, new int[] {8, 64, 16, 16}, 1, new int[] {2, 2}, one, one,
+                one, none, true));
+        assertNull(WinogradConvolution.create(xs, ws, new int[] {8, 64, 30, 30}, 1, one, new int[] {2, 2}, one,
+                one, none, true));
+        assertNull(WinogradConvolution.create(xs, new int[] {64, 32, 3, 3}, ys, 2, one, one, one, one, none, true));
+        assertNull(WinogradConvolution.create(xs, new int[] {64, 64, 5, 5}, new int[] {8, 64, 30, 30}, 1, one,
+                one, one, one, none, true));
+        assertNull(WinogradConvolution.create(new int[] {8, 24, 32, 32}, new int[] {64, 24, 3, 3}, ys, 1, one,
+                one, one, one, none, true));
+        assertNull(WinogradConvolution.create(xs, ws, ys, 1, one, one, one, one,
+                PostOps.of(false, PostOps.Eltwise.HARD_SWISH, 0, 0), true));
+        // too little work to pay: a batch-1 image of 8 x 8
+        assertNull(WinogradConvolution.create(new int[] {1, 64, 8, 8}, ws, new int[] {1, 64, 8, 8}, 1, one, one,
+                one, one, none, true));
+    }
+
+    @Test
+    void keepsNaN() {
+        Case t = new Case(1, 16, 16, 8, 8, new int[] {1, 1, 1, 1});
+        WinogradConvolution conv = WinogradConvolution.create(new int[] {1, 16, 8, 8}, new int[] {16, 16, 3, 3},
+                new int[] {1, 16, 8, 8}, 1, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1},
+                PostOps.of(false, PostOps.Eltwise.RELU, 0, 0), false, false);
+        double[] x = new double[8 * 8 * 16];
+        x[(3 * 8 + 3) * 16] = Double.NaN;
+        double[] w = new double[16 * 16 * 9];
+        java.util.Arrays.fill(w, 0.01);
+        Tensor y = Tensor.uninitialized(DataType.FLOAT, 1, 8, 8, t.k);
+        conv.forward(Tensor.fromDoubles(DataType.FLOAT, x, 1, 8, 8, 16),
+                WinogradConvolution.transformWeights(Tensor.fromDoubles(DataType.FLOAT, w, 16, 16, 3, 3)), null,
+                null, y, CpuDevice.get());
+        float[] v = floats(y);
+        // the output pixel under the NaN reads it; ReLU(NaN) is NaN in ONNX, not 0
+        assertTrue(Float.isNaN(v[(3 * 8 + 3) * 16]), "NaN lost: " + v[(3 * 8 + 3) * 16]);
+        // a pixel whose window misses it (two rows and columns away) stays a number
+        assertTrue(Float.isFinite(v[(6 * 8 + 6) * 16]), "NaN spread to " + v[(6 * 8 + 6) * 16]);
+    }
+
+    /**
+     * A convolution and a residual block of 64 channels at batch 8 (Conv, Relu, Conv, Add, Relu), as
+     * resnet has them: the block's residual comes from inside the channels-last region.
+     */
+    private static ModelProto residualBlock(SplittableRandom r) {
+        int c = 64;
+        double s = 1 / Math.sqrt(9.0 * c);
+        GraphProto g = Models.graph("block", List.of(
+                        Models.node("Conv", List.of("x", "w0", "b0"), List.of("c0"), Models.ints("pads", 1, 1, 1, 1)),
+                        Models.node("Relu", List.of("c0"), List.of("a")),
+                        Models.node("Conv", List.of("a", "w1", "b1"), List.of("c1"), Models.ints("pads", 1, 1, 1, 1)),
+                        Models.node("Relu", List.of("c1"), List.of("r1")),
+                        Models.node("Conv", List.of("r1", "w2", "b2"), List.of("c2"), Models.ints("pads", 1, 1, 1, 1)),
+                        Models.node("Add", List.of("c2", "a"), List.of("s")),
+                        Models.node("Relu", List.of("s"), List.of("y"))),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, 8, c, 32, 32)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, 8, c, 32, 32)),
+                "w0", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
+                "b0", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c),
+                "w1", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
+                "b1", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c),
+                "w2", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
+                "b2", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c));
+        return Models.model(g, 13);
+    }
+
+    @Test
+    void residualBlockMatchesOnnxRuntime() {
+        SplittableRandom r = new SplittableRandom(7);
+        ModelProto m = residualBlock(r);
+        Tensor x = Tensor.fromDoubles(DataType.FLOAT, random(r, 8 * 64 * 32 * 32, 1), 8, 64, 32, 32);
+        long before = WinogradConvolution.calls();
+        SingaRep rep = dev.sonnx.runtime.backend.SingaBackend.prepare(m, CpuDevice.get());
+        float[] actual = floats(rep.run(List.of(x)).get(0));
+        // the three convolutions (the last with its residual and ReLU) went through Winograd
+        assertEquals(3, WinogradConvolution.calls() - before);
+        float[] expected = floats(OrtReference.run(m, List.of("x"), List.of(x)).get(0));
+        double scale = 0;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+        }
+        assertTrue(worst < 2e-5 * scale, "largest difference " + worst + " against outputs up to " + scale);
+    }
+}
