@@ -95,8 +95,19 @@ public final class WinogradConvolution {
         }
     }
 
+    /** The tile kernels compiled before the first convolution exists ({@link WinogradTiles#warmUp}), once. */
+    private static final class WarmedUp {
+        static {
+            WinogradTiles.warmUp();
+        }
+
+        static void ensure() {
+        }
+    }
+
     private WinogradConvolution(Geometry geometry, int rows, int parts, DnnlPrimitive product, PostOps postOps,
                                 boolean bias) {
+        WarmedUp.ensure();
         this.geometry = geometry;
         this.rows = rows;
         this.parts = parts;

@@ -25,6 +25,53 @@ final class WinogradTiles {
     private WinogradTiles() {
     }
 
+    /** The most warm-up rounds before it stops waiting for C2, and the pause after a round that still allocated. */
+    private static final int MAX_ROUNDS = 3000;
+    private static final long PAUSE_NANOS = 1_000_000;
+    private static final long QUIET_BYTES = 16 * 1024;
+
+    /**
+     * Runs both transforms on a small image (a 10 x 10 image of 32 channels, padded by 1: 9 tiles with
+     * every kind of edge, two channel vectors; with and without a residual) until C2 has compiled them, which shows as a
+     * round that allocates nothing (this thread's allocation counter; a fixed 400 rounds where the
+     * JVM has none). Until then every vector operation allocates its result on the heap: left to a
+     * model's first runs, that is hundreds of megabytes of garbage (resnet18 at batch 8), for which
+     * the collector grows the heap. Each round that still allocated is followed by a pause, in which
+     * the compiler thread works and no garbage is made.
+     */
+    static void warmUp() {
+        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean counter = bean instanceof com.sun.management.ThreadMXBean b
+                && b.isThreadAllocatedMemorySupported() && b.isThreadAllocatedMemoryEnabled() ? b : null;
+        // loads the read-only direct buffer class now: its loading later (any asReadOnlyBuffer) would
+        // break the compiled code's assumption that DirectByteBuffer has no subclass, and send the
+        // transforms back to the allocating tiers
+        ByteBuffer.allocateDirect(16).asReadOnlyBuffer();
+        int c = 32;
+        int[] shape = {1, c, 10, 10};
+        WinogradConvolution.Geometry g = new WinogradConvolution.Geometry(shape, shape, new int[] {1, 1});
+        ByteBuffer image = ByteBuffer.allocateDirect(10 * 10 * c * 4).order(ORDER);
+        ByteBuffer points = ByteBuffer.allocateDirect(36 * g.tiles * c * 4).order(ORDER);
+        ByteBuffer out = ByteBuffer.allocateDirect(10 * 10 * c * 4).order(ORDER);
+        ByteBuffer bias = ByteBuffer.allocateDirect(c * 4).order(ORDER);
+        Epilogue plain = new Epilogue(bias, null, 1f, 0f, Float.POSITIVE_INFINITY);
+        Epilogue residual = new Epilogue(bias, image, 0.1f, Float.NEGATIVE_INFINITY, 6f);
+        int rounds = counter == null ? 400 : MAX_ROUNDS;
+        for (int round = 0; round < rounds; round++) {
+            long before = counter == null ? 0 : counter.getCurrentThreadAllocatedBytes();
+            input(g, image, 0, g.tiles, points, g.tiles);
+            output(g, points, g.tiles, 0, c, 0, g.tiles, out, (round & 1) == 0 ? plain : residual);
+            if (counter != null) {
+                // compiled, a round allocates only the calls' two staging arrays (about 5 KB);
+                // before, each vector operation allocates (about 250 KB a round)
+                if (counter.getCurrentThreadAllocatedBytes() - before < QUIET_BYTES) {
+                    return;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(PAUSE_NANOS);
+            }
+        }
+    }
+
     /** Whether the vector unit has the 16 float lanes the transforms are written for. */
     static boolean lanesAvailable() {
         return FloatVector.SPECIES_PREFERRED.length() >= 16;
@@ -44,54 +91,78 @@ final class WinogradTiles {
             int r = t % g.tilesPerImage;
             int y0 = r / g.tileColumns * 4 - g.padTop;
             int x0 = r % g.tileColumns * 4 - g.padLeft;
-            int tileBytes = (t - t0) * c * 4;
+            int rowMask = insideMask(y0, g.height);
+            int columnMask = insideMask(x0, g.width);
+            int pixel = ((image * g.height + y0) * g.width + x0) * c * 4;
             for (int cv = 0; cv < c; cv += 16) {
-                for (int j = 0; j < 6; j++) {
-                    FloatVector zero = FloatVector.zero(LANES);
-                    int xx = x0 + j;
-                    boolean column = xx >= 0 && xx < g.width;
-                    int at = ((image * g.height + y0) * g.width + xx) * c * 4 + cv * 4;
-                    FloatVector d0 = column && inside(y0, g.height) ? FloatVector.fromByteBuffer(LANES, x, at, ORDER) : zero;
-                    FloatVector d1 = column && inside(y0 + 1, g.height) ? FloatVector.fromByteBuffer(LANES, x, at + rowBytes, ORDER) : zero;
-                    FloatVector d2 = column && inside(y0 + 2, g.height) ? FloatVector.fromByteBuffer(LANES, x, at + 2 * rowBytes, ORDER) : zero;
-                    FloatVector d3 = column && inside(y0 + 3, g.height) ? FloatVector.fromByteBuffer(LANES, x, at + 3 * rowBytes, ORDER) : zero;
-                    FloatVector d4 = column && inside(y0 + 4, g.height) ? FloatVector.fromByteBuffer(LANES, x, at + 4 * rowBytes, ORDER) : zero;
-                    FloatVector d5 = column && inside(y0 + 5, g.height) ? FloatVector.fromByteBuffer(LANES, x, at + 5 * rowBytes, ORDER) : zero;
-                    // the column transform (B^T down the six pixels), row i of it to stage[96 i + 16 j]
-                    FloatVector s1 = d4.sub(d2.mul(4f));
-                    FloatVector s2 = d3.sub(d1.mul(4f));
-                    FloatVector s3 = d4.sub(d2);
-                    FloatVector s4 = d3.sub(d1).mul(2f);
-                    int st = j * 16;
-                    d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(stage, st);
-                    s1.add(s2).intoArray(stage, st + 96);
-                    s1.sub(s2).intoArray(stage, st + 192);
-                    s3.add(s4).intoArray(stage, st + 288);
-                    s3.sub(s4).intoArray(stage, st + 384);
-                    d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(stage, st + 480);
-                }
-                for (int i = 0; i < 6; i++) {
-                    int s = i * 96;
-                    FloatVector d0 = FloatVector.fromArray(LANES, stage, s);
-                    FloatVector d1 = FloatVector.fromArray(LANES, stage, s + 16);
-                    FloatVector d2 = FloatVector.fromArray(LANES, stage, s + 32);
-                    FloatVector d3 = FloatVector.fromArray(LANES, stage, s + 48);
-                    FloatVector d4 = FloatVector.fromArray(LANES, stage, s + 64);
-                    FloatVector d5 = FloatVector.fromArray(LANES, stage, s + 80);
-                    int at = tileBytes + cv * 4 + i * 6 * pointBytes;
-                    // the row transform: B^T's six rows applied along the tile's row
-                    FloatVector s1 = d4.sub(d2.mul(4f));
-                    FloatVector s2 = d3.sub(d1.mul(4f));
-                    FloatVector s3 = d4.sub(d2);
-                    FloatVector s4 = d3.sub(d1).mul(2f);
-                    d0.mul(4f).sub(d2.mul(5f)).add(d4).intoByteBuffer(v, at, ORDER);
-                    s1.add(s2).intoByteBuffer(v, at + pointBytes, ORDER);
-                    s1.sub(s2).intoByteBuffer(v, at + 2 * pointBytes, ORDER);
-                    s3.add(s4).intoByteBuffer(v, at + 3 * pointBytes, ORDER);
-                    s3.sub(s4).intoByteBuffer(v, at + 4 * pointBytes, ORDER);
-                    d1.mul(4f).sub(d3.mul(5f)).add(d5).intoByteBuffer(v, at + 5 * pointBytes, ORDER);
-                }
+                inputTile(x, pixel + cv * 4, rowBytes, c * 4, rowMask, columnMask, stage, v,
+                        (t - t0) * c * 4 + cv * 4, pointBytes);
             }
+        }
+    }
+
+    /** Bit i set where {@code start + i} (i < 6) lies in [0, size). */
+    private static int insideMask(int start, int size) {
+        int mask = 0;
+        for (int i = 0; i < 6; i++) {
+            if (start + i >= 0 && start + i < size) {
+                mask |= 1 << i;
+            }
+        }
+        return mask;
+    }
+
+    /**
+     * One tile's 16 channels: the 6 x 6 pixels from byte {@code at} of X (rows {@code rowBytes} apart,
+     * columns {@code pixelBytes}; those outside the masks read as zeros) to the 36 points at byte
+     * {@code out} of V, {@code pointBytes} apart. Every vector lives inside this method: once C2
+     * has compiled it, it allocates nothing, whoever calls it.
+     */
+    private static void inputTile(ByteBuffer x, int at, int rowBytes, int pixelBytes, int rowMask, int columnMask,
+                                  float[] stage, ByteBuffer v, int out, int pointBytes) {
+        for (int j = 0; j < 6; j++) {
+            FloatVector zero = FloatVector.zero(LANES);
+            boolean column = (columnMask >> j & 1) != 0;
+            int p = at + j * pixelBytes;
+            FloatVector d0 = column && (rowMask & 1) != 0 ? FloatVector.fromByteBuffer(LANES, x, p, ORDER) : zero;
+            FloatVector d1 = column && (rowMask & 2) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + rowBytes, ORDER) : zero;
+            FloatVector d2 = column && (rowMask & 4) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 2 * rowBytes, ORDER) : zero;
+            FloatVector d3 = column && (rowMask & 8) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 3 * rowBytes, ORDER) : zero;
+            FloatVector d4 = column && (rowMask & 16) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 4 * rowBytes, ORDER) : zero;
+            FloatVector d5 = column && (rowMask & 32) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 5 * rowBytes, ORDER) : zero;
+            // the column transform (B^T down the six pixels), row i of it to stage[96 i + 16 j]
+            FloatVector s1 = d4.sub(d2.mul(4f));
+            FloatVector s2 = d3.sub(d1.mul(4f));
+            FloatVector s3 = d4.sub(d2);
+            FloatVector s4 = d3.sub(d1).mul(2f);
+            int st = j * 16;
+            d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(stage, st);
+            s1.add(s2).intoArray(stage, st + 96);
+            s1.sub(s2).intoArray(stage, st + 192);
+            s3.add(s4).intoArray(stage, st + 288);
+            s3.sub(s4).intoArray(stage, st + 384);
+            d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(stage, st + 480);
+        }
+        for (int i = 0; i < 6; i++) {
+            int s = i * 96;
+            FloatVector d0 = FloatVector.fromArray(LANES, stage, s);
+            FloatVector d1 = FloatVector.fromArray(LANES, stage, s + 16);
+            FloatVector d2 = FloatVector.fromArray(LANES, stage, s + 32);
+            FloatVector d3 = FloatVector.fromArray(LANES, stage, s + 48);
+            FloatVector d4 = FloatVector.fromArray(LANES, stage, s + 64);
+            FloatVector d5 = FloatVector.fromArray(LANES, stage, s + 80);
+            int o = out + i * 6 * pointBytes;
+            // the row transform: B^T's six rows applied along the tile's row
+            FloatVector s1 = d4.sub(d2.mul(4f));
+            FloatVector s2 = d3.sub(d1.mul(4f));
+            FloatVector s3 = d4.sub(d2);
+            FloatVector s4 = d3.sub(d1).mul(2f);
+            d0.mul(4f).sub(d2.mul(5f)).add(d4).intoByteBuffer(v, o, ORDER);
+            s1.add(s2).intoByteBuffer(v, o + pointBytes, ORDER);
+            s1.sub(s2).intoByteBuffer(v, o + 2 * pointBytes, ORDER);
+            s3.add(s4).intoByteBuffer(v, o + 3 * pointBytes, ORDER);
+            s3.sub(s4).intoByteBuffer(v, o + 4 * pointBytes, ORDER);
+            d1.mul(4f).sub(d3.mul(5f)).add(d5).intoByteBuffer(v, o + 5 * pointBytes, ORDER);
         }
     }
 
@@ -115,73 +186,78 @@ final class WinogradTiles {
         float[] row = new float[4 * 16];
         int k = g.outChannels;
         int pointBytes = rows * kp * 4;
-        int pixelBytes = k * 4;
         for (int t = t0; t < t1; t++) {
             int image = t / g.tilesPerImage;
             int r = t % g.tilesPerImage;
             int y0 = r / g.tileColumns * 4;
             int x0 = r % g.tileColumns * 4;
-            int columns = Math.min(4, g.outWidth - x0);
-            int tileBytes = (t - t0) * kp * 4;
+            int outRows = Math.min(4, g.outHeight - y0);
+            int outColumns = Math.min(4, g.outWidth - x0);
+            int pixel = ((image * g.outHeight + y0) * g.outWidth + x0) * k * 4;
             for (int kv = 0; kv < kp; kv += 16) {
-                int at = tileBytes + kv * 4;
-                for (int j = 0; j < 6; j++) {
-                    FloatVector m0 = FloatVector.fromByteBuffer(LANES, m, at + j * pointBytes, ORDER);
-                    FloatVector m1 = FloatVector.fromByteBuffer(LANES, m, at + (6 + j) * pointBytes, ORDER);
-                    FloatVector m2 = FloatVector.fromByteBuffer(LANES, m, at + (12 + j) * pointBytes, ORDER);
-                    FloatVector m3 = FloatVector.fromByteBuffer(LANES, m, at + (18 + j) * pointBytes, ORDER);
-                    FloatVector m4 = FloatVector.fromByteBuffer(LANES, m, at + (24 + j) * pointBytes, ORDER);
-                    FloatVector m5 = FloatVector.fromByteBuffer(LANES, m, at + (30 + j) * pointBytes, ORDER);
-                    // the column transform (A^T down the six products), row i of it to stage[96 i + 16 j]
-                    FloatVector a = m1.add(m2);
-                    FloatVector b = m1.sub(m2);
-                    FloatVector c = m3.add(m4);
-                    FloatVector d = m3.sub(m4);
-                    int st = j * 16;
-                    m0.add(a).add(c).intoArray(stage, st);
-                    b.add(d.mul(2f)).intoArray(stage, st + 96);
-                    a.add(c.mul(4f)).intoArray(stage, st + 192);
-                    b.add(d.mul(8f)).add(m5).intoArray(stage, st + 288);
-                }
-                for (int i = 0; i < 4 && y0 + i < g.outHeight; i++) {
-                    // loaded here rather than once outside the loop: a vector live across a loop's
-                    // safepoint is boxed on the heap by this JDK's C2
-                    FloatVector bias = FloatVector.fromByteBuffer(LANES, e.bias, (k0 + kv) * 4, ORDER);
-                    int s = i * 96;
-                    FloatVector m0 = FloatVector.fromArray(LANES, stage, s);
-                    FloatVector m1 = FloatVector.fromArray(LANES, stage, s + 16);
-                    FloatVector m2 = FloatVector.fromArray(LANES, stage, s + 32);
-                    FloatVector m3 = FloatVector.fromArray(LANES, stage, s + 48);
-                    FloatVector m4 = FloatVector.fromArray(LANES, stage, s + 64);
-                    FloatVector m5 = FloatVector.fromArray(LANES, stage, s + 80);
-                    // the row transform: the tile row's four outputs, plus the bias
-                    FloatVector a = m1.add(m2);
-                    FloatVector b = m1.sub(m2);
-                    FloatVector c = m3.add(m4);
-                    FloatVector d = m3.sub(m4);
-                    m0.add(a).add(c).add(bias).intoArray(row, 0);
-                    b.add(d.mul(2f)).add(bias).intoArray(row, 16);
-                    a.add(c.mul(4f)).add(bias).intoArray(row, 32);
-                    b.add(d.mul(8f)).add(m5).add(bias).intoArray(row, 48);
-                    int out = (((image * g.outHeight + y0 + i) * g.outWidth + x0) * k + k0 + kv) * 4;
-                    // outputs past the image's right edge are dropped; no vector is assigned on two
-                    // paths (C2 would box it)
-                    for (int col = 0; col < columns; col++, out += pixelBytes) {
-                        FloatVector v = FloatVector.fromArray(LANES, row, col * 16);
-                        if (e.residual != null) {
-                            v.add(FloatVector.fromByteBuffer(LANES, e.residual, out, ORDER)).intoArray(row, col * 16);
-                        }
-                        // the activation, without branches or masks (this JDK's C2 boxes AVX-512 masks);
-                        // NaN stays NaN (Math.max/min semantics), as in ONNX
-                        FloatVector u = FloatVector.fromArray(LANES, row, col * 16);
-                        u.max(0f).add(u.min(0f).mul(e.slope)).max(e.low).min(e.high).intoByteBuffer(y, out, ORDER);
-                    }
-                }
+                outputTile(m, (t - t0) * kp * 4 + kv * 4, pointBytes, stage, row, y, pixel + (k0 + kv) * 4,
+                        g.outWidth * k * 4, k * 4, outRows, outColumns, (k0 + kv) * 4, e);
             }
         }
     }
 
-    private static boolean inside(int i, int size) {
-        return i >= 0 && i < size;
+    /**
+     * One tile's 16 channels: the 36 products from byte {@code at} of M ({@code pointBytes} apart) to
+     * the {@code outRows} x {@code outColumns} outputs at byte {@code out} of Y (rows {@code rowBytes}
+     * apart, columns {@code pixelBytes}), with the bias at byte {@code biasAt} and the epilogue. As
+     * {@link #inputTile}, every vector lives inside it; none is assigned on two paths, nor is a mask
+     * (this JDK's C2 boxes those on the heap).
+     */
+    private static void outputTile(ByteBuffer m, int at, int pointBytes, float[] stage, float[] row, ByteBuffer y,
+                                   int out, int rowBytes, int pixelBytes, int outRows, int outColumns, int biasAt,
+                                   Epilogue e) {
+        for (int j = 0; j < 6; j++) {
+            FloatVector m0 = FloatVector.fromByteBuffer(LANES, m, at + j * pointBytes, ORDER);
+            FloatVector m1 = FloatVector.fromByteBuffer(LANES, m, at + (6 + j) * pointBytes, ORDER);
+            FloatVector m2 = FloatVector.fromByteBuffer(LANES, m, at + (12 + j) * pointBytes, ORDER);
+            FloatVector m3 = FloatVector.fromByteBuffer(LANES, m, at + (18 + j) * pointBytes, ORDER);
+            FloatVector m4 = FloatVector.fromByteBuffer(LANES, m, at + (24 + j) * pointBytes, ORDER);
+            FloatVector m5 = FloatVector.fromByteBuffer(LANES, m, at + (30 + j) * pointBytes, ORDER);
+            // the column transform (A^T down the six products), row i of it to stage[96 i + 16 j]
+            FloatVector a = m1.add(m2);
+            FloatVector b = m1.sub(m2);
+            FloatVector c = m3.add(m4);
+            FloatVector d = m3.sub(m4);
+            int st = j * 16;
+            m0.add(a).add(c).intoArray(stage, st);
+            b.add(d.mul(2f)).intoArray(stage, st + 96);
+            a.add(c.mul(4f)).intoArray(stage, st + 192);
+            b.add(d.mul(8f)).add(m5).intoArray(stage, st + 288);
+        }
+        for (int i = 0; i < outRows; i++) {
+            FloatVector bias = FloatVector.fromByteBuffer(LANES, e.bias, biasAt, ORDER);
+            int s = i * 96;
+            FloatVector m0 = FloatVector.fromArray(LANES, stage, s);
+            FloatVector m1 = FloatVector.fromArray(LANES, stage, s + 16);
+            FloatVector m2 = FloatVector.fromArray(LANES, stage, s + 32);
+            FloatVector m3 = FloatVector.fromArray(LANES, stage, s + 48);
+            FloatVector m4 = FloatVector.fromArray(LANES, stage, s + 64);
+            FloatVector m5 = FloatVector.fromArray(LANES, stage, s + 80);
+            // the row transform: the tile row's four outputs, plus the bias
+            FloatVector a = m1.add(m2);
+            FloatVector b = m1.sub(m2);
+            FloatVector c = m3.add(m4);
+            FloatVector d = m3.sub(m4);
+            m0.add(a).add(c).add(bias).intoArray(row, 0);
+            b.add(d.mul(2f)).add(bias).intoArray(row, 16);
+            a.add(c.mul(4f)).add(bias).intoArray(row, 32);
+            b.add(d.mul(8f)).add(m5).add(bias).intoArray(row, 48);
+            // outputs past the image's right edge are dropped
+            for (int col = 0, o = out + i * rowBytes; col < outColumns; col++, o += pixelBytes) {
+                if (e.residual != null) {
+                    FloatVector v = FloatVector.fromArray(LANES, row, col * 16);
+                    v.add(FloatVector.fromByteBuffer(LANES, e.residual, o, ORDER)).intoArray(row, col * 16);
+                }
+                // the activation as arithmetic; NaN stays NaN (Math.max/min semantics), as in ONNX
+                FloatVector u = FloatVector.fromArray(LANES, row, col * 16);
+                u.max(0f).add(u.min(0f).mul(e.slope)).max(e.low).min(e.high).intoByteBuffer(y, o, ORDER);
+            }
+        }
     }
+
 }
