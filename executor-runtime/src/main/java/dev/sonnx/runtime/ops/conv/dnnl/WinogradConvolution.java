@@ -44,9 +44,16 @@ public final class WinogradConvolution {
      * the vector code's first runs. Until C2 compiles them, each vector operation allocates its
      * result on the heap, hundreds of megabytes in all, and the collector grows the heap for them.
      */
-    private static final long MIN_WORK = Long.getLong("sonnx.winograd.minWork", 1L << 28);
-    /** Tiles a block: 36 points of 64 tiles of 64 channels are 590 KB, within a core's L2 cache. */
+    private static final long MIN_WORK = Long.getLong("sonnx.winograd.minWork", 1L << 26);
+    /** Most tiles a block: 36 points of 64 tiles of 64 channels are 590 KB, within a core's L2 cache. */
     private static final int BLOCK_TILES = 64;
+    /** Fewest tiles a block where U stays in the caches: fewer rows make inefficient products. */
+    private static final int MIN_ROWS = 32;
+    /**
+     * U bytes from which it streams from memory rather than staying in a core's 2 MB L2 cache:
+     * resnet18's 256- and 512-channel layers (9.4 and 38 MB); its 64- and 128-channel ones stay.
+     */
+    private static final long LARGE_WEIGHTS = 4L << 20;
     private static final Boolean VECTORS = vectorsPresent();
     /** Convolutions run so far in this process (for tests and diagnostics). */
     private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
@@ -180,11 +187,19 @@ public final class WinogradConvolution {
                 || work < MIN_WORK)) {
             return null;
         }
-        int rows = Math.min(BLOCK_TILES, g.tiles);
-        int blocks = (g.tiles + rows - 1) / rows;
+        int rows;
         int parts = 1;
-        // few blocks: the threads share the output channels of each block instead
-        while (blocks * parts < 4 && g.outChannels % (32 * parts) == 0) {
+        long uBytes = 36L * g.inChannels * g.outChannels * Float.BYTES;
+        if (uBytes <= LARGE_WEIGHTS) {
+            // U stays in the caches: blocks of tiles, about four of them, so that a late thread finds work
+            rows = Math.min(g.tiles, Math.max(MIN_ROWS, Math.min(BLOCK_TILES, (g.tiles + 3) / 4)));
+        } else {
+            // U streams from memory once per block: the fewest blocks, and the threads share the
+            // output channels (each reads its part of U) where there are fewer blocks than two
+            rows = Math.min(BLOCK_TILES, g.tiles);
+        }
+        int blocks = (g.tiles + rows - 1) / rows;
+        while (blocks * parts < 2 && g.outChannels % (32 * parts) == 0) {
             parts *= 2;
         }
         int c = g.inChannels;

@@ -21,14 +21,20 @@ final class WinogradTiles {
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     /** Each tile's 36 transformed values of one channel vector, by point (6 x 6) and lane. */
     private static final int STAGE = 36 * 16;
+    /**
+     * Each thread's staging arrays, kept: a run would otherwise allocate a few kilobytes per block,
+     * and over the thousands of runs of a warm-up that is enough heap to make the collector grow it.
+     */
+    private static final ThreadLocal<float[]> STAGES = ThreadLocal.withInitial(() -> new float[STAGE]);
+    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[4 * 16]);
 
     private WinogradTiles() {
     }
 
     /** The most warm-up rounds before it stops waiting for C2, and the pause after a round that still allocated. */
     private static final int MAX_ROUNDS = 3000;
-    private static final long PAUSE_NANOS = 1_000_000;
-    private static final long QUIET_BYTES = 16 * 1024;
+    private static final long PAUSE_NANOS = 10_000_000;
+    private static final long QUIET_BYTES = 4 * 1024;
 
     /**
      * Runs both transforms on a small image (a 10 x 10 image of 32 channels, padded by 1: 9 tiles with
@@ -62,8 +68,8 @@ final class WinogradTiles {
             input(g, image, 0, g.tiles, points, g.tiles);
             output(g, points, g.tiles, 0, c, 0, g.tiles, out, (round & 1) == 0 ? plain : residual);
             if (counter != null) {
-                // compiled, a round allocates only the calls' two staging arrays (about 5 KB);
-                // before, each vector operation allocates (about 250 KB a round)
+                // compiled, a round allocates nothing; before, each vector operation allocates
+                // (about 250 KB a round)
                 if (counter.getCurrentThreadAllocatedBytes() - before < QUIET_BYTES) {
                     return;
                 }
@@ -82,7 +88,7 @@ final class WinogradTiles {
      * float index (p * rows + t - t0) * C + c. Pixels outside the image (the padding) are zeros.
      */
     static void input(WinogradConvolution.Geometry g, ByteBuffer x, int t0, int t1, ByteBuffer v, int rows) {
-        float[] stage = new float[STAGE];
+        float[] stage = STAGES.get();
         int c = g.inChannels;
         int pointBytes = rows * c * 4;
         int rowBytes = g.width * c * 4;
@@ -182,8 +188,8 @@ final class WinogradTiles {
      */
     static void output(WinogradConvolution.Geometry g, ByteBuffer m, int rows, int k0, int kp, int t0, int t1,
                        ByteBuffer y, Epilogue e) {
-        float[] stage = new float[STAGE];
-        float[] row = new float[4 * 16];
+        float[] stage = STAGES.get();
+        float[] row = ROWS.get();
         int k = g.outChannels;
         int pointBytes = rows * kp * 4;
         for (int t = t0; t < t1; t++) {
