@@ -269,4 +269,31 @@ class WinogradConvolutionTest {
         }
         assertTrue(worst < 2e-5 * scale, "largest difference " + worst + " against outputs up to " + scale);
     }
+
+    @Test
+    void concurrentRunsOfOneModelAgree() throws Exception {
+        SplittableRandom r = new SplittableRandom(11);
+        ModelProto m = residualBlock(r);
+        SingaRep rep = dev.sonnx.runtime.backend.SingaBackend.prepare(m, CpuDevice.get());
+        Tensor[] inputs = new Tensor[4];
+        float[][] alone = new float[inputs.length][];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = Tensor.fromDoubles(DataType.FLOAT, random(r, 8 * 64 * 32 * 32, 1), 8, 64, 32, 32);
+            alone[i] = floats(rep.run(List.of(inputs[i])).get(0));
+        }
+        // the runs share the operators, U and the product primitive; each thread has its own blocks
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(inputs.length);
+        try {
+            List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+            for (Tensor x : inputs) {
+                results.add(pool.submit(() -> floats(rep.run(List.of(x)).get(0))));
+            }
+            for (int i = 0; i < inputs.length; i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone[i], results.get(i).get(),
+                        "input " + i + " run concurrently differs from its run alone");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
