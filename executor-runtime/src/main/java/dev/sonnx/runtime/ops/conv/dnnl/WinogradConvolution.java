@@ -238,8 +238,11 @@ public final class WinogradConvolution {
         FloatBuffer g = w.bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         Tensor u = Arena.detached(() -> Tensor.uninitialized(DataType.FLOAT, 36, c, k));
         FloatBuffer out = u.bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        // scratch for one kernel, allocated once: U has millions of 6 x 6 blocks (resnet18: 1M), and
+        // arrays per block were 400 MB of garbage for which the collector grew the heap
         double[] kernel = new double[9];
         double[] half = new double[18];
+        double[] point = new double[6];
         for (int ko = 0; ko < k; ko++) {
             for (int ci = 0; ci < c; ci++) {
                 for (int i = 0; i < 9; i++) {
@@ -250,7 +253,6 @@ public final class WinogradConvolution {
                     transformG(kernel[col], kernel[3 + col], kernel[6 + col], half, col, 3);
                 }
                 for (int row = 0; row < 6; row++) {
-                    double[] point = new double[6];
                     transformG(half[row * 3], half[row * 3 + 1], half[row * 3 + 2], point, 0, 1);
                     for (int col = 0; col < 6; col++) {
                         out.put(((row * 6 + col) * c + ci) * k + ko, (float) point[col]);
