@@ -134,6 +134,28 @@ public final class WinogradConvolution {
                 : ByteBuffer.allocateDirect(geometry.outChannels * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** U's part pointers, for the U they were made for (a layer's U stays the same run after run). */
+    private record UParts(Tensor u, Pointer[] pointers) {
+    }
+
+    private volatile UParts uParts;
+
+    /** Pointers to U's columns of each part, read in place through the product's strides; made once per U. */
+    private Pointer[] partsOf(Tensor u, int kp) {
+        UParts known = uParts;
+        if (known != null && known.u == u) {
+            return known.pointers;
+        }
+        Pointer[] pointers = new Pointer[parts];
+        ByteBuffer all = u.bytes();
+        for (int p = 0; p < parts; p++) {
+            int offset = p * kp * Float.BYTES;
+            pointers[p] = new Pointer(all.slice(offset, all.capacity() - offset));
+        }
+        uParts = new UParts(u, pointers);
+        return pointers;
+    }
+
     /** How many convolutions this class ran in this process. */
     public static long calls() {
         return CALLS.sum();
@@ -288,11 +310,7 @@ public final class WinogradConvolution {
         int kp = g.outChannels / parts;
         ByteBuffer xb = x.bytes();
         ByteBuffer yb = y.bytes();
-        Pointer[] uParts = new Pointer[parts];
-        for (int p = 0; p < parts; p++) {
-            // U's columns of part p, read in place through the product's strides
-            uParts[p] = new Pointer(u.bytes().slice(p * kp * Float.BYTES, u.bytes().capacity() - p * kp * Float.BYTES));
-        }
+        Pointer[] uParts = partsOf(u, kp);
         WinogradTiles.Epilogue epilogue = new WinogradTiles.Epilogue(b == null ? noBias : b.bytes(),
                 z == null ? null : z.bytes(), slope, low, high);
         long tileBytes = 36L * rows * g.inChannels * Float.BYTES;
