@@ -42,8 +42,6 @@ final class Conv extends Operator {
     private final ConstantWeights constantWeights;
     private final ShapeCache<Plan> plans = new ShapeCache<>();
     private final PointwiseWeightGradient pointwiseWeightGradient = new PointwiseWeightGradient();
-    /** {@link #constantWeights} transformed for {@link WinogradConvolution} (all shapes share it), made on first use. */
-    private volatile Tensor winogradWeights;
     /** FusedConv's input Z. */
     private static final int RESIDUAL = 3;
 
@@ -151,11 +149,11 @@ final class Conv extends Operator {
         int[] xs = cl ? ChannelsLast.logical(x.shape()) : x.shape();
         int[] zs = z == null ? null : cl ? ChannelsLast.logical(z.shape()) : z.shape();
         Plan plan = plan(xs, w.shape(), zs, x.dtype(), cl, ctx.device());
-        if (plan.winograd != null && x.dtype() == DataType.FLOAT && (b == null || b.dtype() == DataType.FLOAT)
-                && (z == null || z.dtype() == DataType.FLOAT) && (b != null) == hasBias
+        // B and Z have X's type (checked above); the 16-bit floats take oneDNN's path
+        if (plan.winograd != null && x.dtype() == DataType.FLOAT && (b != null) == hasBias
                 && w == constantWeights.plain()) {
             Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(plan.outShape));
-            plan.winograd.forward(x, winogradWeights(), b, z, y, ctx.device());
+            plan.winograd.forward(x, constantWeights.forWinograd(), b, z, y, ctx.device());
             return y;
         }
         boolean dnnl = plan.dnnl != null && (b != null) == hasBias;
@@ -205,20 +203,6 @@ final class Conv extends Operator {
         Tensor y = generic(plan, x, w, b, ctx.device());
         y = epilogue.apply(y, WorkingType.widen(z), ctx.device());
         return WorkingType.narrow(y, x.dtype());
-    }
-
-    private Tensor winogradWeights() {
-        Tensor u = winogradWeights;
-        if (u == null) {
-            synchronized (this) {
-                u = winogradWeights;
-                if (u == null) {
-                    u = WinogradConvolution.transformWeights(constantWeights.readPlain());
-                    winogradWeights = u;
-                }
-            }
-        }
-        return u;
     }
 
     /**

@@ -24,6 +24,8 @@ public final class ConstantWeights {
     private final List<Copy> copies = new ArrayList<>();
     /** Whether a primitive reads the plain tensor itself: its memory must then stay. */
     private boolean plainRead;
+    /** The weights transformed for {@link WinogradConvolution} (every shape's), made on first use. */
+    private Tensor winograd;
 
     private record Copy(PackedWeights layout, Tensor tensor) {
     }
@@ -46,6 +48,17 @@ public final class ConstantWeights {
     /** B in {@code product}'s layout, made on the first call for this layout. */
     public Tensor forProduct(DnnlMatMul product) {
         return packed(product.packedWeights());
+    }
+
+    /**
+     * The weights transformed for {@link WinogradConvolution} (U), made on the first call from the
+     * plain contents (rebuilt from a packed copy if they were dropped); every input shape shares it.
+     */
+    public synchronized Tensor forWinograd() {
+        if (winograd == null) {
+            winograd = WinogradConvolution.transformWeights(plain);
+        }
+        return winograd;
     }
 
     /**

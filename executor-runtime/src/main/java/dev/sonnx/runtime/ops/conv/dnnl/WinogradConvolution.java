@@ -59,10 +59,15 @@ public final class WinogradConvolution {
     private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 
     private final Geometry geometry;
-    /** Rows of each product (tiles a block). */
+    /** Rows of each product (tiles a block), and the blocks. */
     private final int rows;
-    /** The output channels are split into this many parts when there are few blocks. */
+    private final int blocks;
+    /** The output channels are split into this many parts of {@link #partChannels} when there are few blocks. */
     private final int parts;
+    private final int partChannels;
+    /** Each thread's scratch: a block's transformed tiles and its products. */
+    private final long tileBytes;
+    private final long productBytes;
     private final DnnlPrimitive product;
     /** The activation as {@link WinogradTiles.Epilogue}'s slope and bounds. */
     private final float slope;
@@ -117,7 +122,11 @@ public final class WinogradConvolution {
         WarmedUp.ensure();
         this.geometry = geometry;
         this.rows = rows;
+        this.blocks = (geometry.tiles + rows - 1) / rows;
         this.parts = parts;
+        this.partChannels = geometry.outChannels / parts;
+        this.tileBytes = 36L * rows * geometry.inChannels * Float.BYTES;
+        this.productBytes = 36L * rows * partChannels * Float.BYTES;
         this.product = product;
         this.residual = postOps.residual();
         this.bias = bias;
@@ -141,7 +150,7 @@ public final class WinogradConvolution {
     private volatile UParts uParts;
 
     /** Pointers to U's columns of each part, read in place through the product's strides; made once per U. */
-    private Pointer[] partsOf(Tensor u, int kp) {
+    private Pointer[] partsOf(Tensor u) {
         UParts known = uParts;
         if (known != null && known.u == u) {
             return known.pointers;
@@ -149,7 +158,7 @@ public final class WinogradConvolution {
         Pointer[] pointers = new Pointer[parts];
         ByteBuffer all = u.bytes();
         for (int p = 0; p < parts; p++) {
-            int offset = p * kp * Float.BYTES;
+            int offset = p * partChannels * Float.BYTES;
             pointers[p] = new Pointer(all.slice(offset, all.capacity() - offset));
         }
         uParts = new UParts(u, pointers);
@@ -168,11 +177,8 @@ public final class WinogradConvolution {
 
     private static boolean vectorsPresent() {
         try {
-            if (!ENABLED || !ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                    || !WinogradTiles.lanesAvailable()) {
-                return false;
-            }
-            return true;
+            // the module first: without it, WinogradTiles cannot load
+            return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && WinogradTiles.lanesAvailable();
         } catch (Throwable t) {
             return false;
         }
@@ -306,17 +312,13 @@ public final class WinogradConvolution {
         }
         CALLS.increment();
         Geometry g = geometry;
-        int blocks = (g.tiles + rows - 1) / rows;
-        int kp = g.outChannels / parts;
+        int kp = partChannels;
         ByteBuffer xb = x.bytes();
         ByteBuffer yb = y.bytes();
-        Pointer[] uParts = partsOf(u, kp);
+        Pointer[] uParts = partsOf(u);
         WinogradTiles.Epilogue epilogue = new WinogradTiles.Epilogue(b == null ? noBias : b.bytes(),
                 z == null ? null : z.bytes(), slope, low, high);
-        long tileBytes = 36L * rows * g.inChannels * Float.BYTES;
-        long productBytes = 36L * rows * kp * Float.BYTES;
-        long work = 36L * rows * g.inChannels * kp;
-        device.parallelFor(blocks * parts, work, (from, to) -> {
+        device.parallelFor(blocks * parts, 36L * rows * g.inChannels * kp, (from, to) -> {
             ByteBuffer tiles = Scratch.buffer(Scratch.WINOGRAD_TILES, tileBytes);
             Pointer tilesPointer = Scratch.get(Scratch.WINOGRAD_TILES, tileBytes);
             ByteBuffer products = Scratch.buffer(Scratch.WINOGRAD_PRODUCTS, productBytes);

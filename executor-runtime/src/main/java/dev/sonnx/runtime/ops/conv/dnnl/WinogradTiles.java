@@ -37,9 +37,9 @@ final class WinogradTiles {
     private static final long QUIET_BYTES = 4 * 1024;
 
     /**
-     * Runs both transforms on a small image (a 10 x 10 image of 32 channels, padded by 1: 9 tiles with
-     * every kind of edge, two channel vectors; with and without a residual) until C2 has compiled them, which shows as a
-     * round that allocates nothing (this thread's allocation counter; a fixed 400 rounds where the
+     * Runs both transforms on a small image (10 x 10, 32 channels, padded by 1: 9 tiles with every
+     * kind of edge, two channel vectors; with and without a residual) until C2 has compiled them,
+     * which shows as a round that allocates nothing (this thread's allocation counter; a fixed 400 rounds where the
      * JVM has none). Until then every vector operation allocates its result on the heap: left to a
      * model's first runs, that is hundreds of megabytes of garbage (resnet18 at batch 8), for which
      * the collector grows the heap. Each round that still allocated is followed by a pause, in which
