@@ -140,7 +140,7 @@ public final class BenchMain {
     }
 
     private static void printProfile() {
-        if (Boolean.getBoolean("sonnx.profile")) {
+        if (Profiler.ENABLED) {
             System.out.print(Profiler.report());
         }
     }

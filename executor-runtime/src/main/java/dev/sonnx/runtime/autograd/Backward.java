@@ -95,7 +95,8 @@ public final class Backward {
                 gradIn = entry.op().backward(new BackwardContext(ins, outs, gradOut, needs, entry.saved(),
                         entry.context(), overwritable(gradOut, handedOver, grads, arena)));
                 if (Profiler.ENABLED) {
-                    Profiler.record(entry.op().node().opType() + " backward", System.nanoTime() - start);
+                    Profiler.record((Profiler.PER_NODE ? entry.op().node().label() : entry.op().node().opType())
+                            + " backward", System.nanoTime() - start);
                 }
             } catch (RuntimeException ex) {
                 throw new SonnxException(entry.op().node().label() + ": backward: " + ex.getMessage(), ex);

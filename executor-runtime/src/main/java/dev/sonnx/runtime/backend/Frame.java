@@ -56,7 +56,7 @@ final class Frame implements OpContext {
         try (Arena.Scope scope = options.arena == null ? null : options.arena.enter()) {
             out = op.forward(in, this);
             if (Profiler.ENABLED) {
-                Profiler.record(op.node().opType(), System.nanoTime() - start);
+                Profiler.record(Profiler.PER_NODE ? op.node().label() : op.node().opType(), System.nanoTime() - start);
             }
         } catch (SonnxException e) {
             throw new SonnxException(op.node().label() + ": " + e.getMessage(), e);

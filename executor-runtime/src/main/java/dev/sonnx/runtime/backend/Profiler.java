@@ -5,11 +5,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Time spent per operator type, when the system property {@code sonnx.profile} is set (the
- * {@code --profile} option of {@code sonnx bench}); off, it costs one branch per node.
+ * Time spent per operator type, when the system property {@code sonnx.profile} is {@code true}, or per
+ * node (its label: type and name) when it is {@code nodes}; off, it costs one branch per node.
  */
 public final class Profiler {
-    public static final boolean ENABLED = Boolean.getBoolean("sonnx.profile");
+    private static final String MODE = System.getProperty("sonnx.profile", "false");
+    public static final boolean ENABLED = MODE.equals("true") || MODE.equals("nodes");
+    /** Whether times are kept per node rather than per operator type. */
+    public static final boolean PER_NODE = MODE.equals("nodes");
     private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
 
     private Profiler() {

@@ -41,7 +41,7 @@ final class ShapeArithmetic {
             "Sum", "Tan", "Tanh", "ThresholdedRelu", "Transpose", "Trilu", "Where", "Xor",
             // sonnx's inference rewrites
             "FusedConv", "FusedMatMul", "ToChannelsLast", "ToChannelsFirst", "NhwcMaxPool", "NhwcAveragePool",
-            "NhwcGlobalAveragePool", "NhwcGlobalMaxPool");
+            "NhwcGlobalAveragePool", "NhwcGlobalMaxPool", "PointwiseDepthwiseConv");
 
     /** Operators whose output shapes also follow from the values of these inputs. */
     private static final Map<String, int[]> SHAPE_INPUTS = Map.ofEntries(

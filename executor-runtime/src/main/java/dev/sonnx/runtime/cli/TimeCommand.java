@@ -29,7 +29,7 @@ import java.util.Set;
  * finished its work; the input is on the device beforehand (as a framework's own benchmark has it).
  * Prints the median and the 10th and 90th percentiles over {@code --runs} runs after a warm-up of at
  * least {@code --warmup} runs and {@code --warmup-seconds}, then until the JIT is quiet
- * ({@link JitWarmUp}); with {@code -Dsonnx.profile=true}, the host time per operator type.
+ * ({@link JitWarmUp}); with {@code -Dsonnx.profile=true}, the host time per operator type ({@code =nodes}: per node).
  */
 final class TimeCommand implements Main.Command {
 
@@ -93,7 +93,7 @@ final class TimeCommand implements Main.Command {
         // compiling takes the host thread's core: a figure far above zero means warm-up was too short
         out.printf(Locale.ROOT, "JIT compilation during the timed runs: %d ms%n", compileMillis);
         if (Profiler.ENABLED) {
-            out.print("host time per operator type over the timed runs (kernels queue asynchronously on a GPU):\n"
+            out.print("host time per " + (Profiler.PER_NODE ? "node" : "operator type") + " over the timed runs (kernels queue asynchronously on a GPU):\n"
                     + Profiler.report());
         }
         Arrays.sort(ms);

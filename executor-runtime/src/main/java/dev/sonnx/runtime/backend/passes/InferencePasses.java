@@ -29,6 +29,7 @@ public final class InferencePasses {
         m = ConcatSplitting.apply(m);   // after the fusions: splits FusedConv nodes, epilogue and all
         m = ConcatPrefixReuse.apply(m);   // on the Concats that stay
         m = ChannelsLastRegions.apply(m);
+        m = PointwiseDepthwiseFusion.apply(m);   // on the channels-last convolutions
         m = LayerNormFusion.apply(m);
         m = GeluFusion.apply(m);
         m = MatMulFusion.apply(m);   // after GeluFusion: takes its Gelu nodes as post-ops

@@ -111,6 +111,11 @@ final class Conv extends Operator {
         Dnnl.available();
     }
 
+    /** W when it is a float32 constant of an inference model, with its packed copies; else null. */
+    ConstantWeights constantWeights() {
+        return constantWeights;
+    }
+
     @Override
     public Value[] forward(Value[] inputs, OpContext ctx) {
         Tensor x = required(inputs, 0);

@@ -14,6 +14,7 @@ public final class ConvOps implements OpRegistry.OpSet {
         r.add(FusedConv.DOMAIN, FusedConv.OP_TYPE, FusedConv.VERSION, FusedConv::create);
         // pools between channels-last convolutions (inference plans only): the latest ONNX semantics,
         // whose added attributes default to the earlier behaviour
+        r.add(FusedConv.DOMAIN, PointwiseDepthwiseConv.OP_TYPE, 1, PointwiseDepthwiseConv::new);
         r.add(FusedConv.DOMAIN, "ToChannelsLast", 1, (n, b) -> new LayoutReorder(n, true));
         r.add(FusedConv.DOMAIN, "ToChannelsFirst", 1, (n, b) -> new LayoutReorder(n, false));
         r.add(FusedConv.DOMAIN, "NhwcMaxPool", 1, (n, b) -> new ChannelsLastPool(n, new MaxPool(n, 12)));

@@ -50,6 +50,16 @@ public final class ConstantWeights {
         return packed(product.packedWeights());
     }
 
+    /** The 1 x 1 convolution's weights in {@code fused}'s layout, made on the first call for this layout. */
+    public Tensor forPointwise(DnnlPointwiseDepthwise fused) {
+        return packed(fused.pointwiseWeights());
+    }
+
+    /** The depthwise convolution's weights in {@code fused}'s layout, made on the first call for this layout. */
+    public Tensor forDepthwise(DnnlPointwiseDepthwise fused) {
+        return packed(fused.depthwiseWeights());
+    }
+
     /**
      * The weights transformed for {@link WinogradConvolution} (U), made on the first call from the
      * plain contents (rebuilt from a packed copy if they were dropped); every input shape shares it.

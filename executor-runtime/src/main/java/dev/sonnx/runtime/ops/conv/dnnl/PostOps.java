@@ -11,7 +11,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_swish;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_dw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
@@ -104,35 +106,51 @@ public final class PostOps {
      * the post-ops (e.g. a clip whose lower bound exceeds its upper bound).
      */
     dnnl_primitive_attr attributes(dnnl_memory_desc dst, ResidualMode mode) {
-        dnnl_primitive_attr attr = Dnnl.userScratchpad();
         if (isNone()) {
-            return attr;
+            return Dnnl.userScratchpad();
         }
-        dnnl_post_ops ops = new dnnl_post_ops();
-        Dnnl.check(dnnl_post_ops_create(ops), "post-ops creation");
-        boolean ok = false;
-        try {
+        return withPostOps(ops -> {
             int status = dnnl_success;
             if (residual) {
                 status = mode == ResidualMode.BINARY ? dnnl_post_ops_append_binary(ops, dnnl_binary_add, dst)
                         : dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef);
             }
-            if (status == dnnl_success && eltwise != Eltwise.NONE) {
-                int alg = switch (eltwise) {
-                    case RELU -> dnnl_eltwise_relu;
-                    case CLIP -> dnnl_eltwise_clip_v2;
-                    case HARD_SIGMOID -> dnnl_eltwise_hardsigmoid;
-                    case HARD_SWISH -> dnnl_eltwise_hardswish;
-                    case GELU_ERF -> dnnl_eltwise_gelu_erf;
-                    case GELU_TANH -> dnnl_eltwise_gelu_tanh;
-                    case LINEAR -> dnnl_eltwise_linear;
-                    case LOGISTIC -> dnnl_eltwise_logistic;
-                    case SWISH -> dnnl_eltwise_swish;
-                    case NONE -> throw new AssertionError();
-                };
-                status = dnnl_post_ops_append_eltwise(ops, alg, alpha, beta);
+            return status == dnnl_success ? appendEltwise(ops) : status;
+        });
+    }
+
+    /**
+     * Fresh attributes (user scratchpad) for a 1 x 1 convolution followed, inside the same primitive,
+     * by a 3 x 3 depthwise convolution of stride {@code stride} and padding 1 over its result: these
+     * post-ops (an activation only), the depthwise convolution (float32, with a bias), then
+     * {@code depthwise}'s activation. Null when either has a residual or oneDNN refuses them.
+     */
+    dnnl_primitive_attr withDepthwise(PostOps depthwise, int stride) {
+        if (residual || depthwise.residual) {
+            return null;
+        }
+        return withPostOps(ops -> {
+            int status = appendEltwise(ops);
+            if (status == dnnl_success) {
+                status = dnnl_post_ops_append_dw(ops, dnnl_f32, dnnl_f32, dnnl_f32, 3, stride, 1);
             }
-            ok = status == dnnl_success && dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success;
+            return status == dnnl_success ? depthwise.appendEltwise(ops) : status;
+        });
+    }
+
+    /** What appends post-ops to a list, returning oneDNN's status. */
+    private interface Appender {
+        int append(dnnl_post_ops ops);
+    }
+
+    /** Fresh attributes (user scratchpad) with the post-ops {@code appender} lists; null where oneDNN refuses one. */
+    private static dnnl_primitive_attr withPostOps(Appender appender) {
+        dnnl_primitive_attr attr = Dnnl.userScratchpad();
+        dnnl_post_ops ops = new dnnl_post_ops();
+        Dnnl.check(dnnl_post_ops_create(ops), "post-ops creation");
+        boolean ok = false;
+        try {
+            ok = appender.append(ops) == dnnl_success && dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success;
         } finally {
             dnnl_post_ops_destroy(ops);
             if (!ok) {
@@ -140,6 +158,26 @@ public final class PostOps {
             }
         }
         return ok ? attr : null;
+    }
+
+    /** Appends the activation, if any. */
+    private int appendEltwise(dnnl_post_ops ops) {
+        if (eltwise == Eltwise.NONE) {
+            return dnnl_success;
+        }
+        int alg = switch (eltwise) {
+            case RELU -> dnnl_eltwise_relu;
+            case CLIP -> dnnl_eltwise_clip_v2;
+            case HARD_SIGMOID -> dnnl_eltwise_hardsigmoid;
+            case HARD_SWISH -> dnnl_eltwise_hardswish;
+            case GELU_ERF -> dnnl_eltwise_gelu_erf;
+            case GELU_TANH -> dnnl_eltwise_gelu_tanh;
+            case LINEAR -> dnnl_eltwise_linear;
+            case LOGISTIC -> dnnl_eltwise_logistic;
+            case SWISH -> dnnl_eltwise_swish;
+            case NONE -> throw new AssertionError();
+        };
+        return dnnl_post_ops_append_eltwise(ops, alg, alpha, beta);
     }
 
     @Override
