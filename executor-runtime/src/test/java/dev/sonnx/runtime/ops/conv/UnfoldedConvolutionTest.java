@@ -10,6 +10,7 @@ import dev.sonnx.runtime.cpu.CpuDevice;
 import dev.sonnx.runtime.ops.conv.dnnl.ConstantWeights;
 import dev.sonnx.runtime.ops.conv.dnnl.Dnnl;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlConvolution;
+import dev.sonnx.runtime.ops.conv.dnnl.KernelTrial;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.HostStorage;
@@ -18,6 +19,8 @@ import dev.sonnx.runtime.testing.OpTester;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,6 +99,19 @@ class UnfoldedConvolutionTest {
         }
     }
 
+    private static KernelTrial.Choice previousChoice;
+
+    /** These tests check the unfolded form itself: no trial against the direct kernel. */
+    @BeforeAll
+    static void unfoldWherePossible() {
+        previousChoice = KernelTrial.unfolding(KernelTrial.Choice.ALWAYS);
+    }
+
+    @AfterAll
+    static void restoreTheChoice() {
+        KernelTrial.unfolding(previousChoice);
+    }
+
     @Test
     void largeWeightsOverFewPixelsRunUnfolded() {
         assertTrue(Dnnl.available(), "oneDNN did not load: " + Dnnl.unavailableReason());
@@ -147,12 +163,33 @@ class UnfoldedConvolutionTest {
         }
     }
 
+    /** A geometry the unfolding applies to, with strides and uneven padding. */
+    private static final Geometry STRIDED = new Geometry(new int[] {1, 1024, 5, 4}, new int[] {1024, 1024, 3, 3},
+            new int[] {1, 1, 1, 0}, new int[] {2, 1}, new int[] {1, 1});
+
     @Test
     void unfoldedConvolutionMatchesADirectLoop() {
-        Geometry g = new Geometry(new int[] {1, 1024, 5, 4}, new int[] {1024, 1024, 3, 3}, new int[] {1, 1, 1, 0},
-                new int[] {2, 1}, new int[] {1, 1});
-        DnnlConvolution conv = create(g, true);
+        DnnlConvolution conv = create(STRIDED, true);
         assertTrue(conv.runsUnfolded());
+        assertMatchesDirectLoop(conv, STRIDED);
+    }
+
+    /** With the trial on, whichever primitive it keeps computes the convolution (the other is dropped). */
+    @Test
+    void theTrialKeepsAWorkingPrimitive() {
+        KernelTrial.Choice pinned = KernelTrial.unfolding(KernelTrial.Choice.AUTO);
+        try {
+            DnnlConvolution conv = create(STRIDED, true);
+            System.out.println("the trial chose the " + (conv.runsUnfolded() ? "unfolded" : "direct") + " kernel");
+            assertMatchesDirectLoop(conv, STRIDED);
+            KernelTrial.unfolding(KernelTrial.Choice.NEVER);
+            assertFalse(create(STRIDED, true).runsUnfolded(), "never unfolds");
+        } finally {
+            KernelTrial.unfolding(pinned);
+        }
+    }
+
+    private static void assertMatchesDirectLoop(DnnlConvolution conv, Geometry g) {
         Tensor x = random(1, 1, g.xShape);
         Tensor w = weights(2, g.wShape);
         Tensor b = random(3, 1, g.wShape[0]);

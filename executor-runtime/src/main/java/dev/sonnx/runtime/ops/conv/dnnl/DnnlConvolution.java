@@ -87,10 +87,11 @@ public final class DnnlConvolution {
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                          PostOps postOps, boolean channelsLast) {
-        DnnlConvolution c = null;
+        DnnlConvolution unfolded = null;
         if (UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
-            c = createUnfolded(xShape, wShape, yShape, bias, strides, dilations, padBegin, padEnd, postOps);
+            unfolded = createUnfolded(xShape, wShape, yShape, bias, strides, dilations, padBegin, padEnd, postOps);
         }
+        DnnlConvolution c = unfolded != null && KernelTrial.unfolding() == KernelTrial.Choice.ALWAYS ? unfolded : null;
         if (c == null && BlockedDetour.pays(xShape, wShape, group, channelsLast, postOps)) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
                     PostOps.ResidualMode.BINARY, channelsLast, true);
@@ -102,6 +103,9 @@ public final class DnnlConvolution {
         if (c == null && postOps.residual()) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
                     PostOps.ResidualMode.SUM, channelsLast, false);
+        }
+        if (unfolded != null && c != unfolded) {
+            c = c == null ? unfolded : KernelTrial.faster(unfolded, c, xShape, yShape, bias);
         }
         return c;
     }
@@ -304,7 +308,13 @@ public final class DnnlConvolution {
         run(x, prepared.pointer(), b, z, y);
     }
 
-    private void run(Tensor x, Pointer packed, Tensor b, Tensor z, Tensor y) {
+    /** Bytes of the weights in this primitive's layout. */
+    long packedBytes() {
+        return weights.bytes();
+    }
+
+    /** Y = post-ops(conv(X, W) + B [, Z]) with W already in this primitive's layout at {@code packed}. */
+    void run(Tensor x, Pointer packed, Tensor b, Tensor z, Tensor y) {
         if ((z != null) != postOps.residual()) {
             throw new IllegalArgumentException(postOps.residual() ? "the residual input is missing"
                     : "this convolution takes no residual input");

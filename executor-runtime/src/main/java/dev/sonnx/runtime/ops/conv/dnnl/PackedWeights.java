@@ -56,6 +56,11 @@ final class PackedWeights {
                 : new PackedWeights(permute, permutedBytes, reorder, bytes);
     }
 
+    /** Bytes of the weights in the primitive's layout. */
+    long bytes() {
+        return bytes;
+    }
+
     /** Whether the primitive reads the weights in ONNX's layout (no copy to make). */
     boolean readsPlain() {
         return reorder == null;
