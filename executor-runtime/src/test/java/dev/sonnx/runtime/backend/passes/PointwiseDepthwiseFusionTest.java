@@ -15,6 +15,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.ops.conv.dnnl.DnnlPointwiseDepthwise;
+import dev.sonnx.runtime.ops.conv.dnnl.KernelTrial;
 import dev.sonnx.runtime.ops.conv.dnnl.PostOps;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
@@ -90,23 +91,33 @@ class PointwiseDepthwiseFusionTest {
                 "PointwiseDepthwiseConv", "ToChannelsFirst"), opTypes(planned));
         NodeProto projection = planned.getGraph().getNode(3);
         assertEquals(4, projection.getInputCount(), "the projection keeps its residual");
-        // where oneDNN has the fused kernel on this CPU, the batch of 8 goes through it
-        PostOps relu6 = PostOps.of(false, PostOps.Eltwise.CLIP, 0, 6);
-        boolean fusedKernel = DnnlPointwiseDepthwise.create(new int[] {8, IN, SIDE, SIDE}, EXPANDED, relu6, 1,
-                relu6) != null;
-        long before = DnnlPointwiseDepthwise.calls();
-        assertMatchesOnnxRuntime(m, random(20, 8, 3, SIDE, SIDE));
-        if (fusedKernel) {
-            assertTrue(DnnlPointwiseDepthwise.calls() - before >= 1, "no fused call at batch 8");
-        } else {
-            System.out.println("oneDNN has no fused 1x1 + depthwise kernel on this CPU: only the two-primitive"
-                    + " path was checked");
+        // where oneDNN has the fused kernel on this CPU, the batch of 8 goes through it (the trial
+        // against the separate primitives pinned off, so that this test checks the fused kernel)
+        KernelTrial.Choice previous = KernelTrial.depthwiseFusion(KernelTrial.Choice.ALWAYS);
+        try {
+            PostOps relu6 = PostOps.of(false, PostOps.Eltwise.CLIP, 0, 6);
+            boolean fusedKernel = DnnlPointwiseDepthwise.create(new int[] {8, IN, SIDE, SIDE}, EXPANDED, relu6, 1,
+                    relu6) != null;
+            long before = DnnlPointwiseDepthwise.calls();
+            assertMatchesOnnxRuntime(m, random(20, 8, 3, SIDE, SIDE));
+            if (fusedKernel) {
+                assertTrue(DnnlPointwiseDepthwise.calls() - before >= 1, "no fused call at batch 8");
+            } else {
+                System.out.println("oneDNN has no fused 1x1 + depthwise kernel on this CPU: only the"
+                        + " two-primitive path was checked");
+            }
+            // odd sizes, where the stride-2 layer's last row and column read the padding on one side only
+            assertMatchesOnnxRuntime(m, random(22, 8, 3, 57, 55));
+        } finally {
+            KernelTrial.depthwiseFusion(previous);
         }
+        // with the trial, whichever form it keeps
+        long before = DnnlPointwiseDepthwise.calls();
+        assertMatchesOnnxRuntime(m, random(25, 8, 3, SIDE, SIDE));
+        System.out.println("with the trial, " + (DnnlPointwiseDepthwise.calls() - before)
+                + " fused calls at batch 8");
         // batch 1: oneDNN offers only its reference kernel for the pair, so the two convolutions run
         assertMatchesOnnxRuntime(m, random(21, 1, 3, SIDE, SIDE));
-        // odd sizes, where the stride-2 layer's last row and column read the padding on one side only
-        // (the fused kernel at 57 x 55, the two primitives at 9 x 11)
-        assertMatchesOnnxRuntime(m, random(22, 8, 3, 57, 55));
         assertMatchesOnnxRuntime(m, random(24, 2, 3, 9, 11));
     }
 

@@ -88,7 +88,8 @@ public final class DnnlConvolution {
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                          PostOps postOps, boolean channelsLast) {
         DnnlConvolution unfolded = null;
-        if (UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
+        if (KernelTrial.unfolding() != KernelTrial.Choice.NEVER
+                && UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
             unfolded = createUnfolded(xShape, wShape, yShape, bias, strides, dilations, padBegin, padEnd, postOps);
         }
         DnnlConvolution c = unfolded != null && KernelTrial.unfolding() == KernelTrial.Choice.ALWAYS ? unfolded : null;

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * A channels-last 1 x 1 convolution and the 3 x 3 depthwise convolution over its result (stride 1
@@ -29,7 +30,8 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
  * cache and convolves them at once, so that result, the block's largest tensor, never goes to
  * memory. oneDNN has a real kernel for this pair only for some shapes (at batch 8 for MobileNet v2's
  * first blocks, not at batch 1); elsewhere it offers a reference one, which {@link #create} refuses.
- * Built once per input shape and shared by concurrent runs.
+ * Its kernel is older than the separate 1 x 1 one, so {@link #create} also times the two against
+ * each other ({@link KernelTrial}). Built once per input shape and shared by concurrent runs.
  */
 public final class DnnlPointwiseDepthwise {
     private static final LongAdder CALLS = new LongAdder();
@@ -54,7 +56,8 @@ public final class DnnlPointwiseDepthwise {
      */
     public static DnnlPointwiseDepthwise create(int[] xShape, int channels, PostOps pointwisePost, int stride,
                                                 PostOps depthwisePost) {
-        if (!Dnnl.available() || xShape.length != 4 || stride < 1) {
+        if (!Dnnl.available() || xShape.length != 4 || stride < 1
+                || KernelTrial.depthwiseFusion() == KernelTrial.Choice.NEVER) {
             return null;
         }
         int[] midShape = {xShape[0], channels, xShape[2], xShape[3]};
@@ -105,7 +108,24 @@ public final class DnnlPointwiseDepthwise {
                         DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS},
                 new dnnl_memory_desc[] {d.src, Dnnl.copy(pointwiseLayout), bias, Dnnl.queried(pd, dnnl_query_dst_md),
                         Dnnl.copy(depthwiseLayout), Dnnl.desc(new int[] {channels}, Layouts.vector())});
-        return new DnnlPointwiseDepthwise(primitive, pointwise, depthwise);
+        DnnlPointwiseDepthwise fused = new DnnlPointwiseDepthwise(primitive, pointwise, depthwise);
+        return KernelTrial.depthwiseFusion() == KernelTrial.Choice.ALWAYS
+                || fasterThanSeparate(fused, xShape, midShape, channels, pointwisePost, stride, depthwisePost)
+                ? fused : null;
+    }
+
+    /** Whether the fused primitive beats the two convolutions run as separate primitives ({@link KernelTrial}). */
+    private static boolean fasterThanSeparate(DnnlPointwiseDepthwise fused, int[] xShape, int[] midShape, int channels,
+                                              PostOps pointwisePost, int stride, PostOps depthwisePost) {
+        int[] one = {1, 1};
+        int[] zero = {0, 0};
+        DnnlConvolution pointwise = DnnlConvolution.create(xShape, new int[] {channels, xShape[1], 1, 1}, midShape,
+                1, true, one, one, zero, zero, pointwisePost, true);
+        int[] yShape = {xShape[0], channels, (xShape[2] - 1) / stride + 1, (xShape[3] - 1) / stride + 1};
+        DnnlConvolution depthwise = DnnlConvolution.create(midShape, new int[] {channels, 1, 3, 3}, yShape, channels,
+                true, new int[] {stride, stride}, one, one, one, depthwisePost, true);
+        return pointwise == null || depthwise == null
+                || KernelTrial.fusedIsFaster(fused, pointwise, depthwise, xShape, midShape, yShape);
     }
 
     /** The reorder from {@code plain} to {@code chosen} (taking both descriptors), or none where they coincide. */
@@ -136,7 +156,12 @@ public final class DnnlPointwiseDepthwise {
      */
     public void forward(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor y) {
         CALLS.increment();
-        primitive.execute(x.pointer(), w1.pointer(), b1.pointer(), y.pointer(), w2.pointer(), b2.pointer());
+        run(x, w1.pointer(), b1, w2.pointer(), b2, y);
+    }
+
+    /** {@link #forward} with the weights at native addresses. */
+    void run(Tensor x, Pointer w1, Tensor b1, Pointer w2, Tensor b2, Tensor y) {
+        primitive.execute(x.pointer(), w1, b1.pointer(), y.pointer(), w2, b2.pointer());
     }
 
     /** How many fused calls ran in this process (tests check that the fused path was taken). */
