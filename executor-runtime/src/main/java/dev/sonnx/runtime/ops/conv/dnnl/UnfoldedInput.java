@@ -19,8 +19,9 @@ import org.bytedeco.javacpp.Pointer;
  * each weight once. Below 32 MiB of weights (its 512 -> 1024 layer, 18.9 MB) the convolution
  * was as fast or faster, and with more output pixels than output channels the unfolded matrix
  * would outgrow the weights it saves reading. Four or more images go to {@link BlockedDetour}
- * instead, whose direct kernel keeps a block of weights for all of them.
- * {@code -Dsonnx.dnnl.unfoldWeightBytes} sets the threshold.
+ * instead, whose direct kernel keeps a block of weights for all of them. Since which form wins
+ * depends on the machine's load, a convolution where this applies times both once
+ * ({@link KernelTrial}). {@code -Dsonnx.dnnl.unfoldWeightBytes} sets the threshold.
  */
 final class UnfoldedInput {
     private static final long MIN_WEIGHT_BYTES = Long.getLong("sonnx.dnnl.unfoldWeightBytes", 32L << 20);
