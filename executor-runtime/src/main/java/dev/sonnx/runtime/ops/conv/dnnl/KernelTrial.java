@@ -11,7 +11,7 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * Which of two ways to run one piece of a network is faster on this machine, measured once when
  * the operator is planned for a shape: a few alternating calls of each on stand-in data (weights
- * filled with a small constant, activations zero).
+ * filled with a small constant, activations zero), whose memory goes back to the system at once.
  *
  * <p>Why measure: the winner depends on the host, not on the shapes alone.
  * <ul>
@@ -76,11 +76,12 @@ public final class KernelTrial {
      */
     static DnnlConvolution faster(DnnlConvolution first, DnnlConvolution second, int[] xShape, int[] yShape,
                                   boolean bias) {
-        Tensor x = zeros(channelsLast(xShape));
-        Tensor y = zeros(channelsLast(yShape));
-        Tensor b = bias ? zeros(yShape[1]) : null;
-        Tensor z = first.postOps().residual() ? y : null;
-        try (BytePointer w1 = filled(first.packedBytes()); BytePointer w2 = filled(second.packedBytes())) {
+        try (Arena scratch = Arena.scratch(); Arena.Scope ignored = scratch.enter();
+             BytePointer w1 = filled(first.packedBytes()); BytePointer w2 = filled(second.packedBytes())) {
+            Tensor x = zeros(channelsLast(xShape));
+            Tensor y = zeros(channelsLast(yShape));
+            Tensor b = bias ? zeros(yShape[1]) : null;
+            Tensor z = first.postOps().residual() ? y : null;
             return firstIsFaster(() -> first.run(x, w1, b, z, y), () -> second.run(x, w2, b, z, y)) ? first : second;
         }
     }
@@ -91,13 +92,14 @@ public final class KernelTrial {
      */
     static boolean fusedIsFaster(DnnlPointwiseDepthwise fused, DnnlConvolution pointwise, DnnlConvolution depthwise,
                                  int[] xShape, int[] midShape, int[] yShape) {
-        Tensor x = zeros(channelsLast(xShape));
-        Tensor mid = zeros(channelsLast(midShape));
-        Tensor y = zeros(channelsLast(yShape));
-        Tensor b = zeros(midShape[1]);
-        try (BytePointer fw1 = filled(fused.pointwiseWeights().bytes());
+        try (Arena scratch = Arena.scratch(); Arena.Scope ignored = scratch.enter();
+             BytePointer fw1 = filled(fused.pointwiseWeights().bytes());
              BytePointer fw2 = filled(fused.depthwiseWeights().bytes());
              BytePointer w1 = filled(pointwise.packedBytes()); BytePointer w2 = filled(depthwise.packedBytes())) {
+            Tensor x = zeros(channelsLast(xShape));
+            Tensor mid = zeros(channelsLast(midShape));
+            Tensor y = zeros(channelsLast(yShape));
+            Tensor b = zeros(midShape[1]);
             return firstIsFaster(() -> fused.run(x, fw1, b, fw2, b, y), () -> {
                 pointwise.run(x, w1, b, null, mid);
                 depthwise.run(mid, w2, b, null, y);
@@ -128,8 +130,9 @@ public final class KernelTrial {
         return System.nanoTime() - start;
     }
 
+    /** Zeros from the current arena (the trial's scratch one). */
     private static Tensor zeros(int... shape) {
-        return Arena.detached(() -> Tensor.zeros(DataType.FLOAT, shape));
+        return Tensor.zeros(DataType.FLOAT, shape);
     }
 
     /** [N, C, spatial...] as stored channels-last: [N, spatial..., C]. */
