@@ -144,4 +144,32 @@ class PointwiseDepthwiseFusionTest {
         assertEquals(2, fusedPairs(leaky));
         assertMatchesOnnxRuntime(leaky, random(23, 8, 3, SIDE, SIDE));
     }
+
+    /** Concurrent runs share the fused primitive, its packed weights and the zero biases; each has its own memory. */
+    @Test
+    void concurrentRunsOfOneModelAgree() throws Exception {
+        KernelTrial.Choice previous = KernelTrial.depthwiseFusion(KernelTrial.Choice.ALWAYS);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            dev.sonnx.runtime.backend.SingaRep rep = dev.sonnx.runtime.backend.SingaBackend.prepare(blocks(g -> g),
+                    dev.sonnx.runtime.cpu.CpuDevice.get());
+            Tensor[] inputs = new Tensor[4];
+            float[][] alone = new float[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) {
+                inputs[i] = random(30 + i, 8, 3, SIDE, SIDE);
+                alone[i] = rep.run(List.of(inputs[i])).get(0).toFloatArray();
+            }
+            List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+            for (Tensor x : inputs) {
+                results.add(pool.submit(() -> rep.run(List.of(x)).get(0).toFloatArray()));
+            }
+            for (int i = 0; i < inputs.length; i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone[i], results.get(i).get(),
+                        "input " + i + " run concurrently differs from its run alone");
+            }
+        } finally {
+            pool.shutdownNow();
+            KernelTrial.depthwiseFusion(previous);
+        }
+    }
 }
