@@ -76,9 +76,10 @@ public final class PointwiseDepthwiseConv extends Operator {
                 node.attributes().getFloats(DEPTHWISE_ACTIVATION_PARAMS, new float[0]));
         ConvEpilogue first = new ConvEpilogue(act1, false);
         ConvEpilogue second = new ConvEpilogue(act2, false);
-        this.pointwise = new Conv(stage(node, "pointwise", 0, 1, 2, 1, 1, 1, 0),
-                stageBuild(build, 0, 1, 2), first, true);
-        this.depthwise = new Conv(stage(node, "depthwise", -1, 3, 4, channels, 3, s, 1), stageBuild(build, -1, 3, 4), second, true);
+        this.pointwise = new Conv(stage(node, "pointwise", 0, 1, 2, 1, 1, 1, 0), stageBuild(build, 0, 1, 2),
+                first, true);
+        this.depthwise = new Conv(stage(node, "depthwise", -1, 3, 4, channels, 3, s, 1), stageBuild(build, -1, 3, 4),
+                second, true);
         this.pointwisePost = first.postOps(false);
         this.depthwisePost = second.postOps(false);
         this.zeroBias = node.hasInput(2) && node.hasInput(4) ? null
@@ -112,7 +113,7 @@ public final class PointwiseDepthwiseConv extends Operator {
         return a.build();
     }
 
-    /** What a stage's constructor asks of prepare: its inputs 0, 1, 2 are this node's {@code x}, {@code w}, {@code b}. */
+    /** What a stage's constructor asks of prepare: its inputs 0, 1, 2 are this node's x, w and b. */
     private static BuildContext stageBuild(BuildContext build, int x, int w, int b) {
         int[] inputs = {x, w, b};
         return new BuildContext() {
