@@ -93,7 +93,7 @@ class PointwiseDepthwiseFusionTest {
         assertEquals(4, projection.getInputCount(), "the projection keeps its residual");
         // where oneDNN has the fused kernel on this CPU, the batch of 8 goes through it (the trial
         // against the separate primitives pinned off, so that this test checks the fused kernel)
-        KernelTrial.Choice previous = KernelTrial.depthwiseFusion(KernelTrial.Choice.ALWAYS);
+        KernelTrial.Choice previous = KernelTrial.pin(KernelTrial.Candidate.FUSED_DEPTHWISE, KernelTrial.Choice.ALWAYS);
         try {
             PostOps relu6 = PostOps.of(false, PostOps.Eltwise.CLIP, 0, 6);
             boolean fusedKernel = DnnlPointwiseDepthwise.create(new int[] {8, IN, SIDE, SIDE}, EXPANDED, relu6, 1,
@@ -109,7 +109,7 @@ class PointwiseDepthwiseFusionTest {
             // odd sizes, where the stride-2 layer's last row and column read the padding on one side only
             assertMatchesOnnxRuntime(m, random(22, 8, 3, 57, 55));
         } finally {
-            KernelTrial.depthwiseFusion(previous);
+            KernelTrial.pin(KernelTrial.Candidate.FUSED_DEPTHWISE, previous);
         }
         // with the trial, whichever form it keeps
         long before = DnnlPointwiseDepthwise.calls();
@@ -148,7 +148,7 @@ class PointwiseDepthwiseFusionTest {
     /** Concurrent runs share the fused primitive, its packed weights and the zero biases; each has its own memory. */
     @Test
     void concurrentRunsOfOneModelAgree() throws Exception {
-        KernelTrial.Choice previous = KernelTrial.depthwiseFusion(KernelTrial.Choice.ALWAYS);
+        KernelTrial.Choice previous = KernelTrial.pin(KernelTrial.Candidate.FUSED_DEPTHWISE, KernelTrial.Choice.ALWAYS);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
         try {
             dev.sonnx.runtime.backend.SingaRep rep = dev.sonnx.runtime.backend.SingaBackend.prepare(blocks(g -> g),
@@ -169,7 +169,7 @@ class PointwiseDepthwiseFusionTest {
             }
         } finally {
             pool.shutdownNow();
-            KernelTrial.depthwiseFusion(previous);
+            KernelTrial.pin(KernelTrial.Candidate.FUSED_DEPTHWISE, previous);
         }
     }
 }

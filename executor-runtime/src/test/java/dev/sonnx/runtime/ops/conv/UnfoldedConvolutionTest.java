@@ -104,12 +104,12 @@ class UnfoldedConvolutionTest {
     /** These tests check the unfolded form itself: no trial against the direct kernel. */
     @BeforeAll
     static void unfoldWherePossible() {
-        previousChoice = KernelTrial.unfolding(KernelTrial.Choice.ALWAYS);
+        previousChoice = KernelTrial.pin(KernelTrial.Candidate.UNFOLDED, KernelTrial.Choice.ALWAYS);
     }
 
     @AfterAll
     static void restoreTheChoice() {
-        KernelTrial.unfolding(previousChoice);
+        KernelTrial.pin(KernelTrial.Candidate.UNFOLDED, previousChoice);
     }
 
     @Test
@@ -177,15 +177,15 @@ class UnfoldedConvolutionTest {
     /** With the trial on, whichever primitive it keeps computes the convolution (the other is dropped). */
     @Test
     void theTrialKeepsAWorkingPrimitive() {
-        KernelTrial.Choice pinned = KernelTrial.unfolding(KernelTrial.Choice.AUTO);
+        KernelTrial.Choice pinned = KernelTrial.pin(KernelTrial.Candidate.UNFOLDED, KernelTrial.Choice.AUTO);
         try {
             DnnlConvolution conv = create(STRIDED, true);
             System.out.println("the trial chose the " + (conv.runsUnfolded() ? "unfolded" : "direct") + " kernel");
             assertMatchesDirectLoop(conv, STRIDED);
-            KernelTrial.unfolding(KernelTrial.Choice.NEVER);
+            KernelTrial.pin(KernelTrial.Candidate.UNFOLDED, KernelTrial.Choice.NEVER);
             assertFalse(create(STRIDED, true).runsUnfolded(), "never unfolds");
         } finally {
-            KernelTrial.unfolding(pinned);
+            KernelTrial.pin(KernelTrial.Candidate.UNFOLDED, pinned);
         }
     }
 

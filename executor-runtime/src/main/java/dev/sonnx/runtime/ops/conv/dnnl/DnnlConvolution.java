@@ -87,12 +87,12 @@ public final class DnnlConvolution {
     public static DnnlConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                          int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                          PostOps postOps, boolean channelsLast) {
+        KernelTrial.Choice unfold = KernelTrial.choice(KernelTrial.Candidate.UNFOLDED);
         DnnlConvolution unfolded = null;
-        if (KernelTrial.unfolding() != KernelTrial.Choice.NEVER
-                && UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
+        if (unfold != KernelTrial.Choice.NEVER && UnfoldedInput.pays(xShape, wShape, yShape, group, channelsLast)) {
             unfolded = createUnfolded(xShape, wShape, yShape, bias, strides, dilations, padBegin, padEnd, postOps);
         }
-        DnnlConvolution c = unfolded != null && KernelTrial.unfolding() == KernelTrial.Choice.ALWAYS ? unfolded : null;
+        DnnlConvolution c = unfold == KernelTrial.Choice.ALWAYS ? unfolded : null;
         if (c == null && BlockedDetour.pays(xShape, wShape, group, channelsLast, postOps)) {
             c = create(xShape, wShape, yShape, group, bias, strides, dilations, padBegin, padEnd, postOps,
                     PostOps.ResidualMode.BINARY, channelsLast, true);

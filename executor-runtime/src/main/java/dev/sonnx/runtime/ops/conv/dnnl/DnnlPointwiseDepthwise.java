@@ -57,7 +57,7 @@ public final class DnnlPointwiseDepthwise {
     public static DnnlPointwiseDepthwise create(int[] xShape, int channels, PostOps pointwisePost, int stride,
                                                 PostOps depthwisePost) {
         if (!Dnnl.available() || xShape.length != 4 || stride < 1
-                || KernelTrial.depthwiseFusion() == KernelTrial.Choice.NEVER) {
+                || KernelTrial.choice(KernelTrial.Candidate.FUSED_DEPTHWISE) == KernelTrial.Choice.NEVER) {
             return null;
         }
         int[] midShape = {xShape[0], channels, xShape[2], xShape[3]};
@@ -109,7 +109,7 @@ public final class DnnlPointwiseDepthwise {
                 new dnnl_memory_desc[] {d.src, Dnnl.copy(pointwiseLayout), bias, Dnnl.queried(pd, dnnl_query_dst_md),
                         Dnnl.copy(depthwiseLayout), Dnnl.desc(new int[] {channels}, Layouts.vector())});
         DnnlPointwiseDepthwise fused = new DnnlPointwiseDepthwise(primitive, pointwise, depthwise);
-        return KernelTrial.depthwiseFusion() == KernelTrial.Choice.ALWAYS
+        return KernelTrial.choice(KernelTrial.Candidate.FUSED_DEPTHWISE) == KernelTrial.Choice.ALWAYS
                 || fasterThanSeparate(fused, xShape, midShape, channels, pointwisePost, stride, depthwisePost)
                 ? fused : null;
     }

@@ -33,8 +33,20 @@ public final class KernelTrial {
         AUTO, ALWAYS, NEVER
     }
 
-    private static volatile Choice unfold = choice("sonnx.dnnl.unfold");
-    private static volatile Choice fuseDepthwise = choice("sonnx.dnnl.fuseDepthwise");
+    /** The ways of running that a trial decides on, each with its system property. */
+    public enum Candidate {
+        /** {@link UnfoldedInput}'s product in place of the direct convolution. */
+        UNFOLDED("sonnx.dnnl.unfold"),
+        /** {@link DnnlPointwiseDepthwise} in place of its two convolutions. */
+        FUSED_DEPTHWISE("sonnx.dnnl.fuseDepthwise");
+
+        private volatile Choice choice;
+
+        Candidate(String property) {
+            choice = Choice.valueOf(System.getProperty(property, "auto").toUpperCase(Locale.ROOT));
+        }
+    }
+
     private static final int WARM_UP = 2;
     private static final int TIMED = 5;
     /** Float 0x3c3c3c3c (about 0.0115): weights that are neither zero pages nor denormals. */
@@ -43,30 +55,15 @@ public final class KernelTrial {
     private KernelTrial() {
     }
 
-    private static Choice choice(String property) {
-        return Choice.valueOf(System.getProperty(property, "auto").toUpperCase(Locale.ROOT));
-    }
-
-    /** Whether convolutions planned from now on may run unfolded (tests pin one); returns the previous choice. */
-    public static Choice unfolding(Choice choice) {
-        Choice previous = unfold;
-        unfold = choice;
+    /** Pins the choice for {@code candidate} in what is planned from now on (tests); returns the previous one. */
+    public static Choice pin(Candidate candidate, Choice choice) {
+        Choice previous = candidate.choice;
+        candidate.choice = choice;
         return previous;
     }
 
-    static Choice unfolding() {
-        return unfold;
-    }
-
-    /** Whether 1 x 1 and depthwise pairs planned from now on run fused (tests pin one); returns the previous choice. */
-    public static Choice depthwiseFusion(Choice choice) {
-        Choice previous = fuseDepthwise;
-        fuseDepthwise = choice;
-        return previous;
-    }
-
-    static Choice depthwiseFusion() {
-        return fuseDepthwise;
+    static Choice choice(Candidate candidate) {
+        return candidate.choice;
     }
 
     /**
