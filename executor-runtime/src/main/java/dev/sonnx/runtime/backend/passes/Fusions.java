@@ -5,6 +5,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,7 +15,7 @@ import java.util.Set;
  * node), and the chain's other nodes go. A node belongs to one chain at most.
  */
 final class Fusions {
-    private final Map<NodeProto, NodeProto> replaceLast = new HashMap<>();
+    private final Map<NodeProto, List<NodeProto>> replaceLast = new HashMap<>();
     private final Set<NodeProto> absorbed = new HashSet<>();
 
     /** Whether {@code n} already belongs to a chain. */
@@ -27,9 +28,12 @@ final class Fusions {
         return nodes.stream().anyMatch(absorbed::contains);
     }
 
-    /** Records a chain: {@code fused} takes the place of {@code last}; every node of {@code chain} goes. */
-    void fuse(Collection<NodeProto> chain, NodeProto last, NodeProto fused) {
-        replaceLast.put(last, fused);
+    /**
+     * Records a chain: {@code fused} (one node or more, in order) takes the place of {@code last};
+     * every node of {@code chain} goes.
+     */
+    void fuse(Collection<NodeProto> chain, NodeProto last, NodeProto... fused) {
+        replaceLast.put(last, List.of(fused));
         absorbed.addAll(chain);
     }
 
@@ -46,9 +50,9 @@ final class Fusions {
     GraphProto.Builder rewrite(GraphProto g) {
         GraphProto.Builder out = g.toBuilder().clearNode();
         for (NodeProto n : g.getNodeList()) {
-            NodeProto r = replaceLast.get(n);
+            List<NodeProto> r = replaceLast.get(n);
             if (r != null) {
-                out.addNode(r);
+                r.forEach(out::addNode);
             } else if (!absorbed.contains(n)) {
                 out.addNode(n);
             }

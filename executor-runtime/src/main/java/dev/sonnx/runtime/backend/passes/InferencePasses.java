@@ -26,6 +26,7 @@ public final class InferencePasses {
         ModelProto m = ConvBatchNormFolding.apply(model);
         m = PadFusion.apply(m, true);   // before the activations fuse: MaxPool's rule looks for a Relu
         m = ConvActivationFusion.apply(m);
+        m = SpatialMeanPooling.apply(m);   // after the fusions (Relu into the convolution), before the regions
         m = ConcatSplitting.apply(m);   // after the fusions: splits FusedConv nodes, epilogue and all
         m = ConcatPrefixReuse.apply(m);   // on the Concats that stay
         m = ChannelsLastRegions.apply(m);
