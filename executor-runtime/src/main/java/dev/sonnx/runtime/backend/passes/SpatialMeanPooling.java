@@ -28,7 +28,7 @@ public final class SpatialMeanPooling {
         GraphProto g = model.getGraph();
         GraphIndex index = new GraphIndex(g);
         Fusions rewrites = new Fusions();
-        Set<String> taken = null;
+        Set<String> taken = index.names();
         for (NodeProto n : g.getNodeList()) {
             if (!Fusions.is(n, "ReduceMean") || n.getOutputCount() != 1 || !spatialAxes(n, index)
                     || !isImage(n.getInput(0), index)) {
@@ -39,9 +39,6 @@ public final class SpatialMeanPooling {
             if (GraphIndex.intAttr(n, "keepdims", 1) != 0) {
                 rewrites.fuse(List.of(n), n, pool.addOutput(n.getOutput(0)).build());
                 continue;
-            }
-            if (taken == null) {
-                taken = index.names();
             }
             // [N, C, 1, 1] -> [N, C]
             String pooled = GraphIndex.freshName(n.getOutput(0) + "_pooled", taken);

@@ -188,11 +188,9 @@ public final class PointwiseDepthwiseConv extends Operator {
 
     /** The plan for channels-last X {@code xs} [N, H, W, I]. */
     private Plan plan(int[] xs) {
-        int[] logical = ChannelsLast.logical(xs);
-        int[] out = {xs[0], (xs[1] - 1) / stride + 1, (xs[2] - 1) / stride + 1, channels};
-        DnnlPointwiseDepthwise fused = DnnlPointwiseDepthwise.create(logical, channels, pointwisePost, stride,
-                depthwisePost);
-        return new Plan(fused, out);
+        DnnlPointwiseDepthwise fused = DnnlPointwiseDepthwise.create(ChannelsLast.logical(xs), channels,
+                pointwisePost, stride, depthwisePost);
+        return new Plan(fused, fused == null ? null : fused.channelsLastOutput());
     }
 
     /** Inference plans only. */

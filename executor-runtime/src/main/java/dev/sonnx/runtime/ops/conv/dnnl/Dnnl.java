@@ -183,6 +183,18 @@ public final class Dnnl {
         return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to});
     }
 
+    /**
+     * The reorder from weights in the plain layout {@code plain} (taken) to a copy of {@code chosen},
+     * the layout a primitive chose; null, with {@code plain} destroyed, where the two coincide.
+     */
+    static DnnlPrimitive reorderUnlessSame(dnnl_memory_desc plain, dnnl_memory_desc chosen) {
+        if (sameLayout(chosen, plain)) {
+            destroy(plain);
+            return null;
+        }
+        return reorder(plain, copy(chosen));
+    }
+
     /** Fills a primitive descriptor from attributes; returns oneDNN's status. */
     @FunctionalInterface
     interface DescCreation {

@@ -148,12 +148,7 @@ public final class DnnlConvolution {
             dnnl_primitive_attr_destroy(attr);
         }
         dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
-        DnnlPrimitive reorder = null;
-        if (!Dnnl.sameLayout(chosen, d.weights)) {
-            reorder = Dnnl.reorder(d.weights, Dnnl.copy(chosen));
-        } else {
-            Dnnl.destroy(d.weights);
-        }
+        DnnlPrimitive reorder = Dnnl.reorderUnlessSame(d.weights, chosen);
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
         boolean binary = postOps.residual() && mode == PostOps.ResidualMode.BINARY;

@@ -64,12 +64,7 @@ public final class DnnlMatMul {
             return null;
         }
         dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
-        DnnlPrimitive reorder = null;
-        if (!Dnnl.sameLayout(chosen, bPlain)) {
-            reorder = Dnnl.reorder(bPlain, Dnnl.copy(chosen));
-        } else {
-            Dnnl.destroy(bPlain);
-        }
+        DnnlPrimitive reorder = Dnnl.reorderUnlessSame(bPlain, chosen);
         Dnnl.destroy(bAny);
         long bytes = Dnnl.size(chosen);
         DnnlPrimitive p = primitive(pd, a, chosen, biasDesc, y, postOps,

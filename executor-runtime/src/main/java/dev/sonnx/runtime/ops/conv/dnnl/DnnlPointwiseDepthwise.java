@@ -40,11 +40,15 @@ public final class DnnlPointwiseDepthwise {
     private final PackedWeights pointwiseWeights;
     private final PackedWeights depthwiseWeights;
 
+    /** Y's logical shape [N, C, OH, OW]. */
+    private final int[] yShape;
+
     private DnnlPointwiseDepthwise(DnnlPrimitive primitive, PackedWeights pointwiseWeights,
-                                   PackedWeights depthwiseWeights) {
+                                   PackedWeights depthwiseWeights, int[] yShape) {
         this.primitive = primitive;
         this.pointwiseWeights = pointwiseWeights;
         this.depthwiseWeights = depthwiseWeights;
+        this.yShape = yShape;
     }
 
     /**
@@ -87,56 +91,51 @@ public final class DnnlPointwiseDepthwise {
             dnnl_primitive_desc_destroy(pd);
             made = false;
         }
-        Dnnl.destroy(d.anyWeights);
         if (!made) {
-            Dnnl.destroy(d.src);
-            Dnnl.destroy(d.weights);
-            Dnnl.destroy(d.dst);
+            d.release();
             Dnnl.destroy(bias);
             return null;
         }
+        Dnnl.destroy(d.anyWeights);
+        Dnnl.destroy(d.dst);
         dnnl_memory_desc pointwiseLayout = Dnnl.queried(pd, dnnl_query_weights_md);
         dnnl_memory_desc depthwiseLayout = Dnnl.copy(dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md,
                 DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS));
+        PackedWeights pointwise = new PackedWeights(Dnnl.reorderUnlessSame(d.weights, pointwiseLayout),
+                Dnnl.size(pointwiseLayout));
         // the depthwise weights [C, 1, 3, 3] are oneDNN's grouped [C, 1, 1, 3, 3]
-        PackedWeights depthwise = packing(Dnnl.desc(new int[] {channels, 1, 1, 3, 3}, Layouts.weights(2, true)),
-                depthwiseLayout);
-        PackedWeights pointwise = packing(d.weights, pointwiseLayout);
-        Dnnl.destroy(d.dst);
+        PackedWeights depthwise = new PackedWeights(Dnnl.reorderUnlessSame(
+                Dnnl.desc(new int[] {channels, 1, 1, 3, 3}, Layouts.weights(2, true)), depthwiseLayout),
+                Dnnl.size(depthwiseLayout));
         DnnlPrimitive primitive = new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS},
-                new dnnl_memory_desc[] {d.src, Dnnl.copy(pointwiseLayout), bias, Dnnl.queried(pd, dnnl_query_dst_md),
-                        Dnnl.copy(depthwiseLayout), Dnnl.desc(new int[] {channels}, Layouts.vector())});
-        DnnlPointwiseDepthwise fused = new DnnlPointwiseDepthwise(primitive, pointwise, depthwise);
+                new dnnl_memory_desc[] {d.src, pointwiseLayout, bias, Dnnl.queried(pd, dnnl_query_dst_md),
+                        depthwiseLayout, Dnnl.desc(new int[] {channels}, Layouts.vector())});
+        int[] yShape = {xShape[0], channels, (xShape[2] - 1) / stride + 1, (xShape[3] - 1) / stride + 1};
+        DnnlPointwiseDepthwise fused = new DnnlPointwiseDepthwise(primitive, pointwise, depthwise, yShape);
         return KernelTrial.choice(KernelTrial.Candidate.FUSED_DEPTHWISE) == KernelTrial.Choice.ALWAYS
-                || fasterThanSeparate(fused, xShape, midShape, channels, pointwisePost, stride, depthwisePost)
+                || fasterThanSeparate(fused, xShape, midShape, pointwisePost, stride, depthwisePost)
                 ? fused : null;
     }
 
     /** Whether the fused primitive beats the two convolutions run as separate primitives ({@link KernelTrial}). */
-    private static boolean fasterThanSeparate(DnnlPointwiseDepthwise fused, int[] xShape, int[] midShape, int channels,
+    private static boolean fasterThanSeparate(DnnlPointwiseDepthwise fused, int[] xShape, int[] midShape,
                                               PostOps pointwisePost, int stride, PostOps depthwisePost) {
         int[] one = {1, 1};
         int[] zero = {0, 0};
+        int channels = midShape[1];
         DnnlConvolution pointwise = DnnlConvolution.create(xShape, new int[] {channels, xShape[1], 1, 1}, midShape,
                 1, true, one, one, zero, zero, pointwisePost, true);
-        int[] yShape = {xShape[0], channels, (xShape[2] - 1) / stride + 1, (xShape[3] - 1) / stride + 1};
-        DnnlConvolution depthwise = DnnlConvolution.create(midShape, new int[] {channels, 1, 3, 3}, yShape, channels,
-                true, new int[] {stride, stride}, one, one, one, depthwisePost, true);
+        DnnlConvolution depthwise = DnnlConvolution.create(midShape, new int[] {channels, 1, 3, 3}, fused.yShape,
+                channels, true, new int[] {stride, stride}, one, one, one, depthwisePost, true);
         return pointwise == null || depthwise == null
-                || KernelTrial.fusedIsFaster(fused, pointwise, depthwise, xShape, midShape, yShape);
+                || KernelTrial.fusedIsFaster(fused, pointwise, depthwise, xShape, midShape, fused.yShape);
     }
 
-    /** The reorder from {@code plain} to {@code chosen} (taking both descriptors), or none where they coincide. */
-    private static PackedWeights packing(dnnl_memory_desc plain, dnnl_memory_desc chosen) {
-        long bytes = Dnnl.size(chosen);
-        if (Dnnl.sameLayout(plain, chosen)) {
-            Dnnl.destroy(plain);
-            Dnnl.destroy(chosen);
-            return new PackedWeights(null, bytes);
-        }
-        return new PackedWeights(Dnnl.reorder(plain, chosen), bytes);
+    /** Y's shape as stored, channels-last: [N, OH, OW, C]. */
+    public int[] channelsLastOutput() {
+        return new int[] {yShape[0], yShape[2], yShape[3], yShape[1]};
     }
 
     /** The pointwise weights' layout (for {@link ConstantWeights}). */
