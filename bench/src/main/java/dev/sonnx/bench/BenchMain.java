@@ -61,8 +61,16 @@ public final class BenchMain {
         CpuDevice.setDefaultThreads(threads);
         int t = CpuDevice.get().threads();
 
-        ModelProto model = batch > 1 ? withFreeBatch(ModelIO.load(modelFile)) : ModelIO.load(modelFile);
+        ModelProto model = ModelIO.load(modelFile);
         List<ValueInfoProto> fed = fedInputs(model);
+        if (batch > 1) {
+            FreeBatch.Result free = FreeBatch.of(model, fed);
+            model = free.model();
+            if (free.reshapes() > 0) {
+                System.out.printf(Locale.ROOT, "batch freed in %d Reshape shapes (they started with the batch, 1)%n",
+                        free.reshapes());
+            }
+        }
         List<Tensor> inputs = inputs(modelFile, fed, batch);
         System.out.printf(Locale.ROOT, "model %s, batch %d, %d threads, inputs %s%n", modelFile, batch, t,
                 inputs.stream().map(Tensor::describe).toList());
@@ -134,6 +142,8 @@ public final class BenchMain {
             }
             System.out.printf(Locale.ROOT, "peak RSS: %d MB%n", peakRssMb());
             if (runOurs && runOrt) {
+                // a ratio means something only where both engines compute the same thing
+                System.out.println(agreement(probe.run(inputs), ort.outputs()));
                 System.out.printf(Locale.ROOT, "ratio sonnx/ort: %.2f%n", ours / median(ortTimes));
             }
         }
@@ -143,29 +153,6 @@ public final class BenchMain {
         if (Profiler.ENABLED) {
             System.out.print(Profiler.report());
         }
-    }
-
-    /**
-     * The model with the first dimension of every fed input made symbolic, so that a model exported
-     * for batch 1 takes a larger batch (both engines run the same rewritten model; one whose graph
-     * hard-codes the batch fails in both).
-     */
-    static ModelProto withFreeBatch(ModelProto model) {
-        java.util.Set<String> fed = new java.util.HashSet<>();
-        fedInputs(model).forEach(v -> fed.add(v.getName()));
-        var g = model.getGraph().toBuilder();
-        for (int i = 0; i < g.getInputCount(); i++) {
-            var in = g.getInput(i);
-            if (!fed.contains(in.getName()) || !in.getType().hasTensorType()
-                    || in.getType().getTensorType().getShape().getDimCount() == 0) {
-                continue;
-            }
-            var b = in.toBuilder();
-            b.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(0).clearDimValue()
-                    .setDimParam("batch");
-            g.setInput(i, b);
-        }
-        return model.toBuilder().setGraph(g).build();
     }
 
     /** The graph inputs that are fed (not initializers), in order. */
@@ -282,6 +269,24 @@ public final class BenchMain {
             }
         }
 
+        /** One run's outputs in the graph's order: float32 ones as arrays, the others null. */
+        List<float[]> outputs() throws OrtException {
+            List<float[]> r = new ArrayList<>();
+            try (OrtSession.Result result = session.run(feeds)) {
+                for (var entry : result) {
+                    r.add(entry.getValue() instanceof OnnxTensor t
+                            && t.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT ? toArray(t.getFloatBuffer()) : null);
+                }
+            }
+            return r;
+        }
+
+        private static float[] toArray(java.nio.FloatBuffer b) {
+            float[] a = new float[b.remaining()];
+            b.get(a);
+            return a;
+        }
+
         /** One run, in milliseconds. */
         double run() throws OrtException {
             long t0 = System.nanoTime();
@@ -299,6 +304,32 @@ public final class BenchMain {
             session.close();
             options.close();
         }
+    }
+
+    /** How far sonnx's float32 outputs are from ONNX Runtime's: the largest difference, against the largest value. */
+    static String agreement(List<Tensor> ours, List<float[]> theirs) {
+        double diff = 0;
+        double scale = 0;
+        int compared = 0;
+        for (int o = 0; o < Math.min(ours.size(), theirs.size()); o++) {
+            Tensor t = ours.get(o);
+            float[] ref = theirs.get(o);
+            if (ref == null || t.dtype() != DataType.FLOAT) {
+                continue;
+            }
+            if (t.size() != ref.length) {
+                return "outputs: output " + o + " has " + t.size() + " values in sonnx, " + ref.length
+                        + " in onnxruntime";
+            }
+            for (int i = 0; i < ref.length; i++) {
+                diff = Math.max(diff, Math.abs(t.getFloat(i) - ref[i]));
+                scale = Math.max(scale, Math.abs(ref[i]));
+            }
+            compared++;
+        }
+        ours.forEach(Tensor::release);
+        return String.format(Locale.ROOT, "outputs: max |sonnx - ort| %.3g (largest |ort| %.3g) over %d float outputs",
+                diff, scale, compared);
     }
 
     static double median(double[] v) {

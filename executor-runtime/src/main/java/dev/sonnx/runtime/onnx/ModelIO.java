@@ -2,6 +2,7 @@ package dev.sonnx.runtime.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.FunctionProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
@@ -88,14 +89,21 @@ public final class ModelIO {
         }
     }
 
-    /** Parses model bytes; external data, if any, is read relative to {@code modelDir} (may be null). */
+    /**
+     * Parses model bytes; external data, if any, is read relative to {@code modelDir} (may be null).
+     * The model's tensors keep pointing into {@code bytes} (protobuf's aliasing) rather than copying
+     * them out of it: a model is mostly its weights, and the copy doubled the heap a load takes
+     * (resnet18: 93 MB allocated for a 45 MB file). The caller must not modify the array afterwards.
+     */
     public static ModelProto parse(byte[] bytes, String sourceName, Path modelDir) {
         if (bytes.length == 0) {
             throw new OnnxFormatException("model " + sourceName + " is empty (0 bytes)");
         }
         ModelProto model;
         try {
-            CodedInputStream in = CodedInputStream.newInstance(bytes);
+            // a stream over an array it may treat as immutable: the only kind protobuf aliases
+            CodedInputStream in = UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
+            in.enableAliasing(true);
             in.setRecursionLimit(RECURSION_LIMIT);
             model = ModelProto.parseFrom(in);
             in.checkLastTagWas(0);

@@ -98,6 +98,25 @@ class ModelIOTest {
     }
 
     @Test
+    void loadingAllocatesTheFileOnceNotTwice() {
+        // 16 MiB of weights: the model's tensors alias the bytes read rather than copying them
+        float[] w = new float[4 << 20];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i * 0.5f;
+        }
+        ModelProto m = Models.addWeight(Tensor.of(w, w.length));
+        Path f = dir.resolve("large.onnx");
+        ModelIO.save(m, f);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        ModelProto loaded = ModelIO.load(f);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(m, loaded);
+        long size = f.toFile().length();
+        assertTrue(allocated < size * 5 / 4, "loading a " + size + "-byte model allocated " + allocated + " bytes");
+    }
+
+    @Test
     void aFileThatIsNotWhatItsSizeSaidIsReadWhole() throws Exception {
         byte[] bytes = new byte[(3 << 20) + 17];
         for (int i = 0; i < bytes.length; i++) {
