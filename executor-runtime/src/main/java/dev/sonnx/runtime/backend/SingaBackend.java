@@ -79,23 +79,30 @@ public final class SingaBackend {
         TypeInference.check(inlined, opsets, name);
         // Inference only: training updates the parameters that the rewrites merge.
         boolean fuse = options.foldConstants && !trains;
-        // constants are folded on the CPU, whatever device runs the model
-        ModelProto optimized = fuse ? optimize(inlined, device, new PlanCompiler.Env(name, options.registry,
-                opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(), options.timeLimitNanos))
-                : inlined;
-        if (trains && device.isHost() && options.trainingLayouts) {
-            optimized = TrainingPasses.apply(inlined);
+        Plan plan;
+        Supplier<Plan> unfused;
+        // The rewrites' tensors (folded weights) live in this arena, and the rewritten model's
+        // initializers are views of them: they go back to the system once the plan has its copies.
+        try (Arena rewrites = Arena.scratch()) {
+            // constants are folded on the CPU, whatever device runs the model
+            ModelProto optimized = fuse ? optimize(inlined, rewrites, device, new PlanCompiler.Env(name,
+                    options.registry, opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(),
+                    options.timeLimitNanos)) : inlined;
+            if (trains && device.isHost() && options.trainingLayouts) {
+                optimized = TrainingPasses.apply(inlined);
+            }
+            // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
+            PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
+                    opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
+                    options.timeLimitNanos);
+            Plan compiled = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
+            // a model in training shares its weights between the rewritten plan and the model's own
+            Map<String, Value> shared = trains ? initializers(compiled, inlined) : Map.of();
+            plan = compiled;
+            unfused = optimized == inlined ? () -> compiled
+                    : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of())
+                            .sharingInitializers(shared).compile();
         }
-        // The rewrites may add dev.sonnx nodes, whose domain the model does not import.
-        PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
-                opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
-                options.timeLimitNanos);
-        Plan plan = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
-        // a model in training shares its weights between the rewritten plan and the model's own
-        Map<String, Value> shared = trains ? initializers(plan, inlined) : Map.of();
-        Supplier<Plan> unfused = optimized == inlined ? () -> plan
-                : () -> new PlanCompiler(env, inlined.getGraph(), "model " + name, Set.of())
-                        .sharingInitializers(shared).compile();
         // the rewrites' scratch memory went back to malloc; have malloc give its pages back too
         DirectMemory.trim();
         // shape arithmetic is kept across runs only where nothing updates the constants it may read
@@ -115,13 +122,13 @@ public final class SingaBackend {
     }
 
     /**
-     * The inference rewrites. The tensors they compute (folded weights) end up as protobuf in the
-     * rewritten model, so their native memory goes back to the system as soon as the rewrites are
-     * done, rather than sitting in the process (twice the model's weights, for a network of
-     * Conv + BatchNormalization) until a collection of the old generation.
+     * The inference rewrites, their tensors (folded weights) allocated in {@code rewrites}: they end
+     * up as views in the rewritten model, whose compiled plan takes its own copies; the arena then
+     * gives their memory back to the system, rather than leaving it to a collection of the old
+     * generation (twice the model's weights, for a network of Conv + BatchNormalization).
      */
-    private static ModelProto optimize(ModelProto model, Device device, PlanCompiler.Env folding) {
-        try (Arena scratch = Arena.scratch(); Arena.Scope ignored = scratch.enter()) {
+    private static ModelProto optimize(ModelProto model, Arena rewrites, Device device, PlanCompiler.Env folding) {
+        try (Arena.Scope ignored = rewrites.enter()) {
             // the rewrites see the small values computed from constants (pads, shapes) as initializers
             ModelProto m = ConstantPrefolding.apply(model, folding);
             // The fusions into sonnx's own CPU operators (oneDNN post-ops, channels-last regions)

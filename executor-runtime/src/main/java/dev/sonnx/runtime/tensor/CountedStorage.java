@@ -37,7 +37,14 @@ public abstract class CountedStorage implements ArenaStorage {
 
     @Override
     public final synchronized void escape() {
-        escaped = true;
+        if (!escaped) {
+            escaped = true;
+            escaping();
+        }
+    }
+
+    /** Called once, under this storage's lock, when it escapes: the caller keeps it from now on. */
+    protected void escaping() {
     }
 
     /** Whether it escaped to the caller (under this storage's lock, which the subclasses' methods share). */

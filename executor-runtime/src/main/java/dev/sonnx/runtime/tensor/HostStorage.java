@@ -26,8 +26,11 @@ public final class HostStorage extends CountedStorage {
     private ByteBuffer buffer;
     private final String[] strings;
     private final long byteSize;
-    /** For pooled storage: the whole block, and whether it went back to the pool. */
-    private final ByteBuffer block;
+    /**
+     * For pooled storage: the whole block, and whether it went back to the pool. Null also once the
+     * contents moved out of a carved block into memory of their own ({@link #escaping}).
+     */
+    private ByteBuffer block;
     private boolean recycled;
     /** For storage of its own (not pooled, not strings): the direct buffer {@link #buffer} is a view of. */
     private ByteBuffer root;
@@ -76,17 +79,50 @@ public final class HostStorage extends CountedStorage {
     }
 
     /**
-     * Gives an escaped block (a run's output) back to the pool at its owner's request; false when
-     * this storage is not pooled, still belongs to a run (its arena recycles it) or went back already.
+     * A run's output must not stay in a block carved from the pool's shared regions: its owner may
+     * keep it for any time, or drop it without giving it back, and the region could never merge that
+     * chunk again. Its contents move into memory of its own (a copy, from 256 KB up only, once a run)
+     * and the carved block goes back at once. Nothing but the run has seen the buffer yet.
+     */
+    @Override
+    protected void escaping() {
+        if (block == null || recycled || !BufferPool.HOST.isCarved(block)) {
+            return;
+        }
+        int n = (int) byteSize;
+        ByteBuffer own = DirectMemory.allocate(roundUp(n) + ALIGNMENT);
+        ByteBuffer view = aligned(own, n);
+        view.duplicate().put(buffer.duplicate().clear().limit(n));
+        ByteBuffer carvedBlock = block;
+        buffer = view;
+        root = own;
+        block = null;
+        BufferPool.HOST.give(carvedBlock);
+    }
+
+    /**
+     * Gives an escaped block (a run's output) back to the pool at its owner's request, or the memory
+     * of its own that an escaped output moved into back to the system; false when this storage is
+     * not pooled, still belongs to a run (its arena recycles it) or went back already.
      */
     @Override
     public synchronized boolean giveBack() {
+        if (block == null && arena() != null && escaped() && root != null && !recycled) {
+            recycled = true;
+            release();
+            return true;
+        }
         if (block == null || !escaped() || recycled) {
             return false;
         }
         recycled = true;
         BufferPool.HOST.give(block);
         return true;
+    }
+
+    /** The pool block under this storage, or null (for tests). */
+    synchronized ByteBuffer pooledBlock() {
+        return block;
     }
 
     /** Gives the block back to the pool once (never when escaped). */

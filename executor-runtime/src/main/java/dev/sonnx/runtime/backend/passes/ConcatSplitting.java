@@ -169,7 +169,7 @@ final class ConcatSplitting {
                 input = pooled;
             }
             String wName = GraphIndex.freshName(conv.getInput(1) + "/part" + i, names);
-            out.addInitializer(TensorProtos.fromTensor(channelSlice(w, first[i], s.channels[i]), wName));
+            out.addInitializer(TensorProtos.view(channelSlice(w, first[i], s.channels[i]), wName));
             String result = i == 0 ? conv.getOutput(0) : GraphIndex.freshName(conv.getOutput(0) + "/part" + i, names);
             NodeProto.Builder b = NodeProto.newBuilder().setName(conv.getName() + "/part" + i)
                     .setOpType(FusedConv.OP_TYPE).setDomain(FusedConv.DOMAIN).addInput(input).addInput(wName)

@@ -96,8 +96,9 @@ public final class ConvBatchNormFolding {
             }
             String wName = unique(inits, conv.getInput(1) + "_bnfolded");
             String bName = unique(inits, (hasBias ? conv.getInput(2) : conv.getOutput(0) + "_bias") + "_bnfolded");
-            inits.put(wName, TensorProtos.fromTensor(w2, wName));
-            inits.put(bName, TensorProtos.fromTensor(b2, bName));
+            // views of w2 and b2, which live as long as the arena of the rewrites (prepare's scratch)
+            inits.put(wName, TensorProtos.view(w2, wName));
+            inits.put(bName, TensorProtos.view(b2, bName));
             consumedInits.add(conv.getInput(1));
             consumedInits.addAll(params.subList(1, 5));
             if (hasBias) {

@@ -54,6 +54,14 @@ public final class WinogradConvolution {
      * resnet18's 256- and 512-channel layers (9.4 and 38 MB); its 64- and 128-channel ones stay.
      */
     private static final long LARGE_WEIGHTS = 4L << 20;
+    /**
+     * Fewest tiles where U streams from memory ({@link #LARGE_WEIGHTS}): each call reads all of U for
+     * these tiles, and U is four times the weights. resnet18's 512-channel layers at batch 8 (32 tiles,
+     * 38 MB of U each) took 6.3 ms against the direct kernel's 6.9: 1.5 ms a run for 113 MB of memory
+     * (peak RSS 627 against 513 MB without). Its 256-channel layers at batch 8 (128 tiles, 9.4 MB)
+     * take 3.5-4.4 ms against 5.4-5.5.
+     */
+    private static final int MIN_STREAMED_TILES = Integer.getInteger("sonnx.winograd.minStreamedTiles", 64);
     private static final boolean VECTORS = vectorsPresent();
     /** Convolutions run so far in this process (for tests and diagnostics). */
     private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
@@ -218,6 +226,9 @@ public final class WinogradConvolution {
         int rows;
         int parts = 1;
         long uBytes = 36L * g.inChannels * g.outChannels * Float.BYTES;
+        if (whenPays && uBytes > LARGE_WEIGHTS && g.tiles < MIN_STREAMED_TILES) {
+            return null;
+        }
         if (uBytes <= LARGE_WEIGHTS) {
             // U stays in the caches: blocks of tiles, about four of them, so that a late thread finds work
             rows = Math.min(g.tiles, Math.max(MIN_ROWS, Math.min(BLOCK_TILES, (g.tiles + 3) / 4)));
