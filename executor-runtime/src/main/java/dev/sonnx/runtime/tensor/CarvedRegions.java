@@ -90,24 +90,14 @@ final class CarvedRegions {
         if (c == null) {
             return false;
         }
-        Chunk after = c.next;
-        if (after != null && after.isFree) {
-            removeFree(after);
-            c.size += after.size;
-            c.next = after.next;
-            if (after.next != null) {
-                after.next.previous = c;
-            }
+        if (c.next != null && c.next.isFree) {
+            removeFree(c.next);
+            absorbNext(c);
         }
-        Chunk before = c.previous;
-        if (before != null && before.isFree) {
-            removeFree(before);
-            before.size += c.size;
-            before.next = c.next;
-            if (c.next != null) {
-                c.next.previous = before;
-            }
-            c = before;
+        if (c.previous != null && c.previous.isFree) {
+            c = c.previous;
+            removeFree(c);
+            absorbNext(c);
         }
         addFree(c);
         return true;
@@ -130,6 +120,16 @@ final class CarvedRegions {
             n += c.size;
         }
         return n;
+    }
+
+    /** Merges the chunk after {@code c} into it. */
+    private static void absorbNext(Chunk c) {
+        Chunk after = c.next;
+        c.size += after.size;
+        c.next = after.next;
+        if (after.next != null) {
+            after.next.previous = c;
+        }
     }
 
     private void addFree(Chunk c) {

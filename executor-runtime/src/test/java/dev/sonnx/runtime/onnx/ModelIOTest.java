@@ -40,6 +40,15 @@ class ModelIOTest {
         return m.toBuilder().setGraph(m.getGraph().toBuilder().setInitializer(0, w)).build();
     }
 
+    /** y = x + w with {@code n} distinct float weights. */
+    private static ModelProto largeModel(int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i * 0.25f;
+        }
+        return Models.addWeight(Tensor.of(w, w.length));
+    }
+
     private static byte[] floats(float... v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
@@ -76,11 +85,7 @@ class ModelIOTest {
     void aLargeModelLoadsWithoutAFileSizedNativeBuffer() throws Exception {
         // 24 MiB of weights: Files.readAllBytes would read them through a 24 MiB temporary direct
         // buffer, which the JDK then keeps cached for the thread
-        float[] w = new float[6 << 20];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = i * 0.25f;
-        }
-        ModelProto m = Models.addWeight(Tensor.of(w, w.length));
+        ModelProto m = largeModel(6 << 20);
         Path f = dir.resolve("large.onnx");
         ModelIO.save(m, f);
         // on a thread of its own, whose buffer cache starts empty
@@ -100,11 +105,7 @@ class ModelIOTest {
     @Test
     void loadingAllocatesTheFileOnceNotTwice() {
         // 16 MiB of weights: the model's tensors alias the bytes read rather than copying them
-        float[] w = new float[4 << 20];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = i * 0.5f;
-        }
-        ModelProto m = Models.addWeight(Tensor.of(w, w.length));
+        ModelProto m = largeModel(4 << 20);
         Path f = dir.resolve("large.onnx");
         ModelIO.save(m, f);
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
