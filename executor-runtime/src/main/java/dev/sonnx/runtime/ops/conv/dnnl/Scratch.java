@@ -26,11 +26,7 @@ final class Scratch {
     static final int UNFOLDED_INPUT = 5;
     /** Weights on their way to the primitive's layout, after the first of two reorders ({@link PackedWeights}). */
     static final int PERMUTED_WEIGHTS = 6;
-    /** A block of Winograd tiles after the input transform ({@link WinogradConvolution}). */
-    static final int WINOGRAD_TILES = 7;
-    /** The products of a block of Winograd tiles, before the output transform. */
-    static final int WINOGRAD_PRODUCTS = 8;
-    private static final int SLOT_COUNT = 9;
+    private static final int SLOT_COUNT = 7;
 
     private static final ThreadLocal<BytePointer[]> SLOTS = ThreadLocal.withInitial(() -> new BytePointer[SLOT_COUNT]);
     /** Per slot, a buffer over its block for Java code, made when the block is. */

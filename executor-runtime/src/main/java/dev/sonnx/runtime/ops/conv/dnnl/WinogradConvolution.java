@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.conv.dnnl;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
+import dev.sonnx.runtime.tensor.PoolBlocks;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -73,7 +74,7 @@ public final class WinogradConvolution {
     /** The output channels are split into this many parts of {@link #partChannels} when there are few blocks. */
     private final int parts;
     private final int partChannels;
-    /** Each thread's scratch: a block's transformed tiles and its products. */
+    /** Each thread's working memory, lent by the run pool for one call: a block's transformed tiles and its products. */
     private final long tileBytes;
     private final long productBytes;
     private final DnnlPrimitive product;
@@ -330,27 +331,32 @@ public final class WinogradConvolution {
         WinogradTiles.Epilogue epilogue = new WinogradTiles.Epilogue(b == null ? noBias : b.bytes(),
                 z == null ? null : z.bytes(), slope, low, high);
         device.parallelFor(blocks * parts, 36L * rows * g.inChannels * kp, (from, to) -> {
-            ByteBuffer tiles = Scratch.buffer(Scratch.WINOGRAD_TILES, tileBytes);
-            Pointer tilesPointer = Scratch.get(Scratch.WINOGRAD_TILES, tileBytes);
-            ByteBuffer products = Scratch.buffer(Scratch.WINOGRAD_PRODUCTS, productBytes);
-            Pointer productsPointer = Scratch.get(Scratch.WINOGRAD_PRODUCTS, productBytes);
-            int transformed = -1;
-            for (int item = from; item < to; item++) {
-                int block = item / parts;
-                int part = item % parts;
-                int t0 = block * rows;
-                int t1 = Math.min(g.tiles, t0 + rows);
-                if (block != transformed) {
-                    WinogradTiles.input(g, xb, t0, t1, tiles, rows);
-                    transformed = block;
+            ByteBuffer tiles = PoolBlocks.take(tileBytes);
+            ByteBuffer products = PoolBlocks.take(productBytes);
+            try {
+                Pointer tilesPointer = new Pointer(tiles);
+                Pointer productsPointer = new Pointer(products);
+                int transformed = -1;
+                for (int item = from; item < to; item++) {
+                    int block = item / parts;
+                    int part = item % parts;
+                    int t0 = block * rows;
+                    int t1 = Math.min(g.tiles, t0 + rows);
+                    if (block != transformed) {
+                        WinogradTiles.input(g, xb, t0, t1, tiles, rows);
+                        transformed = block;
+                    }
+                    OpenMpTeam.enterSerial();
+                    try {
+                        product.execute(tilesPointer, uParts[part], null, productsPointer, null);
+                    } finally {
+                        OpenMpTeam.leaveSerial();
+                    }
+                    WinogradTiles.output(g, products, rows, part * kp, kp, t0, t1, yb, epilogue);
                 }
-                OpenMpTeam.enterSerial();
-                try {
-                    product.execute(tilesPointer, uParts[part], null, productsPointer, null);
-                } finally {
-                    OpenMpTeam.leaveSerial();
-                }
-                WinogradTiles.output(g, products, rows, part * kp, kp, t0, t1, yb, epilogue);
+            } finally {
+                PoolBlocks.give(products);
+                PoolBlocks.give(tiles);
             }
         });
     }
