@@ -107,15 +107,7 @@ class CarvedRegionsTest {
     @Test
     void largeOutputsMoveOutOfTheRegionsAndSurviveLaterRuns() {
         int n = 1 << 20;
-        GraphProto g = GraphProto.newBuilder().setName("chain")
-                .addNode(Models.node("Add", "a", new String[] {"x", "x"}, new String[] {"t1"}))
-                .addNode(Models.node("Mul", "b", new String[] {"t1", "x"}, new String[] {"t2"}))
-                .addNode(Models.node("Add", "c", new String[] {"t2", "x"}, new String[] {"t3"}))
-                .addNode(Models.node("Mul", "d", new String[] {"t3", "x"}, new String[] {"y"}))
-                .addInput(Models.tensorInfo("x", DataType.FLOAT, n))
-                .addOutput(Models.tensorInfo("y", DataType.FLOAT, n))
-                .build();
-        SingaRep rep = SingaBackend.prepare(Models.model(g, 13), CpuDevice.get());
+        SingaRep rep = chain(n);
         float[] a = new float[n];
         float[] b = new float[n];
         for (int i = 0; i < n; i++) {
@@ -138,6 +130,60 @@ class CarvedRegionsTest {
             if (Math.abs(expected(a[i]) - ya.getFloat(i)) > 1e-4f) {
                 throw new AssertionError("element " + i + " of the first output changed: " + ya.getFloat(i));
             }
+        }
+    }
+
+    /** y = ((x + x) * x + x) * x over {@code n} floats. */
+    private static SingaRep chain(int n) {
+        GraphProto g = GraphProto.newBuilder().setName("chain")
+                .addNode(Models.node("Add", "a", new String[] {"x", "x"}, new String[] {"t1"}))
+                .addNode(Models.node("Mul", "b", new String[] {"t1", "x"}, new String[] {"t2"}))
+                .addNode(Models.node("Add", "c", new String[] {"t2", "x"}, new String[] {"t3"}))
+                .addNode(Models.node("Mul", "d", new String[] {"t3", "x"}, new String[] {"y"}))
+                .addInput(Models.tensorInfo("x", DataType.FLOAT, n))
+                .addOutput(Models.tensorInfo("y", DataType.FLOAT, n))
+                .build();
+        return SingaBackend.prepare(Models.model(g, 13), CpuDevice.get());
+    }
+
+    /**
+     * Four threads running the chain over 1.5 MB tensors at once, each with its own inputs: every
+     * output is exactly what that input gives (no two runs ever share a carved block).
+     */
+    @Test
+    void concurrentRunsNeverShareCarvedBlocks() throws Exception {
+        int n = 3 << 17;
+        SingaRep rep = chain(n);
+        int threads = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                results.add(pool.submit(() -> {
+                    for (int k = 0; k < 12; k++) {
+                        float scale = 0.001f * (seed * 16 + k + 1);
+                        float[] x = new float[n];
+                        for (int i = 0; i < n; i++) {
+                            x[i] = (i % 509) * scale;
+                        }
+                        Tensor y = rep.run(List.of(Tensor.of(x, n))).get(0);
+                        for (int i = 0; i < n; i++) {
+                            if (y.getFloat(i) != expected(x[i])) {
+                                return "thread " + seed + " run " + k + " element " + i + ": " + y.getFloat(i)
+                                        + " instead of " + expected(x[i]);
+                            }
+                        }
+                        y.release();
+                    }
+                    return null;
+                }));
+            }
+            for (var r : results) {
+                assertNull(r.get());
+            }
+        } finally {
+            pool.shutdown();
         }
     }
 
