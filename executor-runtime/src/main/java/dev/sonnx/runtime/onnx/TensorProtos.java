@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.onnx;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Shapes;
@@ -147,18 +148,25 @@ public final class TensorProtos {
         if (!tensor.isHost() || tensor.dtype() == DataType.STRING) {
             return fromTensor(tensor, name);
         }
-        TensorProto.Builder b = TensorProto.newBuilder().setDataType(tensor.dtype().code()).setName(name);
-        for (int d : tensor.shape()) {
-            b.addDims(d);
-        }
-        ByteBuffer src = tensor.bytes().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        src.clear().limit(tensor.size() * tensor.dtype().byteSize());
-        return b.setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(src.slice())).build();
+        return header(tensor, name).setRawData(UnsafeByteOperations.unsafeWrap(rawBytes(tensor))).build();
     }
 
     /** Writes a host tensor as a TensorProto ({@code raw_data} for numbers, {@code string_data} for strings). */
     public static TensorProto fromTensor(Tensor tensor, String name) {
         Tensor t = tensor.toHost();
+        TensorProto.Builder b = header(t, name);
+        if (t.dtype() == DataType.STRING) {
+            for (String s : t.strings()) {
+                b.addStringData(ByteString.copyFrom(s, StandardCharsets.UTF_8));
+            }
+        } else {
+            b.setRawData(ByteString.copyFrom(rawBytes(t)));
+        }
+        return b.build();
+    }
+
+    /** A TensorProto builder with {@code t}'s type, shape and {@code name} (none when null), no data. */
+    private static TensorProto.Builder header(Tensor t, String name) {
         TensorProto.Builder b = TensorProto.newBuilder().setDataType(t.dtype().code());
         if (name != null) {
             b.setName(name);
@@ -166,15 +174,13 @@ public final class TensorProtos {
         for (int d : t.shape()) {
             b.addDims(d);
         }
-        if (t.dtype() == DataType.STRING) {
-            for (String s : t.strings()) {
-                b.addStringData(ByteString.copyFrom(s, StandardCharsets.UTF_8));
-            }
-        } else {
-            ByteBuffer src = t.bytes().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            src.clear().limit(t.size() * t.dtype().byteSize());
-            b.setRawData(ByteString.copyFrom(src));
-        }
-        return b.build();
+        return b;
+    }
+
+    /** The little-endian bytes of a numeric host tensor, as a buffer over its memory. */
+    private static ByteBuffer rawBytes(Tensor t) {
+        ByteBuffer src = t.bytes().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        src.clear().limit(t.size() * t.dtype().byteSize());
+        return src.slice();
     }
 }

@@ -48,10 +48,14 @@ final class CarvedRegions {
 
     /**
      * A block of at least {@code bytes} (page-aligned, capacity a whole number of pages, contents
-     * undefined), or null when a new region would pass the limit.
+     * undefined), or null when a new region would pass the limit or exceed a buffer's 2 GiB.
      */
     synchronized ByteBuffer take(int bytes) {
-        int size = (int) Math.min(Integer.MAX_VALUE - GRANULE + 1L, ((long) bytes + GRANULE - 1) & -GRANULE);
+        long pages = ((long) bytes + GRANULE - 1) & -GRANULE;
+        if (pages + GRANULE > Integer.MAX_VALUE) {
+            return null; // no region of that size, with its alignment, fits a buffer
+        }
+        int size = (int) pages;
         Map.Entry<Integer, ArrayDeque<Chunk>> fit = free.ceilingEntry(size);
         Chunk c;
         if (fit != null) {

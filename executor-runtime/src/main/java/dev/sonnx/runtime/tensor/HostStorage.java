@@ -68,8 +68,13 @@ public final class HostStorage extends CountedStorage {
 
     /** Zero-filled storage of its own, which {@link #release} gives back to the system at once. */
     static HostStorage owned(int bytes) {
-        ByteBuffer root = DirectMemory.allocate(bytes == 0 ? 0 : roundUp(bytes) + ALIGNMENT);
+        ByteBuffer root = ownRoot(bytes);
         return new HostStorage(aligned(root, bytes), null, null, null, root, bytes);
+    }
+
+    /** A direct buffer of its own, zero-filled, with room for {@code bytes} bytes 64-byte aligned. */
+    private static ByteBuffer ownRoot(int bytes) {
+        return DirectMemory.allocate(bytes == 0 ? 0 : roundUp(bytes) + ALIGNMENT);
     }
 
     /** The 64-byte aligned view of {@code bytes} bytes at the start of {@code root}. */
@@ -90,7 +95,7 @@ public final class HostStorage extends CountedStorage {
             return;
         }
         int n = (int) byteSize;
-        ByteBuffer own = DirectMemory.allocate(roundUp(n) + ALIGNMENT);
+        ByteBuffer own = ownRoot(n);
         ByteBuffer view = aligned(own, n);
         view.duplicate().put(buffer.duplicate().clear().limit(n));
         ByteBuffer carvedBlock = block;
@@ -196,7 +201,7 @@ public final class HostStorage extends CountedStorage {
                         + " of a step that has ended");
             }
             int n = (int) byteSize;
-            ByteBuffer r = DirectMemory.allocate(roundUp(n) + ALIGNMENT);
+            ByteBuffer r = ownRoot(n);
             ByteBuffer view = aligned(r, n);
             refill.fill(view);
             root = r;
