@@ -73,6 +73,8 @@ final class PlanCompiler {
     private final Set<String> outerUsed = new LinkedHashSet<>();
     /** Initializers' values taken from another plan of the same model instead of read from the graph. */
     private Map<String, Value> sharedInitializers = Map.of();
+    /** How to recompute initializers that the rewrites computed ({@code ConstantRecipes}), by tensor. */
+    private Map<TensorProto, HostStorage.Refill> recipes = Map.of();
 
     PlanCompiler(Env env, GraphProto graph, String label, Set<String> outerVisible) {
         this.env = env;
@@ -88,6 +90,16 @@ final class PlanCompiler {
      */
     PlanCompiler sharingInitializers(Map<String, Value> values) {
         this.sharedInitializers = values;
+        return this;
+    }
+
+    /**
+     * Gives the storage of each initializer that has a recipe in {@code recipes} that recipe
+     * ({@link HostStorage#rebuildableFrom}): its sole reader may then drop it (see
+     * {@link #allowReclaimingSoleReaderConstants}) though it keeps no exact copy of its own.
+     */
+    PlanCompiler rebuildingFrom(Map<TensorProto, HostStorage.Refill> recipes) {
+        this.recipes = recipes;
         return this;
     }
 
@@ -233,7 +245,12 @@ final class PlanCompiler {
 
     private Tensor readInitializer(TensorProto t) {
         try {
-            return TensorProtos.toTensor(t);
+            Tensor value = TensorProtos.toTensor(t);
+            HostStorage.Refill recipe = recipes.get(t);
+            if (recipe != null && value.storage() instanceof HostStorage h) {
+                h.rebuildableFrom(recipe);
+            }
+            return value;
         } catch (RuntimeException e) {
             throw error("initializer '" + t.getName() + "': " + e.getMessage());
         }

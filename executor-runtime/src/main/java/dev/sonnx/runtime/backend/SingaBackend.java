@@ -1,6 +1,7 @@
 package dev.sonnx.runtime.backend;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.backend.passes.ConstantRecipes;
 import dev.sonnx.runtime.backend.passes.OwnParameters;
 import dev.sonnx.runtime.backend.passes.InferencePasses;
 import dev.sonnx.runtime.backend.passes.TrainingPasses;
@@ -12,11 +13,13 @@ import dev.sonnx.runtime.ops.OpRegistry;
 import dev.sonnx.runtime.tensor.Arena;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.DirectMemory;
+import dev.sonnx.runtime.tensor.HostStorage;
 import dev.sonnx.runtime.tensor.Value;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -84,8 +87,10 @@ public final class SingaBackend {
         // The rewrites' tensors (folded weights) live in this arena, and the rewritten model's
         // initializers are views of them: they go back to the system once the plan has its copies.
         try (Arena rewrites = Arena.scratch()) {
+            // how to recompute the weights the rewrites compute, from the model's own tensors
+            Map<TensorProto, HostStorage.Refill> recipes = new IdentityHashMap<>();
             // constants are folded on the CPU, whatever device runs the model
-            ModelProto optimized = fuse ? optimize(inlined, rewrites, device, new PlanCompiler.Env(name,
+            ModelProto optimized = fuse ? optimize(inlined, rewrites, recipes, device, new PlanCompiler.Env(name,
                     options.registry, opsets.with(inlined.getOpsetImportList()), CpuDevice.get(), true, Set.of(),
                     options.timeLimitNanos)) : inlined;
             if (trains && device.isHost() && options.trainingLayouts) {
@@ -95,7 +100,8 @@ public final class SingaBackend {
             PlanCompiler.Env env = new PlanCompiler.Env(name, options.registry,
                     opsets.with(optimized.getOpsetImportList()), device, options.foldConstants, options.variables,
                     options.timeLimitNanos);
-            Plan compiled = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of()).compile();
+            Plan compiled = new PlanCompiler(env, optimized.getGraph(), "model " + name, Set.of())
+                    .rebuildingFrom(recipes).compile();
             // a model in training shares its weights between the rewritten plan and the model's own
             Map<String, Value> shared = trains ? initializers(compiled, inlined) : Map.of();
             plan = compiled;
@@ -125,15 +131,18 @@ public final class SingaBackend {
      * The inference rewrites, their tensors (folded weights) allocated in {@code rewrites}: they end
      * up as views in the rewritten model, whose compiled plan takes its own copies; the arena then
      * gives their memory back to the system, rather than leaving it to a collection of the old
-     * generation (twice the model's weights, for a network of Conv + BatchNormalization).
+     * generation (twice the model's weights, for a network of Conv + BatchNormalization). How to
+     * recompute each such tensor from the model's own goes into {@code recipes}.
      */
-    private static ModelProto optimize(ModelProto model, Arena rewrites, Device device, PlanCompiler.Env folding) {
+    private static ModelProto optimize(ModelProto model, Arena rewrites, Map<TensorProto, HostStorage.Refill> recipes,
+                                       Device device, PlanCompiler.Env folding) {
         try (Arena.Scope ignored = rewrites.enter()) {
             // the rewrites see the small values computed from constants (pads, shapes) as initializers
             ModelProto m = ConstantPrefolding.apply(model, folding);
             // The fusions into sonnx's own CPU operators (oneDNN post-ops, channels-last regions)
             // are for the CPU; a GPU gets the rewrites that keep standard ONNX operators.
-            return device.isHost() ? InferencePasses.apply(m) : InferencePasses.applyPortable(m);
+            return ConstantRecipes.collecting(recipes,
+                    () -> device.isHost() ? InferencePasses.apply(m) : InferencePasses.applyPortable(m));
         }
     }
 

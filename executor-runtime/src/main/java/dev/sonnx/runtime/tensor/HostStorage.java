@@ -40,6 +40,8 @@ public final class HostStorage extends CountedStorage {
     private boolean pinned;
     /** Rebuilds reclaimed contents; null unless reclaimed. */
     private Refill refill;
+    /** Rebuilds the contents from what they were computed from ({@link #rebuildableFrom}), or null. */
+    private Refill source;
 
     private HostStorage(ByteBuffer buffer, String[] strings, ByteBuffer block, Arena arena, ByteBuffer root,
                         long byteSize) {
@@ -239,6 +241,20 @@ public final class HostStorage extends CountedStorage {
         this.refill = refill;
         DirectMemory.free(r);
         return true;
+    }
+
+    /**
+     * Records how to recompute these contents exactly from data that outlives the plan (the model's
+     * own tensors; see {@code ConstantRecipes}): a sole reader that keeps the data only in a form it
+     * cannot turn back exactly (Winograd's U) may then still let them go ({@link #reclaimToSource}).
+     */
+    public synchronized void rebuildableFrom(Refill source) {
+        this.source = source;
+    }
+
+    /** {@link #reclaim} with the recipe of {@link #rebuildableFrom}; false where there is none. */
+    public synchronized boolean reclaimToSource() {
+        return source != null && reclaim(source);
     }
 
     /** Whether the contents are reclaimed now (they come back at the next read). */

@@ -240,4 +240,80 @@ class ReclaimedWeightsTest {
             assertClose(run(reference, x), run(rep, x), 1e-4, java.util.Arrays.toString(shape));
         }
     }
+
+    /**
+     * Conv + BatchNormalization (+ Relu) three times, with a residual, as resnet has them, at a size
+     * that takes Winograd: U rounds the folded weights and cannot give them back, so their plain copy
+     * goes only because it can be recomputed from the model's own tensors. A shape too small for
+     * Winograd then packs oneDNN's copy from the recomputed weights, bit for bit what a fresh model
+     * packs from the first computation, and both shapes match ONNX Runtime.
+     */
+    @Test
+    void foldedWeightsUnderWinogradAreRecomputedFromTheModel() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.available(),
+                "Winograd convolution unavailable (no jdk.incubator.vector or oneDNN): nothing to check");
+        int c = 64;
+        List<NodeProto> nodes = new java.util.ArrayList<>();
+        List<Object> inits = new java.util.ArrayList<>();
+        String in = "x";
+        for (int i = 0; i < 3; i++) {
+            nodes.add(conv("c" + i, in, "w" + i, null, "t" + i, 1));
+            nodes.add(Models.node("BatchNormalization", "bn" + i,
+                    new String[] {"t" + i, "s" + i, "b" + i, "m" + i, "v" + i}, new String[] {"n" + i}));
+            Tensor var = Tensor.zeros(DataType.FLOAT, c);
+            for (int k = 0; k < c; k++) {
+                var.setFloat(k, 0.25f + (k * 7 + i) % 11 / 4f);
+            }
+            java.util.Collections.addAll(inits, "w" + i, random(60 + i, c, c, 3, 3), "s" + i, random(70 + i, c),
+                    "b" + i, random(80 + i, c), "m" + i, random(90 + i, c), "v" + i, var);
+            String out = i == 2 ? "n2" : "r" + i;
+            if (i < 2) {
+                nodes.add(Models.node("Relu", "relu" + i, new String[] {"n" + i}, new String[] {out}));
+            }
+            in = out;
+        }
+        nodes.add(Models.node("Add", "add", new String[] {"n2", "r0"}, new String[] {"s"}));
+        nodes.add(Models.node("Relu", "relu", new String[] {"s"}, new String[] {"y"}));
+        GraphProto g = Models.graph("bn-block", nodes,
+                List.of(Models.tensorInfo("x", DataType.FLOAT, -1, c, -1, -1)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, -1, c, -1, -1)), inits.toArray());
+        ModelProto m = Models.model(g, 13);
+
+        SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
+        SingaRep fresh = SingaBackend.prepare(m, CpuDevice.get());
+        float[] firstComputed = rep.planConstant("w1_bnfolded").toFloatArray();
+        Tensor big = random(100, 8, c, 32, 32);
+        long before = dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.calls();
+        float[] yBig = run(rep, big);
+        assertEquals(3, dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.calls() - before);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(reclaimed(rep, "w" + i + "_bnfolded"), "w" + i + "'s folded weights stay beside U");
+        }
+        // 4 tiles an image: the direct kernel, whose packed copy reads the recomputed weights
+        Tensor small = random(101, 1, c, 8, 8);
+        float[] ySmall = run(rep, small);
+        assertArrayEquals(run(fresh, small), ySmall);
+        assertArrayEquals(yBig, run(rep, big));
+        // Winograd's error grows with the sums it rounds: measured against the largest output
+        assertCloseToLargest(ortRun(m, big), yBig, 2e-5, "batch 8, Winograd");
+        assertCloseToLargest(ortRun(m, small), ySmall, 2e-5, "batch 1, direct");
+        // read back: the recomputation is the first computation, bit for bit
+        assertArrayEquals(firstComputed, rep.planConstant("w1_bnfolded").toFloatArray());
+    }
+
+    private static void assertCloseToLargest(float[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double largest = 0;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            largest = Math.max(largest, Math.abs(expected[i]));
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(worst <= tol * largest, what + ": largest difference " + worst + " against outputs up to " + largest);
+    }
+
+    private static float[] ortRun(ModelProto m, Tensor x) {
+        return dev.sonnx.runtime.testing.OrtReference.run(m, List.of("x"), List.of(x)).get(0).toFloatArray();
+    }
 }

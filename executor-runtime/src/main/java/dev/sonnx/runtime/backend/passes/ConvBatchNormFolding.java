@@ -9,6 +9,8 @@ import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -86,19 +88,23 @@ public final class ConvBatchNormFolding {
             Tensor b = hasBias ? TensorProtos.toTensor(inits.get(conv.getInput(2))) : Tensor.zeros(DataType.FLOAT, out);
             Tensor w2 = Tensor.zeros(DataType.FLOAT, w.shape());
             Tensor b2 = Tensor.zeros(DataType.FLOAT, out);
-            int per = w.size() / out;
+            TensorProto wProto = inits.get(conv.getInput(1));
+            TensorProto scaleProto = inits.get(bn.getInput(1));
+            TensorProto varProto = inits.get(bn.getInput(4));
+            foldWeights(wProto, scaleProto, varProto, eps, out, w.size() / out, w2.bytes());
             for (int c = 0; c < out; c++) {
-                double s = scale.getDouble(c) / Math.sqrt(var.getDouble(c) + eps);
-                for (int k = 0; k < per; k++) {
-                    w2.setDouble(c * per + k, w.getDouble(c * per + k) * s);
-                }
+                double s = channelScale(scale.getDouble(c), var.getDouble(c), eps);
                 b2.setDouble(c, (b.getDouble(c) - mean.getDouble(c)) * s + bias.getDouble(c));
             }
             String wName = unique(inits, conv.getInput(1) + "_bnfolded");
             String bName = unique(inits, (hasBias ? conv.getInput(2) : conv.getOutput(0) + "_bias") + "_bnfolded");
             // views of w2 and b2, which live as long as the arena of the rewrites (prepare's scratch)
-            inits.put(wName, TensorProtos.view(w2, wName));
+            TensorProto wView = TensorProtos.view(w2, wName);
+            inits.put(wName, wView);
             inits.put(bName, TensorProtos.view(b2, bName));
+            // W' is recomputed from the model's own tensors where a reader dropped it (see ConstantRecipes)
+            int per = w.size() / out;
+            ConstantRecipes.record(wView, target -> foldWeights(wProto, scaleProto, varProto, eps, out, per, target));
             consumedInits.add(conv.getInput(1));
             consumedInits.addAll(params.subList(1, 5));
             if (hasBias) {
@@ -135,6 +141,46 @@ public final class ConvBatchNormFolding {
             }
         }
         return model.toBuilder().setGraph(out).build();
+    }
+
+    /** s = scale / sqrt(var + eps), in double: one expression for the weights and the bias alike. */
+    private static double channelScale(double scale, double var, float eps) {
+        return scale / Math.sqrt(var + eps);
+    }
+
+    /**
+     * W' = W * s, output channel by output channel ({@code per} weights each), into {@code target} as
+     * little-endian floats, reading the float32 initializers W, scale and var where they are (raw
+     * bytes or float_data) rather than copying them: the same arithmetic whenever it runs, so that
+     * a recomputation gives the first result bit for bit.
+     */
+    static void foldWeights(TensorProto w, TensorProto scale, TensorProto var, float eps, int out, int per,
+                            ByteBuffer target) {
+        FloatsOf weights = new FloatsOf(w);
+        FloatsOf scales = new FloatsOf(scale);
+        FloatsOf variances = new FloatsOf(var);
+        for (int c = 0; c < out; c++) {
+            double s = channelScale(scales.get(c), variances.get(c), eps);
+            for (int k = 0, i = c * per; k < per; k++, i++) {
+                target.putFloat(4 * i, (float) (weights.get(i) * s));
+            }
+        }
+    }
+
+    /** The values of a float32 initializer, read in place (raw little-endian bytes or float_data). */
+    private static final class FloatsOf {
+        private final TensorProto proto;
+        private final ByteBuffer raw;
+
+        FloatsOf(TensorProto proto) {
+            this.proto = proto;
+            this.raw = proto.getRawData().isEmpty() ? null
+                    : proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        double get(int i) {
+            return raw != null ? raw.getFloat(4 * i) : proto.getFloatData(i);
+        }
     }
 
     private static boolean isFloatInit(Map<String, TensorProto> inits, String name) {

@@ -62,11 +62,17 @@ public final class ConstantWeights {
 
     /**
      * The weights transformed for {@link WinogradConvolution} (U), made on the first call from the
-     * plain contents (rebuilt from a packed copy if they were dropped); every input shape shares it.
+     * plain contents (rebuilt from a packed copy or their recipe if they were dropped); every input
+     * shape shares it.
      */
     public synchronized Tensor forWinograd() {
         if (winograd == null) {
             winograd = WinogradConvolution.transformWeights(plain);
+            // U rounds the weights, so it cannot give them back; where they can be recomputed
+            // from the model (folded Conv + BatchNormalization), the plain copy goes now
+            if (!plainRead && plain.storage() instanceof HostStorage h && h.reclaimToSource()) {
+                DirectMemory.trim();
+            }
         }
         return winograd;
     }

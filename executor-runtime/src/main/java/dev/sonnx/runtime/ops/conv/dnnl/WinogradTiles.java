@@ -121,55 +121,68 @@ final class WinogradTiles {
     /**
      * One tile's 16 channels: the 6 x 6 pixels from byte {@code at} of X (rows {@code rowBytes} apart,
      * columns {@code pixelBytes}; those outside the masks read as zeros) to the 36 points at byte
-     * {@code out} of V, {@code pointBytes} apart. Every vector lives inside this method: once C2
-     * has compiled it, it allocates nothing, whoever calls it.
+     * {@code out} of V, {@code pointBytes} apart: the column transform of each of the six columns, then
+     * the row transform of each of the six rows, through {@code stage}.
+     *
+     * <p>Each pass is a method of its own, and every vector lives inside it: once C2 has compiled a
+     * pass, it allocates nothing, whoever calls it. Small passes called six times a tile reach C2's
+     * invocation threshold six times sooner than the whole tile would; until they do, every vector
+     * operation allocates (about a megabyte of garbage per warm-up round, which the young generation
+     * then keeps resident).
      */
     private static void inputTile(ByteBuffer x, int at, int rowBytes, int pixelBytes, int rowMask, int columnMask,
                                   float[] stage, ByteBuffer v, int out, int pointBytes) {
         for (int j = 0; j < 6; j++) {
-            FloatVector zero = FloatVector.zero(LANES);
-            boolean column = (columnMask >> j & 1) != 0;
-            int p = at + j * pixelBytes;
-            FloatVector d0 = column && (rowMask & 1) != 0 ? FloatVector.fromByteBuffer(LANES, x, p, ORDER) : zero;
-            FloatVector d1 = column && (rowMask & 2) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + rowBytes, ORDER) : zero;
-            FloatVector d2 = column && (rowMask & 4) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 2 * rowBytes, ORDER) : zero;
-            FloatVector d3 = column && (rowMask & 8) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 3 * rowBytes, ORDER) : zero;
-            FloatVector d4 = column && (rowMask & 16) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 4 * rowBytes, ORDER) : zero;
-            FloatVector d5 = column && (rowMask & 32) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 5 * rowBytes, ORDER) : zero;
-            // the column transform (B^T down the six pixels), row i of it to stage[96 i + 16 j]
-            FloatVector s1 = d4.sub(d2.mul(4f));
-            FloatVector s2 = d3.sub(d1.mul(4f));
-            FloatVector s3 = d4.sub(d2);
-            FloatVector s4 = d3.sub(d1).mul(2f);
-            int st = j * 16;
-            d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(stage, st);
-            s1.add(s2).intoArray(stage, st + 96);
-            s1.sub(s2).intoArray(stage, st + 192);
-            s3.add(s4).intoArray(stage, st + 288);
-            s3.sub(s4).intoArray(stage, st + 384);
-            d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(stage, st + 480);
+            int inside = (columnMask >> j & 1) != 0 ? rowMask : 0;
+            inputColumn(x, at + j * pixelBytes, rowBytes, inside, stage, j * 16);
         }
         for (int i = 0; i < 6; i++) {
-            int s = i * 96;
-            FloatVector d0 = FloatVector.fromArray(LANES, stage, s);
-            FloatVector d1 = FloatVector.fromArray(LANES, stage, s + 16);
-            FloatVector d2 = FloatVector.fromArray(LANES, stage, s + 32);
-            FloatVector d3 = FloatVector.fromArray(LANES, stage, s + 48);
-            FloatVector d4 = FloatVector.fromArray(LANES, stage, s + 64);
-            FloatVector d5 = FloatVector.fromArray(LANES, stage, s + 80);
-            int o = out + i * 6 * pointBytes;
-            // the row transform: B^T's six rows applied along the tile's row
-            FloatVector s1 = d4.sub(d2.mul(4f));
-            FloatVector s2 = d3.sub(d1.mul(4f));
-            FloatVector s3 = d4.sub(d2);
-            FloatVector s4 = d3.sub(d1).mul(2f);
-            d0.mul(4f).sub(d2.mul(5f)).add(d4).intoByteBuffer(v, o, ORDER);
-            s1.add(s2).intoByteBuffer(v, o + pointBytes, ORDER);
-            s1.sub(s2).intoByteBuffer(v, o + 2 * pointBytes, ORDER);
-            s3.add(s4).intoByteBuffer(v, o + 3 * pointBytes, ORDER);
-            s3.sub(s4).intoByteBuffer(v, o + 4 * pointBytes, ORDER);
-            d1.mul(4f).sub(d3.mul(5f)).add(d5).intoByteBuffer(v, o + 5 * pointBytes, ORDER);
+            inputRow(stage, i * 96, v, out + i * 6 * pointBytes, pointBytes);
         }
+    }
+
+    /**
+     * B^T down one column of six pixels from byte {@code p} of X, rows {@code rowBytes} apart (pixel i
+     * read where bit i of {@code inside} is set, else zero): row i of the result to stage[96 i + st].
+     */
+    private static void inputColumn(ByteBuffer x, int p, int rowBytes, int inside, float[] stage, int st) {
+        FloatVector zero = FloatVector.zero(LANES);
+        FloatVector d0 = (inside & 1) != 0 ? FloatVector.fromByteBuffer(LANES, x, p, ORDER) : zero;
+        FloatVector d1 = (inside & 2) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + rowBytes, ORDER) : zero;
+        FloatVector d2 = (inside & 4) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 2 * rowBytes, ORDER) : zero;
+        FloatVector d3 = (inside & 8) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 3 * rowBytes, ORDER) : zero;
+        FloatVector d4 = (inside & 16) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 4 * rowBytes, ORDER) : zero;
+        FloatVector d5 = (inside & 32) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 5 * rowBytes, ORDER) : zero;
+        FloatVector s1 = d4.sub(d2.mul(4f));
+        FloatVector s2 = d3.sub(d1.mul(4f));
+        FloatVector s3 = d4.sub(d2);
+        FloatVector s4 = d3.sub(d1).mul(2f);
+        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(stage, st);
+        s1.add(s2).intoArray(stage, st + 96);
+        s1.sub(s2).intoArray(stage, st + 192);
+        s3.add(s4).intoArray(stage, st + 288);
+        s3.sub(s4).intoArray(stage, st + 384);
+        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(stage, st + 480);
+    }
+
+    /** B^T along one staged row (six vectors from stage[s]): the six points to byte {@code o} of V, {@code pointBytes} apart. */
+    private static void inputRow(float[] stage, int s, ByteBuffer v, int o, int pointBytes) {
+        FloatVector d0 = FloatVector.fromArray(LANES, stage, s);
+        FloatVector d1 = FloatVector.fromArray(LANES, stage, s + 16);
+        FloatVector d2 = FloatVector.fromArray(LANES, stage, s + 32);
+        FloatVector d3 = FloatVector.fromArray(LANES, stage, s + 48);
+        FloatVector d4 = FloatVector.fromArray(LANES, stage, s + 64);
+        FloatVector d5 = FloatVector.fromArray(LANES, stage, s + 80);
+        FloatVector s1 = d4.sub(d2.mul(4f));
+        FloatVector s2 = d3.sub(d1.mul(4f));
+        FloatVector s3 = d4.sub(d2);
+        FloatVector s4 = d3.sub(d1).mul(2f);
+        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoByteBuffer(v, o, ORDER);
+        s1.add(s2).intoByteBuffer(v, o + pointBytes, ORDER);
+        s1.sub(s2).intoByteBuffer(v, o + 2 * pointBytes, ORDER);
+        s3.add(s4).intoByteBuffer(v, o + 3 * pointBytes, ORDER);
+        s3.sub(s4).intoByteBuffer(v, o + 4 * pointBytes, ORDER);
+        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoByteBuffer(v, o + 5 * pointBytes, ORDER);
     }
 
     /**
@@ -210,59 +223,69 @@ final class WinogradTiles {
     /**
      * One tile's 16 channels: the 36 products from byte {@code at} of M ({@code pointBytes} apart) to
      * the {@code outRows} x {@code outColumns} outputs at byte {@code out} of Y (rows {@code rowBytes}
-     * apart, columns {@code pixelBytes}), with the bias at byte {@code biasAt} and the epilogue. As
-     * {@link #inputTile}, every vector lives inside it; none is assigned on two paths, nor is a mask
-     * (this JDK's C2 boxes those on the heap).
+     * apart, columns {@code pixelBytes}), with the bias at byte {@code biasAt} and the epilogue. As in
+     * {@link #inputTile}, each pass is a method of its own with every vector inside it; none is
+     * assigned on two paths, nor is a mask (this JDK's C2 boxes those on the heap).
      */
     private static void outputTile(ByteBuffer m, int at, int pointBytes, float[] stage, float[] row, ByteBuffer y,
                                    int out, int rowBytes, int pixelBytes, int outRows, int outColumns, int biasAt,
                                    Epilogue e) {
         for (int j = 0; j < 6; j++) {
-            FloatVector m0 = FloatVector.fromByteBuffer(LANES, m, at + j * pointBytes, ORDER);
-            FloatVector m1 = FloatVector.fromByteBuffer(LANES, m, at + (6 + j) * pointBytes, ORDER);
-            FloatVector m2 = FloatVector.fromByteBuffer(LANES, m, at + (12 + j) * pointBytes, ORDER);
-            FloatVector m3 = FloatVector.fromByteBuffer(LANES, m, at + (18 + j) * pointBytes, ORDER);
-            FloatVector m4 = FloatVector.fromByteBuffer(LANES, m, at + (24 + j) * pointBytes, ORDER);
-            FloatVector m5 = FloatVector.fromByteBuffer(LANES, m, at + (30 + j) * pointBytes, ORDER);
-            // the column transform (A^T down the six products), row i of it to stage[96 i + 16 j]
-            FloatVector a = m1.add(m2);
-            FloatVector b = m1.sub(m2);
-            FloatVector c = m3.add(m4);
-            FloatVector d = m3.sub(m4);
-            int st = j * 16;
-            m0.add(a).add(c).intoArray(stage, st);
-            b.add(d.mul(2f)).intoArray(stage, st + 96);
-            a.add(c.mul(4f)).intoArray(stage, st + 192);
-            b.add(d.mul(8f)).add(m5).intoArray(stage, st + 288);
+            outputColumn(m, at + j * pointBytes, 6 * pointBytes, stage, j * 16);
         }
         for (int i = 0; i < outRows; i++) {
-            FloatVector bias = FloatVector.fromByteBuffer(LANES, e.bias, biasAt, ORDER);
-            int s = i * 96;
-            FloatVector m0 = FloatVector.fromArray(LANES, stage, s);
-            FloatVector m1 = FloatVector.fromArray(LANES, stage, s + 16);
-            FloatVector m2 = FloatVector.fromArray(LANES, stage, s + 32);
-            FloatVector m3 = FloatVector.fromArray(LANES, stage, s + 48);
-            FloatVector m4 = FloatVector.fromArray(LANES, stage, s + 64);
-            FloatVector m5 = FloatVector.fromArray(LANES, stage, s + 80);
-            // the row transform: the tile row's four outputs, plus the bias
-            FloatVector a = m1.add(m2);
-            FloatVector b = m1.sub(m2);
-            FloatVector c = m3.add(m4);
-            FloatVector d = m3.sub(m4);
-            m0.add(a).add(c).add(bias).intoArray(row, 0);
-            b.add(d.mul(2f)).add(bias).intoArray(row, 16);
-            a.add(c.mul(4f)).add(bias).intoArray(row, 32);
-            b.add(d.mul(8f)).add(m5).add(bias).intoArray(row, 48);
-            // outputs past the image's right edge are dropped
-            for (int col = 0, o = out + i * rowBytes; col < outColumns; col++, o += pixelBytes) {
-                if (e.residual != null) {
-                    FloatVector v = FloatVector.fromArray(LANES, row, col * 16);
-                    v.add(FloatVector.fromByteBuffer(LANES, e.residual, o, ORDER)).intoArray(row, col * 16);
-                }
-                // the activation as arithmetic; NaN stays NaN (Math.max/min semantics), as in ONNX
-                FloatVector u = FloatVector.fromArray(LANES, row, col * 16);
-                u.max(0f).add(u.min(0f).mul(e.slope)).max(e.low).min(e.high).intoByteBuffer(y, o, ORDER);
+            outputRow(stage, i * 96, row, e, biasAt, y, out + i * rowBytes, pixelBytes, outColumns);
+        }
+    }
+
+    /** A^T down one column of six products from byte {@code p} of M, {@code step} apart: row i to stage[96 i + st]. */
+    private static void outputColumn(ByteBuffer m, int p, int step, float[] stage, int st) {
+        FloatVector m0 = FloatVector.fromByteBuffer(LANES, m, p, ORDER);
+        FloatVector m1 = FloatVector.fromByteBuffer(LANES, m, p + step, ORDER);
+        FloatVector m2 = FloatVector.fromByteBuffer(LANES, m, p + 2 * step, ORDER);
+        FloatVector m3 = FloatVector.fromByteBuffer(LANES, m, p + 3 * step, ORDER);
+        FloatVector m4 = FloatVector.fromByteBuffer(LANES, m, p + 4 * step, ORDER);
+        FloatVector m5 = FloatVector.fromByteBuffer(LANES, m, p + 5 * step, ORDER);
+        FloatVector a = m1.add(m2);
+        FloatVector b = m1.sub(m2);
+        FloatVector c = m3.add(m4);
+        FloatVector d = m3.sub(m4);
+        m0.add(a).add(c).intoArray(stage, st);
+        b.add(d.mul(2f)).intoArray(stage, st + 96);
+        a.add(c.mul(4f)).intoArray(stage, st + 192);
+        b.add(d.mul(8f)).add(m5).intoArray(stage, st + 288);
+    }
+
+    /**
+     * A^T along one staged row (six vectors from stage[s]) plus the bias: the row's first
+     * {@code outColumns} outputs (those past the image's right edge are dropped), with the residual and
+     * the activation, to byte {@code o} of Y, {@code pixelBytes} apart.
+     */
+    private static void outputRow(float[] stage, int s, float[] row, Epilogue e, int biasAt, ByteBuffer y, int o,
+                                  int pixelBytes, int outColumns) {
+        FloatVector bias = FloatVector.fromByteBuffer(LANES, e.bias, biasAt, ORDER);
+        FloatVector m0 = FloatVector.fromArray(LANES, stage, s);
+        FloatVector m1 = FloatVector.fromArray(LANES, stage, s + 16);
+        FloatVector m2 = FloatVector.fromArray(LANES, stage, s + 32);
+        FloatVector m3 = FloatVector.fromArray(LANES, stage, s + 48);
+        FloatVector m4 = FloatVector.fromArray(LANES, stage, s + 64);
+        FloatVector m5 = FloatVector.fromArray(LANES, stage, s + 80);
+        FloatVector a = m1.add(m2);
+        FloatVector b = m1.sub(m2);
+        FloatVector c = m3.add(m4);
+        FloatVector d = m3.sub(m4);
+        m0.add(a).add(c).add(bias).intoArray(row, 0);
+        b.add(d.mul(2f)).add(bias).intoArray(row, 16);
+        a.add(c.mul(4f)).add(bias).intoArray(row, 32);
+        b.add(d.mul(8f)).add(m5).add(bias).intoArray(row, 48);
+        for (int col = 0; col < outColumns; col++, o += pixelBytes) {
+            if (e.residual != null) {
+                FloatVector v = FloatVector.fromArray(LANES, row, col * 16);
+                v.add(FloatVector.fromByteBuffer(LANES, e.residual, o, ORDER)).intoArray(row, col * 16);
             }
+            // the activation as arithmetic; NaN stays NaN (Math.max/min semantics), as in ONNX
+            FloatVector u = FloatVector.fromArray(LANES, row, col * 16);
+            u.max(0f).add(u.min(0f).mul(e.slope)).max(e.low).min(e.high).intoByteBuffer(y, o, ORDER);
         }
     }
 
