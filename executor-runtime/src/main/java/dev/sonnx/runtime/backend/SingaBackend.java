@@ -141,7 +141,7 @@ public final class SingaBackend {
             ModelProto m = ConstantPrefolding.apply(model, folding);
             // The fusions into sonnx's own CPU operators (oneDNN post-ops, channels-last regions)
             // are for the CPU; a GPU gets the rewrites that keep standard ONNX operators.
-            return ConstantRecipes.collecting(recipes,
+            return ConstantRecipes.collecting(recipes, model,
                     () -> device.isHost() ? InferencePasses.apply(m) : InferencePasses.applyPortable(m));
         }
     }

@@ -2,9 +2,9 @@ package dev.sonnx.runtime.tensor;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The large blocks of runs, carved from a few regions of native memory: best fit, the rest of a chunk
@@ -14,6 +14,11 @@ import java.util.TreeMap;
  * never take more than 32 MB at once. Carved, the stem's 25.7 MB output is four of the next layers'
  * 6.4 MB tensors once it is dead. Regions are never given back; past {@code limit} bytes of them,
  * requests are refused (the caller then allocates memory of its own). Thread-safe.
+ *
+ * <p>A run takes and gives back dozens of blocks, so the bookkeeping allocates nothing once the
+ * regions stop growing (but the block handed out, a fresh view each time so that a stale one is
+ * never mistaken for a lent one): the free chunks are a sorted array, and the chunks that merges
+ * retire are kept for the next splits.
  */
 final class CarvedRegions {
     /** Chunks are whole pages: aligned for any kernel, and a split never leaves a useless sliver. */
@@ -21,24 +26,38 @@ final class CarvedRegions {
 
     private final long limit;
     private long regionBytes;
-    /** Free chunks by size. */
-    private final TreeMap<Integer, ArrayDeque<Chunk>> free = new TreeMap<>();
+    /** Free chunks, {@code freeCount} of them, by size, then region, then offset: best fit is the first that fits. */
+    private Chunk[] free = new Chunk[16];
+    private int freeCount;
     /** Chunks in use, by the block handed out for them. */
     private final Map<ByteBuffer, Chunk> lent = new IdentityHashMap<>();
+    /** Chunks that merges retired, for the next splits. */
+    private final ArrayDeque<Chunk> spare = new ArrayDeque<>();
+    private int regions;
 
     /** A piece of a region, linked to its neighbours in address order. */
     private static final class Chunk {
-        final ByteBuffer region;
+        ByteBuffer region;
+        /** The region's number, in order of creation: with the offset, the chunk's place for ties in size. */
+        int regionIndex;
         int offset;
         int size;
         boolean isFree;
         Chunk previous;
         Chunk next;
 
-        Chunk(ByteBuffer region, int offset, int size) {
+        Chunk set(ByteBuffer region, int regionIndex, int offset, int size) {
             this.region = region;
+            this.regionIndex = regionIndex;
             this.offset = offset;
             this.size = size;
+            return this;
+        }
+
+        /** Whether this chunk comes before {@code o} in the free array. */
+        boolean before(Chunk o) {
+            return size != o.size ? size < o.size : regionIndex != o.regionIndex ? regionIndex < o.regionIndex
+                    : offset < o.offset;
         }
     }
 
@@ -56,15 +75,13 @@ final class CarvedRegions {
             return null; // no region of that size, with its alignment, fits a buffer
         }
         int size = (int) pages;
-        Map.Entry<Integer, ArrayDeque<Chunk>> fit = free.ceilingEntry(size);
+        int fit = firstFitting(size);
         Chunk c;
-        if (fit != null) {
-            c = fit.getValue().pollFirst();
-            if (fit.getValue().isEmpty()) {
-                free.remove(fit.getKey());
-            }
+        if (fit < freeCount) {
+            c = free[fit];
+            removeFreeAt(fit);
             if (c.size - size >= GRANULE) {
-                Chunk rest = new Chunk(c.region, c.offset + size, c.size - size);
+                Chunk rest = newChunk(c.region, c.regionIndex, c.offset + size, c.size - size);
                 rest.previous = c;
                 rest.next = c.next;
                 if (c.next != null) {
@@ -80,7 +97,7 @@ final class CarvedRegions {
             }
             ByteBuffer region = ByteBuffer.allocateDirect(size + GRANULE).alignedSlice(GRANULE);
             regionBytes += size;
-            c = new Chunk(region, 0, size);
+            c = newChunk(region, regions++, 0, size);
         }
         c.isFree = false;
         ByteBuffer block = c.region.duplicate().clear().position(c.offset).limit(c.offset + c.size).slice();
@@ -126,26 +143,66 @@ final class CarvedRegions {
         return n;
     }
 
-    /** Merges the chunk after {@code c} into it. */
-    private static void absorbNext(Chunk c) {
+    /** Merges the chunk after {@code c} into it, and keeps the one merged away for a later split. */
+    private void absorbNext(Chunk c) {
         Chunk after = c.next;
         c.size += after.size;
         c.next = after.next;
         if (after.next != null) {
             after.next.previous = c;
         }
+        after.set(null, 0, 0, 0);
+        after.previous = null;
+        after.next = null;
+        spare.push(after);
+    }
+
+    private Chunk newChunk(ByteBuffer region, int regionIndex, int offset, int size) {
+        Chunk c = spare.isEmpty() ? new Chunk() : spare.pop();
+        return c.set(region, regionIndex, offset, size);
+    }
+
+    /** The index of the first free chunk of at least {@code size} bytes ({@code freeCount} if none). */
+    private int firstFitting(int size) {
+        int lo = 0;
+        int hi = freeCount;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (free[mid].size < size) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private void addFree(Chunk c) {
         c.isFree = true;
-        free.computeIfAbsent(c.size, k -> new ArrayDeque<>()).addFirst(c);
+        if (freeCount == free.length) {
+            free = Arrays.copyOf(free, 2 * freeCount);
+        }
+        int at = firstFitting(c.size);
+        while (at < freeCount && free[at].before(c)) {
+            at++;
+        }
+        System.arraycopy(free, at, free, at + 1, freeCount - at);
+        free[at] = c;
+        freeCount++;
     }
 
     private void removeFree(Chunk c) {
-        ArrayDeque<Chunk> same = free.get(c.size);
-        same.removeFirstOccurrence(c);
-        if (same.isEmpty()) {
-            free.remove(c.size);
+        for (int i = firstFitting(c.size); i < freeCount; i++) {
+            if (free[i] == c) {
+                removeFreeAt(i);
+                return;
+            }
         }
+        throw new IllegalStateException("a free chunk is missing from the free list");
+    }
+
+    private void removeFreeAt(int i) {
+        System.arraycopy(free, i + 1, free, i, freeCount - i - 1);
+        free[--freeCount] = null;
     }
 }

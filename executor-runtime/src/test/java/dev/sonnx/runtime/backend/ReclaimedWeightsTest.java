@@ -241,23 +241,14 @@ class ReclaimedWeightsTest {
         }
     }
 
-    /**
-     * Conv + BatchNormalization (+ Relu) three times, with a residual, as resnet has them, at a size
-     * that takes Winograd: U rounds the folded weights and cannot give them back, so their plain copy
-     * goes only because it can be recomputed from the model's own tensors. A shape too small for
-     * Winograd then packs oneDNN's copy from the recomputed weights, bit for bit what a fresh model
-     * packs from the first computation, and both shapes match ONNX Runtime.
-     */
-    @Test
-    void foldedWeightsUnderWinogradAreRecomputedFromTheModel() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.available(),
-                "Winograd convolution unavailable (no jdk.incubator.vector or oneDNN): nothing to check");
+    /** Conv + BatchNormalization (+ Relu) three times, with a residual, as resnet has them. */
+    private static ModelProto foldedBlock() {
         int c = 64;
         List<NodeProto> nodes = new java.util.ArrayList<>();
         List<Object> inits = new java.util.ArrayList<>();
         String in = "x";
         for (int i = 0; i < 3; i++) {
+            java.util.Collections.addAll(inits, "w" + i, random(60 + i, c, c, 3, 3));
             nodes.add(conv("c" + i, in, "w" + i, null, "t" + i, 1));
             nodes.add(Models.node("BatchNormalization", "bn" + i,
                     new String[] {"t" + i, "s" + i, "b" + i, "m" + i, "v" + i}, new String[] {"n" + i}));
@@ -265,8 +256,8 @@ class ReclaimedWeightsTest {
             for (int k = 0; k < c; k++) {
                 var.setFloat(k, 0.25f + (k * 7 + i) % 11 / 4f);
             }
-            java.util.Collections.addAll(inits, "w" + i, random(60 + i, c, c, 3, 3), "s" + i, random(70 + i, c),
-                    "b" + i, random(80 + i, c), "m" + i, random(90 + i, c), "v" + i, var);
+            java.util.Collections.addAll(inits, "s" + i, random(70 + i, c), "b" + i, random(80 + i, c),
+                    "m" + i, random(90 + i, c), "v" + i, var);
             String out = i == 2 ? "n2" : "r" + i;
             if (i < 2) {
                 nodes.add(Models.node("Relu", "relu" + i, new String[] {"n" + i}, new String[] {out}));
@@ -278,12 +269,24 @@ class ReclaimedWeightsTest {
         GraphProto g = Models.graph("bn-block", nodes,
                 List.of(Models.tensorInfo("x", DataType.FLOAT, -1, c, -1, -1)),
                 List.of(Models.tensorInfo("y", DataType.FLOAT, -1, c, -1, -1)), inits.toArray());
-        ModelProto m = Models.model(g, 13);
+        return Models.model(g, 13);
+    }
 
+    /**
+     * {@link #foldedBlock} at a size that takes Winograd: U rounds the folded weights and cannot give
+     * them back, so their plain copy goes only because it can be recomputed from the model's own
+     * tensors. A shape too small for Winograd then packs oneDNN's copy from the recomputed weights,
+     * bit for bit what a fresh model packs from the first computation, and both shapes match ONNX
+     * Runtime.
+     */
+    @Test
+    void foldedWeightsUnderWinogradAreRecomputedFromTheModel() {
+        assumeWinograd();
+        ModelProto m = foldedBlock();
         SingaRep rep = SingaBackend.prepare(m, CpuDevice.get());
         SingaRep fresh = SingaBackend.prepare(m, CpuDevice.get());
         float[] firstComputed = rep.planConstant("w1_bnfolded").toFloatArray();
-        Tensor big = random(100, 8, c, 32, 32);
+        Tensor big = random(100, 8, 64, 32, 32);
         long before = dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.calls();
         float[] yBig = run(rep, big);
         assertEquals(3, dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.calls() - before);
@@ -291,7 +294,7 @@ class ReclaimedWeightsTest {
             assertTrue(reclaimed(rep, "w" + i + "_bnfolded"), "w" + i + "'s folded weights stay beside U");
         }
         // 4 tiles an image: the direct kernel, whose packed copy reads the recomputed weights
-        Tensor small = random(101, 1, c, 8, 8);
+        Tensor small = random(101, 1, 64, 8, 8);
         float[] ySmall = run(rep, small);
         assertArrayEquals(run(fresh, small), ySmall);
         assertArrayEquals(yBig, run(rep, big));
@@ -300,6 +303,12 @@ class ReclaimedWeightsTest {
         assertCloseToLargest(ortRun(m, small), ySmall, 2e-5, "batch 1, direct");
         // read back: the recomputation is the first computation, bit for bit
         assertArrayEquals(firstComputed, rep.planConstant("w1_bnfolded").toFloatArray());
+    }
+
+    private static void assumeWinograd() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dev.sonnx.runtime.ops.conv.dnnl.WinogradConvolution.available(),
+                "Winograd convolution unavailable (no jdk.incubator.vector or oneDNN): nothing to check");
     }
 
     private static void assertCloseToLargest(float[] expected, float[] actual, double tol, String what) {

@@ -1,8 +1,13 @@
 package dev.sonnx.runtime.backend.passes;
 
+import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.tensor.HostStorage;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -18,15 +23,25 @@ import java.util.function.Supplier;
  * wrong one.
  */
 public final class ConstantRecipes {
-    private static final ThreadLocal<Map<TensorProto, HostStorage.Refill>> COLLECTING = new ThreadLocal<>();
+    private static final ThreadLocal<Collection> COLLECTING = new ThreadLocal<>();
+
+    /** Where recipes go, and the tensors a recipe may read: the model's own, which outlive the rewrites. */
+    private record Collection(Map<TensorProto, HostStorage.Refill> into, Set<TensorProto> stable) {
+    }
 
     private ConstantRecipes() {
     }
 
-    /** Runs {@code rewrites} on this thread, recording the recipes of the tensors they compute into {@code into}. */
-    public static <T> T collecting(Map<TensorProto, HostStorage.Refill> into, Supplier<T> rewrites) {
-        Map<TensorProto, HostStorage.Refill> outer = COLLECTING.get();
-        COLLECTING.set(into);
+    /**
+     * Runs {@code rewrites} of {@code source} on this thread, recording into {@code into} the recipes
+     * of the tensors they compute from {@code source}'s own initializers.
+     */
+    public static <T> T collecting(Map<TensorProto, HostStorage.Refill> into, ModelProto source,
+                                   Supplier<T> rewrites) {
+        Set<TensorProto> stable = Collections.newSetFromMap(new IdentityHashMap<>());
+        stable.addAll(source.getGraph().getInitializerList());
+        Collection outer = COLLECTING.get();
+        COLLECTING.set(new Collection(into, stable));
         try {
             return rewrites.get();
         } finally {
@@ -38,11 +53,16 @@ public final class ConstantRecipes {
         }
     }
 
-    /** Records that {@code recipe} rebuilds {@code computed}'s contents exactly (nothing when no one collects). */
-    static void record(TensorProto computed, HostStorage.Refill recipe) {
-        Map<TensorProto, HostStorage.Refill> into = COLLECTING.get();
-        if (into != null) {
-            into.put(computed, recipe);
+    /**
+     * Records that {@code recipe}, reading only {@code inputs}, rebuilds {@code computed}'s contents
+     * exactly; nothing when no one collects, or when an input is not one of the model's own
+     * initializers: a tensor that an earlier rewrite computed (a folded Constant node) is a view of
+     * prepare's scratch memory, gone once the plan is compiled.
+     */
+    static void record(TensorProto computed, List<TensorProto> inputs, HostStorage.Refill recipe) {
+        Collection c = COLLECTING.get();
+        if (c != null && c.stable.containsAll(inputs)) {
+            c.into.put(computed, recipe);
         }
     }
 }

@@ -104,7 +104,8 @@ public final class ConvBatchNormFolding {
             inits.put(bName, TensorProtos.view(b2, bName));
             // W' is recomputed from the model's own tensors where a reader dropped it (see ConstantRecipes)
             int per = w.size() / out;
-            ConstantRecipes.record(wView, target -> foldWeights(wProto, scaleProto, varProto, eps, out, per, target));
+            ConstantRecipes.record(wView, List.of(wProto, scaleProto, varProto),
+                    target -> foldWeights(wProto, scaleProto, varProto, eps, out, per, target));
             consumedInits.add(conv.getInput(1));
             consumedInits.addAll(params.subList(1, 5));
             if (hasBias) {
@@ -175,7 +176,8 @@ public final class ConvBatchNormFolding {
         FloatsOf(TensorProto proto) {
             this.proto = proto;
             this.raw = proto.getRawData().isEmpty() ? null
-                    : proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    // sliced: a wrapped buffer may start past its position 0, where absolute reads count from
+                    : proto.getRawData().asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
         }
 
         double get(int i) {
