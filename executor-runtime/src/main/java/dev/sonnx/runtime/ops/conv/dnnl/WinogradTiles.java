@@ -31,9 +31,18 @@ final class WinogradTiles {
     private WinogradTiles() {
     }
 
-    /** The most warm-up rounds before it stops waiting for C2, and the pause after a round that still allocated. */
+    /**
+     * The most warm-up rounds before it stops waiting for C2, and the pause after a round that still
+     * allocated: short for the first {@link #COUNTING_ROUNDS}, whose calls count towards C2's
+     * thresholds, then longer, while C2 compiles (each round allocates about a megabyte until then:
+     * 20-25 MB of warm-up garbage with short pauses throughout, 13-15 MB so).
+     */
     private static final int MAX_ROUNDS = 3000;
+    /** The longest a warm-up waits for C2 (a JVM without C2 never gets there). */
+    private static final long MAX_WARM_UP_NANOS = 5_000_000_000L;
+    private static final int COUNTING_ROUNDS = 8;
     private static final long PAUSE_NANOS = 10_000_000;
+    private static final long COMPILE_PAUSE_NANOS = 40_000_000;
     private static final long QUIET_BYTES = 4 * 1024;
 
     /**
@@ -43,7 +52,7 @@ final class WinogradTiles {
      * JVM has none). Until then every vector operation allocates its result on the heap: left to a
      * model's first runs, that is hundreds of megabytes of garbage (resnet18 at batch 8), for which
      * the collector grows the heap. Each round that still allocated is followed by a pause, in which
-     * the compiler thread works and no garbage is made.
+     * the compiler thread works and no garbage is made; at most {@link #MAX_WARM_UP_NANOS} in all.
      */
     static void warmUp() {
         java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -63,17 +72,19 @@ final class WinogradTiles {
         Epilogue plain = new Epilogue(bias, null, 1f, 0f, Float.POSITIVE_INFINITY);
         Epilogue residual = new Epilogue(bias, image, 0.1f, Float.NEGATIVE_INFINITY, 6f);
         int rounds = counter == null ? 400 : MAX_ROUNDS;
-        for (int round = 0; round < rounds; round++) {
+        long start = System.nanoTime();
+        for (int round = 0; round < rounds && System.nanoTime() - start < MAX_WARM_UP_NANOS; round++) {
             long before = counter == null ? 0 : counter.getCurrentThreadAllocatedBytes();
             input(g, image, 0, g.tiles, points, g.tiles);
             output(g, points, g.tiles, 0, c, 0, g.tiles, out, (round & 1) == 0 ? plain : residual);
             if (counter != null) {
                 // compiled, a round allocates nothing; before, each vector operation allocates
-                // (about 250 KB a round)
+                // (about a megabyte a round, interpreted or from C1)
                 if (counter.getCurrentThreadAllocatedBytes() - before < QUIET_BYTES) {
                     return;
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(PAUSE_NANOS);
+                java.util.concurrent.locks.LockSupport.parkNanos(round < COUNTING_ROUNDS ? PAUSE_NANOS
+                        : COMPILE_PAUSE_NANOS);
             }
         }
     }
