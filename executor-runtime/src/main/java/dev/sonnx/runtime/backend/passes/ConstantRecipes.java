@@ -23,10 +23,10 @@ import java.util.function.Supplier;
  * wrong one.
  */
 public final class ConstantRecipes {
-    private static final ThreadLocal<Collection> COLLECTING = new ThreadLocal<>();
+    private static final ThreadLocal<Collecting> COLLECTING = new ThreadLocal<>();
 
     /** Where recipes go, and the tensors a recipe may read: the model's own, which outlive the rewrites. */
-    private record Collection(Map<TensorProto, HostStorage.Refill> into, Set<TensorProto> stable) {
+    private record Collecting(Map<TensorProto, HostStorage.Refill> into, Set<TensorProto> stable) {
     }
 
     private ConstantRecipes() {
@@ -40,8 +40,8 @@ public final class ConstantRecipes {
                                    Supplier<T> rewrites) {
         Set<TensorProto> stable = Collections.newSetFromMap(new IdentityHashMap<>());
         stable.addAll(source.getGraph().getInitializerList());
-        Collection outer = COLLECTING.get();
-        COLLECTING.set(new Collection(into, stable));
+        Collecting outer = COLLECTING.get();
+        COLLECTING.set(new Collecting(into, stable));
         try {
             return rewrites.get();
         } finally {
@@ -60,7 +60,7 @@ public final class ConstantRecipes {
      * prepare's scratch memory, gone once the plan is compiled.
      */
     static void record(TensorProto computed, List<TensorProto> inputs, HostStorage.Refill recipe) {
-        Collection c = COLLECTING.get();
+        Collecting c = COLLECTING.get();
         if (c != null && c.stable.containsAll(inputs)) {
             c.into.put(computed, recipe);
         }

@@ -91,7 +91,8 @@ public final class ConvBatchNormFolding {
             TensorProto wProto = inits.get(conv.getInput(1));
             TensorProto scaleProto = inits.get(bn.getInput(1));
             TensorProto varProto = inits.get(bn.getInput(4));
-            foldWeights(wProto, scaleProto, varProto, eps, out, w.size() / out, w2.bytes());
+            int per = w.size() / out;
+            foldWeights(wProto, scaleProto, varProto, eps, out, per, w2.bytes());
             for (int c = 0; c < out; c++) {
                 double s = channelScale(scale.getDouble(c), var.getDouble(c), eps);
                 b2.setDouble(c, (b.getDouble(c) - mean.getDouble(c)) * s + bias.getDouble(c));
@@ -103,7 +104,6 @@ public final class ConvBatchNormFolding {
             inits.put(wName, wView);
             inits.put(bName, TensorProtos.view(b2, bName));
             // W' is recomputed from the model's own tensors where a reader dropped it (see ConstantRecipes)
-            int per = w.size() / out;
             ConstantRecipes.record(wView, List.of(wProto, scaleProto, varProto),
                     target -> foldWeights(wProto, scaleProto, varProto, eps, out, per, target));
             consumedInits.add(conv.getInput(1));
