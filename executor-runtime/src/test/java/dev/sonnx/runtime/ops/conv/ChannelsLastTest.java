@@ -166,6 +166,35 @@ class ChannelsLastTest {
         }
     }
 
+    /**
+     * Images of a few channels (a network's RGB input, the first reorder of most plans) against the
+     * transpose by hand, with and without a border, at batch 3 and sizes that are not multiples of
+     * any vector width.
+     */
+    @Test
+    void fewChannelImagesReorderLikeTheTranspose() {
+        for (int c = 2; c <= 4; c++) {
+            Tensor x = random(DataType.FLOAT, 20 + c, 3, c, 61, 47);
+            Tensor last = OpTester.of(FusedConv.DOMAIN, "ToChannelsLast", 1).inputs(1).run(x)[0];
+            assertClose(nhwc(x), last, 0, c + " channels to channels-last");
+            Tensor padded = OpTester.of(FusedConv.DOMAIN, "ToChannelsLast", 1).inputs(1)
+                    .attrInts("pads", 3, 1, 2, 4).run(x)[0];
+            assertArrayEquals(new int[] {3, 66, 52, c}, padded.shape());
+            Tensor expected = Tensor.zeros(DataType.FLOAT, 3, 66, 52, c);
+            for (int n = 0; n < 3; n++) {
+                for (int h = 0; h < 61; h++) {
+                    for (int w = 0; w < 47; w++) {
+                        for (int k = 0; k < c; k++) {
+                            expected.setDouble(((n * 66 + h + 3) * 52 + w + 1) * c + k,
+                                    x.getDouble(((n * c + k) * 61 + h) * 47 + w));
+                        }
+                    }
+                }
+            }
+            assertClose(expected, padded, 0, c + " channels inside a border");
+        }
+    }
+
     @Test
     void nonImagesAreRefusedByName() {
         Tensor v = Tensor.zeros(DataType.FLOAT, 4, 4);
