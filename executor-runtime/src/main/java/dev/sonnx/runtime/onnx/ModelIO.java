@@ -69,7 +69,7 @@ public final class ModelIO {
      */
     static ByteBuffer readFile(Path file, long expectedSize) throws IOException {
         try (SeekableByteChannel ch = Files.newByteChannel(file)) {
-            ByteBuffer bytes = ByteBuffer.allocateDirect((int) expectedSize);
+            ByteBuffer bytes = directBuffer(file, (int) expectedSize);
             while (true) {
                 if (!bytes.hasRemaining()) {
                     // the file may have grown since its size was read
@@ -81,7 +81,7 @@ public final class ModelIO {
                         throw new OnnxFormatException("model " + file + " is more than " + MAX_MODEL_BYTES
                                 + " bytes; a protobuf file holds at most that (keep large weights in external data files)");
                     }
-                    ByteBuffer larger = ByteBuffer.allocateDirect((int) Math.min(MAX_MODEL_BYTES,
+                    ByteBuffer larger = directBuffer(file, (int) Math.min(MAX_MODEL_BYTES,
                             Math.max(2L * bytes.capacity(), READ_CHUNK)));
                     larger.put(bytes.flip()).put(one.flip());
                     bytes = larger;
@@ -94,6 +94,20 @@ public final class ModelIO {
                 }
                 bytes.position(bytes.position() + r);
             }
+        }
+    }
+
+    /**
+     * A direct buffer of {@code bytes} for {@code file}'s contents, or an error that names the file
+     * where the JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, by default the heap's
+     * maximum) has no room: nothing was allocated then, and the caller may go on.
+     */
+    private static ByteBuffer directBuffer(Path file, int bytes) {
+        try {
+            return ByteBuffer.allocateDirect(bytes);
+        } catch (OutOfMemoryError e) {
+            throw new OnnxFormatException("model " + file + " (" + bytes + " bytes) does not fit in the direct"
+                    + " memory this JVM has left (-XX:MaxDirectMemorySize): " + e.getMessage(), e);
         }
     }
 

@@ -139,6 +139,36 @@ class ModelIOTest {
         assertArrayEquals(bytes, contents(ModelIO.readFile(f, bytes.length + 5000)));
     }
 
+    /** Loads the model named by its argument and prints what happened (for a JVM of limited direct memory). */
+    public static final class LoadOne {
+        public static void main(String[] args) {
+            try {
+                ModelIO.load(Path.of(args[0]));
+                System.out.println("loaded");
+            } catch (OnnxFormatException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A model larger than the direct memory the JVM may still take is refused by name, as a bad file
+     * is, rather than with a bare OutOfMemoryError (in a JVM of its own, limited to 1 MiB).
+     */
+    @Test
+    void aModelLargerThanTheDirectMemoryLimitIsRefusedByName() throws Exception {
+        Path f = dir.resolve("too-large.onnx");
+        ModelIO.save(largeModel(1 << 20), f);
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:MaxDirectMemorySize=1m", "-cp", System.getProperty("java.class.path"),
+                LoadOne.class.getName(), f.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the JVM did not end: " + out);
+        assertTrue(out.contains("refused: model " + f) && out.contains("-XX:MaxDirectMemorySize"), out);
+        // the same file loads where the limit leaves room
+        assertEquals(largeModel(1 << 20), ModelIO.load(f));
+    }
+
     private static byte[] contents(java.nio.ByteBuffer b) {
         byte[] a = new byte[b.remaining()];
         b.duplicate().get(a);
