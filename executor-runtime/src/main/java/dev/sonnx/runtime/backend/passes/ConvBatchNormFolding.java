@@ -75,23 +75,30 @@ public final class ConvBatchNormFolding {
             if (!constant || hasBias && (!isFloatInit(inits, conv.getInput(2)) || graphInputs.contains(conv.getInput(2)))) {
                 continue;
             }
-            Tensor w = TensorProtos.toTensor(inits.get(conv.getInput(1)));
+            // W is read where it is (foldWeights), not copied: only its shape is needed here; a W whose
+            // data does not match its shape is left to the plan compiler, which names it
+            TensorProto wProto = inits.get(conv.getInput(1));
+            long count = TensorProtos.elementCount(wProto);
+            if (wProto.getDimsCount() < 1 || wProto.getDims(0) <= 0 || count > Integer.MAX_VALUE
+                    || !holdsFloats(wProto, count)) {
+                continue;
+            }
+            int[] wShape = wProto.getDimsList().stream().mapToInt(Long::intValue).toArray();
             Tensor scale = TensorProtos.toTensor(inits.get(bn.getInput(1)));
             Tensor bias = TensorProtos.toTensor(inits.get(bn.getInput(2)));
             Tensor mean = TensorProtos.toTensor(inits.get(bn.getInput(3)));
             Tensor var = TensorProtos.toTensor(inits.get(bn.getInput(4)));
-            int out = w.dim(0);
+            int out = wShape[0];
             if (scale.size() != out || bias.size() != out || mean.size() != out || var.size() != out) {
                 continue;
             }
             float eps = floatAttr(bn, "epsilon", 1e-5f);
             Tensor b = hasBias ? TensorProtos.toTensor(inits.get(conv.getInput(2))) : Tensor.zeros(DataType.FLOAT, out);
-            Tensor w2 = Tensor.zeros(DataType.FLOAT, w.shape());
+            Tensor w2 = Tensor.zeros(DataType.FLOAT, wShape);
             Tensor b2 = Tensor.zeros(DataType.FLOAT, out);
-            TensorProto wProto = inits.get(conv.getInput(1));
             TensorProto scaleProto = inits.get(bn.getInput(1));
             TensorProto varProto = inits.get(bn.getInput(4));
-            int per = w.size() / out;
+            int per = (int) (count / out);
             foldWeights(wProto, scaleProto, varProto, eps, out, per, w2.bytes());
             for (int c = 0; c < out; c++) {
                 double s = channelScale(scale.getDouble(c), var.getDouble(c), eps);
@@ -183,6 +190,12 @@ public final class ConvBatchNormFolding {
         double get(int i) {
             return raw != null ? raw.getFloat(4 * i) : proto.getFloatData(i);
         }
+    }
+
+    /** Whether float32 initializer {@code t} holds {@code count} values in its raw bytes or float_data. */
+    private static boolean holdsFloats(TensorProto t, long count) {
+        return t.getDataLocation() != TensorProto.DataLocation.EXTERNAL
+                && (t.getRawData().isEmpty() ? t.getFloatDataCount() == count : t.getRawData().size() == 4 * count);
     }
 
     private static boolean isFloatInit(Map<String, TensorProto> inits, String name) {
