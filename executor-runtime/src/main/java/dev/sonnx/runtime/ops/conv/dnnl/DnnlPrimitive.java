@@ -140,6 +140,11 @@ final class DnnlPrimitive {
         return Dnnl.reorder(Dnnl.copy(descs[1]), Dnnl.copy(descs[0]));
     }
 
+    /** Whether it runs on the calling thread alone ({@link OpenMpTeam#serial}). */
+    boolean serial() {
+        return serial;
+    }
+
     /** Runs the primitive over {@code data}, one native pointer per argument (null for none). */
     void execute(Pointer... data) {
         Binding bound = idleBindings.poll();
