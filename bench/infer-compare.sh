@@ -49,7 +49,9 @@ for m in "${models[@]}"; do
         [ $((r % 2)) -eq 1 ] && order=(ort sonnx)
         for e in "${order[@]}"; do
           out="$(bench "$m" "$b" "$runs" --only "$e")"
-          ms="$(field "^$([ "$e" = sonnx ] && echo sonnx || echo onnxruntime) inference: median \([0-9.]*\) ms.*" <<<"$out")"
+          label=sonnx
+          [ "$e" = ort ] && label=onnxruntime   # how bench names the engine in its median's line
+          ms="$(field "^$label inference: median \([0-9.]*\) ms.*" <<<"$out")"
           [ -n "$ms" ] || { printf '%-16s %5s  %s\n' "$m" "$b" "$(grep -m1 -E 'failed|Exception|Error' <<<"$out")"; continue 3; }
           if [ "$e" = sonnx ]; then ours+=("$ms"); else theirs+=("$ms"); fi
           jit=$((jit + $(field '^JIT compilation during the timed runs: \([0-9]*\) ms' <<<"$out")))

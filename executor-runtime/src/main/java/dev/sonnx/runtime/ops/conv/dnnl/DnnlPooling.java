@@ -146,12 +146,12 @@ public final class DnnlPooling {
         }
     }
 
-    /** Y = pool(X) into {@code y} (float32 host tensors of the planned shapes). */
     /** Whether it runs on the calling thread alone (a small pool) rather than on the OpenMP team. */
     boolean runsAlone() {
         return forward.serial();
     }
 
+    /** Y = pool(X) into {@code y} (float32 host tensors of the planned shapes). */
     public void forward(Tensor x, Tensor y) {
         forward.execute(x.pointer(), y.pointer());
     }
