@@ -158,7 +158,7 @@ final class Conv extends Operator {
         if (plan.winograd != null && x.dtype() == DataType.FLOAT && (b != null) == hasBias
                 && w == constantWeights.plain()) {
             Tensor y = Tensor.uninitialized(DataType.FLOAT, ChannelsLast.physical(plan.outShape));
-            plan.winograd.forward(x, constantWeights.forWinograd(), b, z, y, ctx.device());
+            plan.winograd.forward(x, constantWeights.forWinograd(plan.winograd), b, z, y, ctx.device());
             return y;
         }
         boolean dnnl = plan.dnnl != null && (b != null) == hasBias;

@@ -24,10 +24,13 @@ public final class ConstantWeights {
     private final List<Copy> copies = new ArrayList<>();
     /** Whether a primitive reads the plain tensor itself: its memory must then stay. */
     private boolean plainRead;
-    /** The weights transformed for {@link WinogradConvolution} (every shape's), made on first use. */
-    private Tensor winograd;
+    /** The weights transformed for {@link WinogradConvolution}s, each with a convolution that reads it, made on first use. */
+    private final List<Transformed> winograd = new ArrayList<>();
 
     private record Copy(PackedWeights layout, Tensor tensor) {
+    }
+
+    private record Transformed(WinogradConvolution reader, Tensor u) {
     }
 
     /** {@code plain}: a float32 constant in ONNX's layout, whose contents never change. */
@@ -61,20 +64,27 @@ public final class ConstantWeights {
     }
 
     /**
-     * The weights transformed for {@link WinogradConvolution} (U), made on the first call from the
-     * plain contents (rebuilt from a packed copy or their recipe if they were dropped); every input
-     * shape shares it.
+     * The weights transformed for {@code conv} (its U, {@link WinogradConvolution#packWeights}), made on
+     * the first call from the plain contents (rebuilt from a packed copy or their recipe if they were
+     * dropped); shapes whose convolutions read the same U share it.
      */
-    public synchronized Tensor forWinograd() {
-        if (winograd == null) {
-            winograd = WinogradConvolution.transformWeights(plain);
-            // U rounds the weights, so it cannot give them back; where they can be recomputed
-            // from the model (folded Conv + BatchNormalization), the plain copy goes now
-            if (!plainRead && plain.storage() instanceof HostStorage h && h.reclaimToSource()) {
-                DirectMemory.trim();
+    public synchronized Tensor forWinograd(WinogradConvolution conv) {
+        for (Transformed t : winograd) {
+            if (t.reader.readsSameWeights(conv)) {
+                return t.u;
             }
         }
-        return winograd;
+        Tensor u = conv.packWeights(plain);
+        winograd.add(new Transformed(conv, u));
+        if (winograd.size() > MAX_LAYOUTS) {
+            winograd.remove(0);
+        }
+        // U rounds the weights, so it cannot give them back; where they can be recomputed from the
+        // model (folded Conv + BatchNormalization), the plain copy goes now
+        if (!plainRead && plain.storage() instanceof HostStorage h && h.reclaimToSource()) {
+            DirectMemory.trim();
+        }
+        return u;
     }
 
     /**

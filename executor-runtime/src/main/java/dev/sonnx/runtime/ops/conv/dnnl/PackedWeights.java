@@ -61,6 +61,11 @@ final class PackedWeights {
         return bytes;
     }
 
+    /** The primitive's layout (owned by this object), or null where it reads ONNX's own. */
+    org.bytedeco.dnnl.dnnl_memory_desc layout() {
+        return reorder == null ? null : reorder.desc(1);
+    }
+
     /** Whether the primitive reads the weights in ONNX's layout (no copy to make). */
     boolean readsPlain() {
         return reorder == null;

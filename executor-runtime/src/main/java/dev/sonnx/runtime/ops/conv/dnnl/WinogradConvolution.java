@@ -7,6 +7,7 @@ import dev.sonnx.runtime.tensor.PoolBlocks;
 import dev.sonnx.runtime.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -16,6 +17,12 @@ import org.bytedeco.javacpp.Pointer;
  * the transformed weights U = G g G^T as 36 matrix products [tiles, C] x [C, K] (oneDNN's batched
  * matmul on the calling thread), and the products go back to 4 x 4 outputs with the epilogue.
  *
+ * <p>Small images of many channels take F(2 x 2, 3 x 3) instead ({@link Tiling#F2}: 4 x 4 tiles, 16
+ * points, 2 x 2 outputs; 4 multiply-adds an output per pair of channels, against 2.25 for F(4, 3)
+ * and 9 direct): F(4, 3) cuts them into too few tiles for efficient products, while U, which every
+ * call reads whole, is 4 times the weights against 16 / 9. tinyyolov2's 1024-channel layer at
+ * 13 x 13 has 16 tiles of F(4, 3) and 49 of F(2, 3).
+ *
  * <p>oneDNN 3.11 has no Winograd convolution on x86, and its direct kernels already run at the cores'
  * peak: fewer multiply-adds are the only way past them. The work is split into blocks of tiles,
  * each transformed, multiplied and transformed back by one thread while its points stay in that
@@ -23,11 +30,14 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>Accuracy: the transforms' constants (up to 8 in A, 5 in B, 1/24 in G) cost a few bits of float32
  * precision, about 1e-5 of the output's scale against 1e-7 for the direct kernel, the trade every
- * engine that uses F(4, 3) makes. U is computed in double. {@code -Dsonnx.winograd=false} turns it
- * off; it is used for inference only (constant weights).
+ * engine that uses F(4, 3) makes (F(2, 3)'s constants are 0, 1 and 1/2: about 1e-6). U is computed
+ * in double. {@code -Dsonnx.winograd=false} turns it off ({@code -Dsonnx.winograd.f2=false} only
+ * F(2, 3)); it is used for inference only (constant weights).
  */
 public final class WinogradConvolution {
     private static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("sonnx.winograd", "true"));
+    /** Whether F(2, 3) takes what F(4, 3) leaves ({@code -Dsonnx.winograd.f2=false}: it does not). */
+    private static final boolean F2 = Boolean.parseBoolean(System.getProperty("sonnx.winograd.f2", "true"));
     /**
      * Fewest tiles worth it: a small image has too few rows to keep both cores busy on the products,
      * and U's larger size then dominates (resnet18's 7 x 7 layers at batch 1: 4 tiles, 1.4 times the
@@ -63,6 +73,13 @@ public final class WinogradConvolution {
      * take 3.5-4.4 ms against 5.4-5.5.
      */
     private static final int MIN_STREAMED_TILES = Integer.getInteger("sonnx.winograd.minStreamedTiles", 64);
+    /**
+     * Most images for F(2, 3) where its U streams from memory ({@link #LARGE_WEIGHTS}): over more
+     * images the direct kernel reuses each weight, and U (16 / 9 of the weights) costs memory for
+     * little time. resnet18's 512-channel layers at batch 8 (128 tiles, 16.8 MB of U each) made the
+     * run about 4% faster but its peak RSS 22 MB larger (1.04 of ONNX Runtime's, against 0.96).
+     */
+    private static final int F2_STREAMED_IMAGES = 3;
     private static final boolean VECTORS = vectorsPresent();
     /** Convolutions run so far in this process (for tests and diagnostics). */
     private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
@@ -78,6 +95,14 @@ public final class WinogradConvolution {
     private final long tileBytes;
     private final long productBytes;
     private final DnnlPrimitive product;
+    /**
+     * The reorder of one part of U, a plain [points, C, partChannels], into the layout the product
+     * chose for it: oneDNN's matmul reading a plain strided B packs it on every call (tinyyolov2's
+     * 1024-channel layer at batch 1: 8.5 against 7.5 ms for the products, in two parts).
+     */
+    private final DnnlPrimitive packPart;
+    /** Bytes of one part of U in the product's layout; the parts lie one after the other. */
+    private final long partBytes;
     /** The activation as {@link WinogradTiles.Epilogue}'s slope and bounds. */
     private final float slope;
     private final float low;
@@ -87,8 +112,30 @@ public final class WinogradConvolution {
     private final boolean residual;
     private final boolean bias;
 
+    /** The two algorithms: outputs per tile side, and the tile's side in input pixels. */
+    public enum Tiling {
+        /** F(4 x 4, 3 x 3): 6 x 6 input tiles, 36 points. */
+        F4(4),
+        /** F(2 x 2, 3 x 3): 4 x 4 input tiles, 16 points. */
+        F2(2);
+
+        /** Outputs along each side of a tile. */
+        final int outputs;
+        /** Input pixels along each side of a tile (outputs + 2). */
+        final int side;
+        /** The tile's points (side squared): the products per tile, and U's first dimension. */
+        final int points;
+
+        Tiling(int outputs) {
+            this.outputs = outputs;
+            this.side = outputs + 2;
+            this.points = side * side;
+        }
+    }
+
     /** The image and tiling sizes the transforms need. */
     static final class Geometry {
+        final Tiling tiling;
         final int inChannels;
         final int outChannels;
         final int height;
@@ -101,7 +148,8 @@ public final class WinogradConvolution {
         final int tilesPerImage;
         final int tiles;
 
-        Geometry(int[] xShape, int[] yShape, int[] padBegin) {
+        Geometry(int[] xShape, int[] yShape, int[] padBegin, Tiling tiling) {
+            this.tiling = tiling;
             inChannels = xShape[1];
             outChannels = yShape[1];
             height = xShape[2];
@@ -110,8 +158,9 @@ public final class WinogradConvolution {
             outWidth = yShape[3];
             padTop = padBegin[0];
             padLeft = padBegin[1];
-            tileColumns = (outWidth + 3) / 4;
-            tilesPerImage = (outHeight + 3) / 4 * tileColumns;
+            int m = tiling.outputs;
+            tileColumns = (outWidth + m - 1) / m;
+            tilesPerImage = (outHeight + m - 1) / m * tileColumns;
             tiles = xShape[0] * tilesPerImage;
         }
     }
@@ -126,7 +175,7 @@ public final class WinogradConvolution {
         }
     }
 
-    private WinogradConvolution(Geometry geometry, int rows, int parts, DnnlPrimitive product, PostOps postOps,
+    private WinogradConvolution(Geometry geometry, int rows, int parts, DnnlMatMul product, PostOps postOps,
                                 boolean bias) {
         WarmedUp.ensure();
         this.geometry = geometry;
@@ -134,9 +183,14 @@ public final class WinogradConvolution {
         this.blocks = (geometry.tiles + rows - 1) / rows;
         this.parts = parts;
         this.partChannels = geometry.outChannels / parts;
-        this.tileBytes = 36L * rows * geometry.inChannels * Float.BYTES;
-        this.productBytes = 36L * rows * partChannels * Float.BYTES;
-        this.product = product;
+        this.tileBytes = (long) geometry.tiling.points * rows * geometry.inChannels * Float.BYTES;
+        this.productBytes = (long) geometry.tiling.points * rows * partChannels * Float.BYTES;
+        this.product = product.primitive();
+        int[] partDims = {geometry.tiling.points, geometry.inChannels, partChannels};
+        dnnl_memory_desc chosen = product.packedWeights().layout();
+        this.packPart = Dnnl.reorder(Dnnl.desc(partDims, Layouts.plain(3)),
+                chosen == null ? Dnnl.desc(partDims, Layouts.plain(3)) : Dnnl.copy(chosen));
+        this.partBytes = product.packedWeights().bytes();
         this.residual = postOps.residual();
         this.bias = bias;
         float inf = Float.POSITIVE_INFINITY;
@@ -158,20 +212,61 @@ public final class WinogradConvolution {
 
     private volatile UParts uParts;
 
-    /** Pointers to U's columns of each part, read in place through the product's strides; made once per U. */
+    /** Pointers to each part of U (from {@link #packWeights}); made once per U. */
     private Pointer[] partsOf(Tensor u) {
         UParts known = uParts;
         if (known != null && known.u == u) {
             return known.pointers;
         }
+        if ((long) u.size() * Float.BYTES != parts * partBytes) {
+            throw new IllegalArgumentException("U " + u.describe() + " is not " + geometry.tiling + "'s for "
+                    + geometry.inChannels + " -> " + geometry.outChannels + " channels in " + parts + " parts");
+        }
         Pointer[] pointers = new Pointer[parts];
         ByteBuffer all = u.bytes();
         for (int p = 0; p < parts; p++) {
-            int offset = p * partChannels * Float.BYTES;
-            pointers[p] = new Pointer(all.slice(offset, all.capacity() - offset));
+            pointers[p] = new Pointer(all.slice((int) (p * partBytes), (int) partBytes));
         }
         uParts = new UParts(u, pointers);
         return pointers;
+    }
+
+    /**
+     * U as {@link #forward} reads it, from plain OIHW weights {@code w} [K, C, 3, 3]: the transform
+     * ({@link #transform}) of each part of the output channels, in the product's layout, one after
+     * the other; allocated outside any run, for the caller to keep while the weights stay the
+     * same. Each part passes through native scratch of its plain size, freed on return.
+     */
+    public Tensor packWeights(Tensor w) {
+        int c = geometry.inChannels;
+        int k = geometry.outChannels;
+        if (!java.util.Arrays.equals(w.shape(), new int[] {k, c, 3, 3})) {
+            throw new IllegalArgumentException("weights " + w.describe() + " are not [" + k + ", " + c + ", 3, 3]");
+        }
+        long bytes = parts * partBytes;
+        if (bytes / Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("U of " + bytes + " bytes exceeds a tensor's 2^31 elements");
+        }
+        Tensor packed = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (bytes / Float.BYTES)));
+        ByteBuffer to = packed.bytes();
+        FloatBuffer g = w.bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        long plainPartBytes = (long) geometry.tiling.points * c * partChannels * Float.BYTES;
+        try (org.bytedeco.javacpp.BytePointer scratch = new org.bytedeco.javacpp.BytePointer(plainPartBytes)) {
+            FloatBuffer plainPart = scratch.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            for (int p = 0; p < parts; p++) {
+                transform(g, k, c, geometry.tiling, p * partChannels, partChannels, plainPart);
+                packPart.execute(scratch, new Pointer(to.slice((int) (p * partBytes), (int) partBytes)));
+            }
+        }
+        return packed;
+    }
+
+    /** Whether {@code other} reads the same packed U as this convolution (its weights' copy can be shared). */
+    public boolean readsSameWeights(WinogradConvolution other) {
+        return geometry.tiling == other.geometry.tiling && parts == other.parts
+                && geometry.inChannels == other.geometry.inChannels
+                && geometry.outChannels == other.geometry.outChannels
+                && Dnnl.sameLayout(packPart.desc(1), other.packPart.desc(1));
     }
 
     /** How many convolutions this class ran in this process. */
@@ -195,20 +290,27 @@ public final class WinogradConvolution {
 
     /**
      * The convolution of channels-last X {@code xShape} (given as [N, C, H, W]) with 3 x 3 weights
-     * {@code wShape} into {@code yShape}, then {@code postOps}; null where this algorithm does not
-     * apply (another kernel size, stride, dilation or group; channel counts that are not multiples of
-     * 16; an activation other than ReLU or Clip) or does not pay (too few tiles).
+     * {@code wShape} into {@code yShape}, then {@code postOps}: by F(4, 3) where it pays, else by
+     * F(2, 3) where that pays; null where neither applies (another kernel size, stride, dilation or
+     * group; channel counts that are not multiples of 16; an activation other than ReLU or Clip) or
+     * pays (too few tiles).
      */
     public static WinogradConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides,
                                              int[] dilations, int[] padBegin, int[] padEnd, PostOps postOps,
                                              boolean bias) {
-        return create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, postOps, bias, true);
+        WinogradConvolution f4 = create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, postOps,
+                bias, Tiling.F4, true);
+        return f4 != null || !F2 ? f4 : create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+                postOps, bias, Tiling.F2, true);
     }
 
-    /** {@link #create}, where {@code whenPays} false skips the rules of size (for tests of small cases). */
+    /**
+     * {@link #create} by {@code tiling}, where {@code whenPays} false skips the rules of size (for
+     * tests of small cases).
+     */
     static WinogradConvolution create(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides,
                                       int[] dilations, int[] padBegin, int[] padEnd, PostOps postOps,
-                                      boolean bias, boolean whenPays) {
+                                      boolean bias, Tiling tiling, boolean whenPays) {
         if (!available() || xShape.length != 4 || group != 1 || wShape[2] != 3 || wShape[3] != 3
                 || strides[0] != 1 || strides[1] != 1 || dilations[0] != 1 || dilations[1] != 1
                 || xShape[1] % 16 != 0 || wShape[0] % 16 != 0 || wShape[1] != xShape[1]
@@ -218,7 +320,7 @@ public final class WinogradConvolution {
                 || !supported(postOps)) {
             return null;
         }
-        Geometry g = new Geometry(xShape, yShape, padBegin);
+        Geometry g = new Geometry(xShape, yShape, padBegin, tiling);
         long work = 9L * xShape[0] * g.inChannels * g.outChannels * g.outHeight * g.outWidth;
         if (whenPays && (g.tiles < MIN_TILES || g.inChannels < MIN_CHANNELS || g.outChannels < MIN_CHANNELS
                 || work < MIN_WORK)) {
@@ -226,8 +328,11 @@ public final class WinogradConvolution {
         }
         int rows;
         int parts = 1;
-        long uBytes = 36L * g.inChannels * g.outChannels * Float.BYTES;
-        if (whenPays && uBytes > LARGE_WEIGHTS && g.tiles < MIN_STREAMED_TILES) {
+        int points = tiling.points;
+        long uBytes = (long) points * g.inChannels * g.outChannels * Float.BYTES;
+        // F(2, 3) is what is left where F(4, 3)'s streamed U meets too few tiles
+        if (whenPays && uBytes > LARGE_WEIGHTS && (tiling == Tiling.F4 ? g.tiles < MIN_STREAMED_TILES
+                : xShape[0] > F2_STREAMED_IMAGES)) {
             return null;
         }
         if (uBytes <= LARGE_WEIGHTS) {
@@ -245,19 +350,22 @@ public final class WinogradConvolution {
         int c = g.inChannels;
         int k = g.outChannels;
         int kp = k / parts;
-        DnnlPrimitive product;
+        DnnlMatMul product;
         OpenMpTeam.enterSerial();
         try {
-            // A = the tiles' points [36, rows, C]; B = U's columns of one part, read in place through
-            // strides; the products [36, rows, kp]
-            DnnlMatMul m = DnnlMatMul.createStrided(new int[] {36, rows, c},
-                    new long[] {(long) rows * c, c, 1}, new int[] {36, c, kp}, new long[] {(long) c * k, k, 1},
-                    new int[] {36, rows, kp}, null, false, PostOps.NONE);
-            product = m == null ? null : m.primitive();
+            // A = the tiles' points [points, rows, C]; B = one part of U, [points, C, kp], in the layout
+            // the product chooses ({@link #packWeights}); the products [points, rows, kp]
+            product = DnnlMatMul.create(new int[] {points, rows, c}, false, new int[] {points, c, kp}, false,
+                    new int[] {points, rows, kp}, false, true, PostOps.NONE);
         } finally {
             OpenMpTeam.leaveSerial();
         }
         return product == null ? null : new WinogradConvolution(g, rows, parts, product, postOps, bias);
+    }
+
+    /** The algorithm this convolution runs. */
+    public Tiling tiling() {
+        return geometry.tiling;
     }
 
     private static boolean supported(PostOps p) {
@@ -268,43 +376,44 @@ public final class WinogradConvolution {
     }
 
     /**
-     * U = G g G^T of plain OIHW weights {@code w} [K, C, 3, 3], as [36, C, K] (point, input channel,
-     * output channel), computed in double; allocated outside any run, for the caller to keep while
-     * the weights stay the same.
+     * U = G g G^T for output channels [k0, k0 + count) of the OIHW weights {@code g} (K x C x 3 x 3)
+     * into {@code out} as [points, C, count] (point, input channel, output channel), computed in double.
      */
-    public static Tensor transformWeights(Tensor w) {
-        int k = w.shape()[0];
-        int c = w.shape()[1];
-        FloatBuffer g = w.bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        Tensor u = Arena.detached(() -> Tensor.uninitialized(DataType.FLOAT, 36, c, k));
-        FloatBuffer out = u.bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        // scratch for one kernel, allocated once: U has millions of 6 x 6 blocks (resnet18: 1M), and
+    private static void transform(FloatBuffer g, int k, int c, Tiling tiling, int k0, int count, FloatBuffer out) {
+        int side = tiling.side;
+        // scratch for one kernel, allocated once: U has millions of blocks (resnet18: 1M), and
         // arrays per block were 400 MB of garbage for which the collector grew the heap
         double[] kernel = new double[9];
-        double[] half = new double[18];
-        double[] point = new double[6];
-        for (int ko = 0; ko < k; ko++) {
+        double[] half = new double[side * 3];
+        double[] point = new double[side];
+        for (int ko = 0; ko < count; ko++) {
             for (int ci = 0; ci < c; ci++) {
                 for (int i = 0; i < 9; i++) {
-                    kernel[i] = g.get((ko * c + ci) * 9 + i);
+                    kernel[i] = g.get(((k0 + ko) * c + ci) * 9 + i);
                 }
-                // G g: 6 x 3, then (G g) G^T: 6 x 6
+                // G g: side x 3, then (G g) G^T: side x side
                 for (int col = 0; col < 3; col++) {
-                    transformG(kernel[col], kernel[3 + col], kernel[6 + col], half, col, 3);
+                    transformG(tiling, kernel[col], kernel[3 + col], kernel[6 + col], half, col, 3);
                 }
-                for (int row = 0; row < 6; row++) {
-                    transformG(half[row * 3], half[row * 3 + 1], half[row * 3 + 2], point, 0, 1);
-                    for (int col = 0; col < 6; col++) {
-                        out.put(((row * 6 + col) * c + ci) * k + ko, (float) point[col]);
+                for (int row = 0; row < side; row++) {
+                    transformG(tiling, half[row * 3], half[row * 3 + 1], half[row * 3 + 2], point, 0, 1);
+                    for (int col = 0; col < side; col++) {
+                        out.put(((row * side + col) * c + ci) * count + ko, (float) point[col]);
                     }
                 }
             }
         }
-        return u;
     }
 
-    /** G (6 x 3) times the vector (a, b, c), written to out[at + i * stride]. */
-    private static void transformG(double a, double b, double c, double[] out, int at, int stride) {
+    /** G (side x 3) of {@code tiling} times the vector (a, b, c), written to out[at + i * stride]. */
+    private static void transformG(Tiling tiling, double a, double b, double c, double[] out, int at, int stride) {
+        if (tiling == Tiling.F2) {
+            out[at] = a;
+            out[at + stride] = (a + b + c) / 2;
+            out[at + 2 * stride] = (a - b + c) / 2;
+            out[at + 3 * stride] = c;
+            return;
+        }
         out[at] = a / 4;
         out[at + stride] = -(a + b + c) / 6;
         out[at + 2 * stride] = -(a - b + c) / 6;
@@ -315,7 +424,7 @@ public final class WinogradConvolution {
 
     /**
      * Y = act(conv(X, W) + B + Z) with X, Z and Y channels-last float32 of the planned shapes and
-     * {@code u} from {@link #transformWeights}; B and Z as the plan said (null when absent).
+     * {@code u} from {@link #packWeights}; B and Z as the plan said (null when absent).
      */
     public void forward(Tensor x, Tensor u, Tensor b, Tensor z, Tensor y, Device device) {
         if ((z != null) != residual || (b != null) != bias) {
@@ -330,7 +439,7 @@ public final class WinogradConvolution {
         Pointer[] uParts = partsOf(u);
         WinogradTiles.Epilogue epilogue = new WinogradTiles.Epilogue(b == null ? noBias : b.bytes(),
                 z == null ? null : z.bytes(), slope, low, high);
-        device.parallelFor(blocks * parts, 36L * rows * g.inChannels * kp, (from, to) -> {
+        device.parallelFor(blocks * parts, (long) g.tiling.points * rows * g.inChannels * kp, (from, to) -> {
             ByteBuffer tiles = PoolBlocks.take(tileBytes);
             ByteBuffer products = PoolBlocks.take(productBytes);
             try {

@@ -6,10 +6,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The tile transforms of Winograd's F(4 x 4, 3 x 3) on channels-last images, 16 channels to a vector
- * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): an input tile d of
- * 6 x 6 pixels becomes B^T d B, and a tile m of 36 products becomes the 4 x 4 outputs A^T m A, with
- * the bias, the residual and the activation applied on the way out. Each 2-D transform is two passes
+ * The tile transforms of Winograd's F(4 x 4, 3 x 3) and F(2 x 2, 3 x 3) on channels-last images, 16
+ * channels to a vector (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+ * an input tile d of 6 x 6 (4 x 4) pixels becomes B^T d B, and a tile m of 36 (16) products becomes
+ * the 4 x 4 (2 x 2) outputs A^T m A, with the bias, the residual and the activation applied on the
+ * way out. Each 2-D transform is two passes
  * of the 1-D one (columns, then rows) through a small array in the L1 cache: vectors kept in arrays
  * would be boxed.
  *
@@ -19,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradTiles {
     static final VectorSpecies<Float> LANES = FloatVector.SPECIES_512;
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    /** Each tile's 36 transformed values of one channel vector, by point (6 x 6) and lane. */
+    /** Each tile's 36 (or 16) transformed values of one channel vector, by point (6 x 6) and lane. */
     private static final int STAGE = 36 * 16;
     /**
      * Each thread's staging arrays, kept: a run would otherwise allocate a few kilobytes per block,
@@ -46,8 +47,8 @@ final class WinogradTiles {
     private static final long QUIET_BYTES = 4 * 1024;
 
     /**
-     * Runs both transforms on a small image (10 x 10, 32 channels, padded by 1: 9 tiles with every
-     * kind of edge, two channel vectors; with and without a residual) until C2 has compiled them,
+     * Runs both transforms of both tilings on a small image (10 x 10, 32 channels, padded by 1: tiles
+     * with every kind of edge, two channel vectors; with and without a residual) until C2 has compiled them,
      * which shows as a round that allocates nothing (this thread's allocation counter; a fixed 400 rounds where the
      * JVM has none). Until then every vector operation allocates its result on the heap: left to a
      * model's first runs, that is hundreds of megabytes of garbage (resnet18 at batch 8), for which
@@ -64,9 +65,12 @@ final class WinogradTiles {
         ByteBuffer.allocateDirect(16).asReadOnlyBuffer();
         int c = 32;
         int[] shape = {1, c, 10, 10};
-        WinogradConvolution.Geometry g = new WinogradConvolution.Geometry(shape, shape, new int[] {1, 1});
+        WinogradConvolution.Geometry g = new WinogradConvolution.Geometry(shape, shape, new int[] {1, 1},
+                WinogradConvolution.Tiling.F4);
+        WinogradConvolution.Geometry g2 = new WinogradConvolution.Geometry(shape, shape, new int[] {1, 1},
+                WinogradConvolution.Tiling.F2);
         ByteBuffer image = ByteBuffer.allocateDirect(10 * 10 * c * 4).order(ORDER);
-        ByteBuffer points = ByteBuffer.allocateDirect(36 * g.tiles * c * 4).order(ORDER);
+        ByteBuffer points = ByteBuffer.allocateDirect(Math.max(36 * g.tiles, 16 * g2.tiles) * c * 4).order(ORDER);
         ByteBuffer out = ByteBuffer.allocateDirect(10 * 10 * c * 4).order(ORDER);
         ByteBuffer bias = ByteBuffer.allocateDirect(c * 4).order(ORDER);
         Epilogue plain = new Epilogue(bias, null, 1f, 0f, Float.POSITIVE_INFINITY);
@@ -77,6 +81,8 @@ final class WinogradTiles {
             long before = counter == null ? 0 : counter.getCurrentThreadAllocatedBytes();
             input(g, image, 0, g.tiles, points, g.tiles);
             output(g, points, g.tiles, 0, c, 0, g.tiles, out, (round & 1) == 0 ? plain : residual);
+            input(g2, image, 0, g2.tiles, points, g2.tiles);
+            output(g2, points, g2.tiles, 0, c, 0, g2.tiles, out, (round & 1) == 0 ? residual : plain);
             if (counter != null) {
                 // compiled, a round allocates nothing; before, each vector operation allocates
                 // (about a megabyte a round, interpreted or from C1)
@@ -103,25 +109,26 @@ final class WinogradTiles {
         int c = g.inChannels;
         int pointBytes = rows * c * 4;
         int rowBytes = g.width * c * 4;
+        int m = g.tiling.outputs;
         for (int t = t0; t < t1; t++) {
             int image = t / g.tilesPerImage;
             int r = t % g.tilesPerImage;
-            int y0 = r / g.tileColumns * 4 - g.padTop;
-            int x0 = r % g.tileColumns * 4 - g.padLeft;
-            int rowMask = insideMask(y0, g.height);
-            int columnMask = insideMask(x0, g.width);
+            int y0 = r / g.tileColumns * m - g.padTop;
+            int x0 = r % g.tileColumns * m - g.padLeft;
+            int rowMask = insideMask(y0, g.height, g.tiling.side);
+            int columnMask = insideMask(x0, g.width, g.tiling.side);
             int pixel = ((image * g.height + y0) * g.width + x0) * c * 4;
             for (int cv = 0; cv < c; cv += 16) {
                 inputTile(x, pixel + cv * 4, rowBytes, c * 4, rowMask, columnMask, stage, v,
-                        (t - t0) * c * 4 + cv * 4, pointBytes);
+                        (t - t0) * c * 4 + cv * 4, pointBytes, g.tiling.side);
             }
         }
     }
 
-    /** Bit i set where {@code start + i} (i < 6) lies in [0, size). */
-    private static int insideMask(int start, int size) {
+    /** Bit i set where {@code start + i} (i < side) lies in [0, size). */
+    private static int insideMask(int start, int size, int side) {
         int mask = 0;
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < side; i++) {
             if (start + i >= 0 && start + i < size) {
                 mask |= 1 << i;
             }
@@ -130,10 +137,11 @@ final class WinogradTiles {
     }
 
     /**
-     * One tile's 16 channels: the 6 x 6 pixels from byte {@code at} of X (rows {@code rowBytes} apart,
-     * columns {@code pixelBytes}; those outside the masks read as zeros) to the 36 points at byte
-     * {@code out} of V, {@code pointBytes} apart: the column transform of each of the six columns, then
-     * the row transform of each of the six rows, through {@code stage}.
+     * One tile's 16 channels: the {@code side} x {@code side} pixels (6 for F(4, 3), 4 for F(2, 3))
+     * from byte {@code at} of X (rows {@code rowBytes} apart, columns {@code pixelBytes}; those outside
+     * the masks read as zeros) to its points at byte {@code out} of V, {@code pointBytes} apart: the
+     * column transform of each column, then the row transform of each row, through {@code stage}
+     * (rows of {@code side} vectors).
      *
      * <p>Each pass is a method of its own, and every vector lives inside it: once C2 has compiled a
      * pass, it allocates nothing, whoever calls it. Small passes called six times a tile reach C2's
@@ -142,13 +150,22 @@ final class WinogradTiles {
      * then keeps resident).
      */
     private static void inputTile(ByteBuffer x, int at, int rowBytes, int pixelBytes, int rowMask, int columnMask,
-                                  float[] stage, ByteBuffer v, int out, int pointBytes) {
-        for (int j = 0; j < 6; j++) {
+                                  float[] stage, ByteBuffer v, int out, int pointBytes, int side) {
+        boolean f2 = side == 4;
+        for (int j = 0; j < side; j++) {
             int inside = (columnMask >> j & 1) != 0 ? rowMask : 0;
-            inputColumn(x, at + j * pixelBytes, rowBytes, inside, stage, j * 16);
+            if (f2) {
+                inputColumn2(x, at + j * pixelBytes, rowBytes, inside, stage, j * 16);
+            } else {
+                inputColumn(x, at + j * pixelBytes, rowBytes, inside, stage, j * 16);
+            }
         }
-        for (int i = 0; i < 6; i++) {
-            inputRow(stage, i * 96, v, out + i * 6 * pointBytes, pointBytes);
+        for (int i = 0; i < side; i++) {
+            if (f2) {
+                inputRow2(stage, i * 64, v, out + i * 4 * pointBytes, pointBytes);
+            } else {
+                inputRow(stage, i * 96, v, out + i * 6 * pointBytes, pointBytes);
+            }
         }
     }
 
@@ -197,6 +214,35 @@ final class WinogradTiles {
     }
 
     /**
+     * F(2, 3)'s B^T down one column of four pixels from byte {@code p} of X, rows {@code rowBytes}
+     * apart (pixel i read where bit i of {@code inside} is set, else zero): row i of the result to
+     * stage[64 i + st].
+     */
+    private static void inputColumn2(ByteBuffer x, int p, int rowBytes, int inside, float[] stage, int st) {
+        FloatVector zero = FloatVector.zero(LANES);
+        FloatVector d0 = (inside & 1) != 0 ? FloatVector.fromByteBuffer(LANES, x, p, ORDER) : zero;
+        FloatVector d1 = (inside & 2) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + rowBytes, ORDER) : zero;
+        FloatVector d2 = (inside & 4) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 2 * rowBytes, ORDER) : zero;
+        FloatVector d3 = (inside & 8) != 0 ? FloatVector.fromByteBuffer(LANES, x, p + 3 * rowBytes, ORDER) : zero;
+        d0.sub(d2).intoArray(stage, st);
+        d1.add(d2).intoArray(stage, st + 64);
+        d2.sub(d1).intoArray(stage, st + 128);
+        d1.sub(d3).intoArray(stage, st + 192);
+    }
+
+    /** F(2, 3)'s B^T along one staged row (four vectors from stage[s]): the four points to byte {@code o} of V. */
+    private static void inputRow2(float[] stage, int s, ByteBuffer v, int o, int pointBytes) {
+        FloatVector d0 = FloatVector.fromArray(LANES, stage, s);
+        FloatVector d1 = FloatVector.fromArray(LANES, stage, s + 16);
+        FloatVector d2 = FloatVector.fromArray(LANES, stage, s + 32);
+        FloatVector d3 = FloatVector.fromArray(LANES, stage, s + 48);
+        d0.sub(d2).intoByteBuffer(v, o, ORDER);
+        d1.add(d2).intoByteBuffer(v, o + pointBytes, ORDER);
+        d2.sub(d1).intoByteBuffer(v, o + 2 * pointBytes, ORDER);
+        d1.sub(d3).intoByteBuffer(v, o + 3 * pointBytes, ORDER);
+    }
+
+    /**
      * The epilogue of the output transform: y = min(max(max(s, 0) + slope * min(s, 0), low), high)
      * where s = v + Z: ReLU is low 0; LeakyRelu its slope; Clip its bounds; none leaves every bound
      * infinite (the slope is 1 but for LeakyRelu). {@code bias}: K floats (zeros for none);
@@ -216,36 +262,46 @@ final class WinogradTiles {
         float[] row = ROWS.get();
         int k = g.outChannels;
         int pointBytes = rows * kp * 4;
+        int side = g.tiling.outputs;
         for (int t = t0; t < t1; t++) {
             int image = t / g.tilesPerImage;
             int r = t % g.tilesPerImage;
-            int y0 = r / g.tileColumns * 4;
-            int x0 = r % g.tileColumns * 4;
-            int outRows = Math.min(4, g.outHeight - y0);
-            int outColumns = Math.min(4, g.outWidth - x0);
+            int y0 = r / g.tileColumns * side;
+            int x0 = r % g.tileColumns * side;
+            int outRows = Math.min(side, g.outHeight - y0);
+            int outColumns = Math.min(side, g.outWidth - x0);
             int pixel = ((image * g.outHeight + y0) * g.outWidth + x0) * k * 4;
             for (int kv = 0; kv < kp; kv += 16) {
                 outputTile(m, (t - t0) * kp * 4 + kv * 4, pointBytes, stage, row, y, pixel + (k0 + kv) * 4,
-                        g.outWidth * k * 4, k * 4, outRows, outColumns, (k0 + kv) * 4, e);
+                        g.outWidth * k * 4, k * 4, outRows, outColumns, (k0 + kv) * 4, e, g.tiling.side);
             }
         }
     }
 
     /**
-     * One tile's 16 channels: the 36 products from byte {@code at} of M ({@code pointBytes} apart) to
-     * the {@code outRows} x {@code outColumns} outputs at byte {@code out} of Y (rows {@code rowBytes}
+     * One tile's 16 channels: the products (36, or 16 where {@code side} is 4: F(2, 3)) from byte
+     * {@code at} of M ({@code pointBytes} apart) to the {@code outRows} x {@code outColumns} outputs at byte {@code out} of Y (rows {@code rowBytes}
      * apart, columns {@code pixelBytes}), with the bias at byte {@code biasAt} and the epilogue. As in
      * {@link #inputTile}, each pass is a method of its own with every vector inside it; none is
      * assigned on two paths, nor is a mask (this JDK's C2 boxes those on the heap).
      */
     private static void outputTile(ByteBuffer m, int at, int pointBytes, float[] stage, float[] row, ByteBuffer y,
                                    int out, int rowBytes, int pixelBytes, int outRows, int outColumns, int biasAt,
-                                   Epilogue e) {
-        for (int j = 0; j < 6; j++) {
-            outputColumn(m, at + j * pointBytes, 6 * pointBytes, stage, j * 16);
+                                   Epilogue e, int side) {
+        boolean f2 = side == 4;
+        for (int j = 0; j < side; j++) {
+            if (f2) {
+                outputColumn2(m, at + j * pointBytes, 4 * pointBytes, stage, j * 16);
+            } else {
+                outputColumn(m, at + j * pointBytes, 6 * pointBytes, stage, j * 16);
+            }
         }
         for (int i = 0; i < outRows; i++) {
-            outputRow(stage, i * 96, row, e, biasAt, y, out + i * rowBytes, pixelBytes, outColumns);
+            if (f2) {
+                outputRow2(stage, i * 64, row, e, biasAt, y, out + i * rowBytes, pixelBytes, outColumns);
+            } else {
+                outputRow(stage, i * 96, row, e, biasAt, y, out + i * rowBytes, pixelBytes, outColumns);
+            }
         }
     }
 
@@ -289,6 +345,14 @@ final class WinogradTiles {
         b.add(d.mul(2f)).add(bias).intoArray(row, 16);
         a.add(c.mul(4f)).add(bias).intoArray(row, 32);
         b.add(d.mul(8f)).add(m5).add(bias).intoArray(row, 48);
+        store(row, e, y, o, pixelBytes, outColumns);
+    }
+
+    /**
+     * The first {@code outColumns} outputs staged in {@code row} (16 lanes each), with the residual
+     * and the activation, to byte {@code o} of Y, {@code pixelBytes} apart.
+     */
+    private static void store(float[] row, Epilogue e, ByteBuffer y, int o, int pixelBytes, int outColumns) {
         for (int col = 0; col < outColumns; col++, o += pixelBytes) {
             if (e.residual != null) {
                 FloatVector v = FloatVector.fromArray(LANES, row, col * 16);
@@ -300,4 +364,27 @@ final class WinogradTiles {
         }
     }
 
+
+    /** F(2, 3)'s A^T down one column of four products from byte {@code p} of M, {@code step} apart: row i to stage[64 i + st]. */
+    private static void outputColumn2(ByteBuffer m, int p, int step, float[] stage, int st) {
+        FloatVector m0 = FloatVector.fromByteBuffer(LANES, m, p, ORDER);
+        FloatVector m1 = FloatVector.fromByteBuffer(LANES, m, p + step, ORDER);
+        FloatVector m2 = FloatVector.fromByteBuffer(LANES, m, p + 2 * step, ORDER);
+        FloatVector m3 = FloatVector.fromByteBuffer(LANES, m, p + 3 * step, ORDER);
+        m0.add(m1).add(m2).intoArray(stage, st);
+        m1.sub(m2).sub(m3).intoArray(stage, st + 64);
+    }
+
+    /** F(2, 3)'s A^T along one staged row (four vectors from stage[s]) plus the bias, then {@link #store}. */
+    private static void outputRow2(float[] stage, int s, float[] row, Epilogue e, int biasAt, ByteBuffer y, int o,
+                                   int pixelBytes, int outColumns) {
+        FloatVector bias = FloatVector.fromByteBuffer(LANES, e.bias, biasAt, ORDER);
+        FloatVector m0 = FloatVector.fromArray(LANES, stage, s);
+        FloatVector m1 = FloatVector.fromArray(LANES, stage, s + 16);
+        FloatVector m2 = FloatVector.fromArray(LANES, stage, s + 32);
+        FloatVector m3 = FloatVector.fromArray(LANES, stage, s + 48);
+        m0.add(m1).add(m2).add(bias).intoArray(row, 0);
+        m1.sub(m2).sub(m3).add(bias).intoArray(row, 16);
+        store(row, e, y, o, pixelBytes, outColumns);
+    }
 }

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's F(4 x 4, 3 x 3) convolution against a direct convolution in double precision written
- * out here (channels-last, as the class computes), over image sizes that are not multiples of the
- * tile, every padding, 16 to 64 channels and each epilogue; and inside a model, against ONNX Runtime.
+ * Winograd's F(4 x 4, 3 x 3) and F(2 x 2, 3 x 3) convolutions against a direct convolution in double
+ * precision written out here (channels-last, as the class computes), over image sizes that are not
+ * multiples of the tile, every padding, 16 to 64 channels and each epilogue; and inside a model,
+ * against ONNX Runtime.
  */
 class WinogradConvolutionTest {
 
@@ -126,7 +127,7 @@ class WinogradConvolutionTest {
     }
 
     /** Runs one case through the class; returns the largest error over the reference's largest magnitude. */
-    private static double run(Case t, Act a, boolean bias, long seed) {
+    private static double run(Case t, Act a, boolean bias, WinogradConvolution.Tiling tiling, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         double[] x = random(r, t.n * t.h * t.w * t.c, 1);
         double[] w = random(r, t.k * t.c * 9, 1 / Math.sqrt(9.0 * t.c));
@@ -136,9 +137,10 @@ class WinogradConvolutionTest {
         int[] ws = {t.k, t.c, 3, 3};
         int[] ys = {t.n, t.k, t.outH(), t.outW()};
         WinogradConvolution conv = WinogradConvolution.create(xs, ws, ys, 1, new int[] {1, 1}, new int[] {1, 1},
-                new int[] {t.pads[0], t.pads[1]}, new int[] {t.pads[2], t.pads[3]}, a.postOps, bias, false);
+                new int[] {t.pads[0], t.pads[1]}, new int[] {t.pads[2], t.pads[3]}, a.postOps, bias, tiling, false);
         assertNotNull(conv, t + " " + a.postOps);
-        Tensor u = WinogradConvolution.transformWeights(Tensor.fromDoubles(DataType.FLOAT, w, ws));
+        assertEquals(tiling, conv.tiling());
+        Tensor u = conv.packWeights(Tensor.fromDoubles(DataType.FLOAT, w, ws));
         // storage is channels-last: [N, H, W, C]
         Tensor y = Tensor.uninitialized(DataType.FLOAT, t.n, t.outH(), t.outW(), t.k);
         conv.forward(Tensor.fromDoubles(DataType.FLOAT, x, t.n, t.h, t.w, t.c), u,
@@ -166,16 +168,42 @@ class WinogradConvolutionTest {
                 act(false, PostOps.Eltwise.RELU, 0.1f, 0), act(false, PostOps.Eltwise.CLIP, -0.3f, 0.4f),
                 act(true, PostOps.Eltwise.RELU, 0, 0), act(true, PostOps.Eltwise.NONE, 0, 0));
         long seed = 1;
-        for (Case t : CASES) {
-            for (Act a : acts) {
-                for (boolean bias : new boolean[] {true, false}) {
-                    double error = run(t, a, bias, seed++);
-                    // F(4, 3) in float32 keeps about 1e-6 of the output's scale; a wrong coefficient
-                    // or a misplaced tile is off by the output's own size
-                    assertTrue(error < 2e-5, t + " " + a.postOps + " bias " + bias + ": relative error " + error);
+        for (WinogradConvolution.Tiling tiling : WinogradConvolution.Tiling.values()) {
+            for (Case t : CASES) {
+                for (Act a : acts) {
+                    for (boolean bias : new boolean[] {true, false}) {
+                        double error = run(t, a, bias, tiling, seed++);
+                        // F(4, 3) in float32 keeps about 1e-6 of the output's scale, F(2, 3) better; a
+                        // wrong coefficient or a misplaced tile is off by the output's own size
+                        assertTrue(error < (tiling == WinogradConvolution.Tiling.F2 ? 2e-6 : 2e-5),
+                                tiling + " " + t + " " + a.postOps + " bias " + bias + ": relative error " + error);
+                    }
                 }
             }
         }
+    }
+
+    @Test
+    void smallImagesOfManyChannelsTakeF2() {
+        int[] one = {1, 1};
+        // tinyyolov2's 1024-channel layer at batch 1: 16 tiles of F(4, 3) whose U (151 MB) streams
+        WinogradConvolution small = WinogradConvolution.create(new int[] {1, 1024, 13, 13},
+                new int[] {1024, 1024, 3, 3}, new int[] {1, 1024, 13, 13}, 1, one, one, one, one, PostOps.NONE, true);
+        assertNotNull(small);
+        assertEquals(WinogradConvolution.Tiling.F2, small.tiling());
+        // a large image keeps F(4, 3)
+        WinogradConvolution large = WinogradConvolution.create(new int[] {8, 64, 32, 32}, new int[] {64, 64, 3, 3},
+                new int[] {8, 64, 32, 32}, 1, one, one, one, one, PostOps.NONE, true);
+        assertNotNull(large);
+        assertEquals(WinogradConvolution.Tiling.F4, large.tiling());
+        // U of another convolution is refused rather than misread
+        WinogradConvolution narrow = WinogradConvolution.create(new int[] {2, 64, 32, 32}, new int[] {64, 64, 3, 3},
+                new int[] {2, 64, 32, 32}, 1, one, one, one, one, PostOps.NONE, true);
+        Tensor wrongU = narrow.packWeights(Tensor.zeros(DataType.FLOAT, 64, 64, 3, 3));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> small.forward(Tensor.zeros(DataType.FLOAT, 1, 13, 13, 1024), wrongU, null, null,
+                        Tensor.zeros(DataType.FLOAT, 1, 13, 13, 1024), CpuDevice.get()));
+        assertTrue(!small.readsSameWeights(narrow) && small.readsSameWeights(small));
     }
 
     @Test
@@ -205,23 +233,29 @@ class WinogradConvolutionTest {
 
     @Test
     void keepsNaN() {
+        for (WinogradConvolution.Tiling tiling : WinogradConvolution.Tiling.values()) {
+            keepsNaN(tiling);
+        }
+    }
+
+    private static void keepsNaN(WinogradConvolution.Tiling tiling) {
         Case t = new Case(1, 16, 16, 8, 8, new int[] {1, 1, 1, 1});
         WinogradConvolution conv = WinogradConvolution.create(new int[] {1, 16, 8, 8}, new int[] {16, 16, 3, 3},
                 new int[] {1, 16, 8, 8}, 1, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1},
-                PostOps.of(false, PostOps.Eltwise.RELU, 0, 0), false, false);
+                PostOps.of(false, PostOps.Eltwise.RELU, 0, 0), false, tiling, false);
         double[] x = new double[8 * 8 * 16];
         x[(3 * 8 + 3) * 16] = Double.NaN;
         double[] w = new double[16 * 16 * 9];
         java.util.Arrays.fill(w, 0.01);
         Tensor y = Tensor.uninitialized(DataType.FLOAT, 1, 8, 8, t.k);
         conv.forward(Tensor.fromDoubles(DataType.FLOAT, x, 1, 8, 8, 16),
-                WinogradConvolution.transformWeights(Tensor.fromDoubles(DataType.FLOAT, w, 16, 16, 3, 3)), null,
+                conv.packWeights(Tensor.fromDoubles(DataType.FLOAT, w, 16, 16, 3, 3)), null,
                 null, y, CpuDevice.get());
         float[] v = floats(y);
         // the output pixel under the NaN reads it; ReLU(NaN) is NaN in ONNX, not 0
-        assertTrue(Float.isNaN(v[(3 * 8 + 3) * 16]), "NaN lost: " + v[(3 * 8 + 3) * 16]);
+        assertTrue(Float.isNaN(v[(3 * 8 + 3) * 16]), tiling + ": NaN lost: " + v[(3 * 8 + 3) * 16]);
         // a pixel whose window misses it (two rows and columns away) stays a number
-        assertTrue(Float.isFinite(v[(6 * 8 + 6) * 16]), "NaN spread to " + v[(6 * 8 + 6) * 16]);
+        assertTrue(Float.isFinite(v[(6 * 8 + 6) * 16]), tiling + ": NaN spread to " + v[(6 * 8 + 6) * 16]);
     }
 
     /**
@@ -255,11 +289,19 @@ class WinogradConvolutionTest {
         SplittableRandom r = new SplittableRandom(7);
         ModelProto m = residualBlock(r);
         Tensor x = Tensor.fromDoubles(DataType.FLOAT, random(r, 8 * 64 * 32 * 32, 1), 8, 64, 32, 32);
+        // the three convolutions (the last with its residual and ReLU) go through Winograd
+        assertMatchesOnnxRuntime(m, x, 3, 2e-5);
+    }
+
+    /**
+     * Runs {@code m} on {@code x}: {@code winogradCalls} convolutions go through this class, and the
+     * output is ONNX Runtime's within {@code tolerance} of its largest magnitude.
+     */
+    private static void assertMatchesOnnxRuntime(ModelProto m, Tensor x, int winogradCalls, double tolerance) {
         long before = WinogradConvolution.calls();
         SingaRep rep = dev.sonnx.runtime.backend.SingaBackend.prepare(m, CpuDevice.get());
         float[] actual = floats(rep.run(List.of(x)).get(0));
-        // the three convolutions (the last with its residual and ReLU) went through Winograd
-        assertEquals(3, WinogradConvolution.calls() - before);
+        assertEquals(winogradCalls, WinogradConvolution.calls() - before);
         float[] expected = floats(OrtReference.run(m, List.of("x"), List.of(x)).get(0));
         double scale = 0;
         double worst = 0;
@@ -267,7 +309,32 @@ class WinogradConvolutionTest {
             scale = Math.max(scale, Math.abs(expected[i]));
             worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
         }
-        assertTrue(worst < 2e-5 * scale, "largest difference " + worst + " against outputs up to " + scale);
+        assertTrue(worst < tolerance * scale, "largest difference " + worst + " against outputs up to " + scale);
+    }
+
+    /**
+     * Two 256-channel convolutions of a 14 x 14 image at batch 1 (resnet18's third stage), the second
+     * with a residual: too few tiles for F(4, 3), so F(2, 3) runs them; against ONNX Runtime.
+     */
+    @Test
+    void smallImageModelRunsF2AndMatchesOnnxRuntime() {
+        SplittableRandom r = new SplittableRandom(5);
+        int c = 256;
+        double s = 1 / Math.sqrt(9.0 * c);
+        GraphProto g = Models.graph("f2", List.of(
+                        Models.node("Conv", List.of("x", "w0", "b0"), List.of("c0"), Models.ints("pads", 1, 1, 1, 1)),
+                        Models.node("Relu", List.of("c0"), List.of("a")),
+                        Models.node("Conv", List.of("a", "w1", "b1"), List.of("c1"), Models.ints("pads", 1, 1, 1, 1)),
+                        Models.node("Add", List.of("c1", "a"), List.of("y"))),
+                List.of(Models.tensorInfo("x", DataType.FLOAT, 1, c, 14, 14)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, 1, c, 14, 14)),
+                "w0", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
+                "b0", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c),
+                "w1", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
+                "b1", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c));
+        ModelProto m = Models.model(g, 13);
+        Tensor x = Tensor.fromDoubles(DataType.FLOAT, random(r, c * 14 * 14, 1), 1, c, 14, 14);
+        assertMatchesOnnxRuntime(m, x, 2, 2e-6);
     }
 
     @Test
