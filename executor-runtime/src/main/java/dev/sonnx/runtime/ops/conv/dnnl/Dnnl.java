@@ -173,6 +173,11 @@ public final class Dnnl {
 
     /** A reorder between two layouts of the same data; takes ownership of both descriptors. */
     static DnnlPrimitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
+        return reorder(from, to, false);
+    }
+
+    /** The same, run on the calling thread alone where {@code alone} ({@link OpenMpTeam}). */
+    static DnnlPrimitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, boolean alone) {
         dnnl_primitive_attr attr = userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
@@ -180,7 +185,8 @@ public final class Dnnl {
         } finally {
             dnnl_primitive_attr_destroy(attr);
         }
-        return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to});
+        return new DnnlPrimitive(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new dnnl_memory_desc[] {from, to},
+                alone ? 0 : Long.MAX_VALUE);
     }
 
     /**
