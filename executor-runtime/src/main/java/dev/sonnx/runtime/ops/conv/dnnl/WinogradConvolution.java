@@ -21,7 +21,8 @@ import org.bytedeco.javacpp.Pointer;
  * points, 2 x 2 outputs; 4 multiply-adds an output per pair of channels, against 2.25 for F(4, 3)
  * and 9 direct): F(4, 3) cuts them into too few tiles for efficient products, while U, which every
  * call reads whole, is 4 times the weights against 16 / 9. tinyyolov2's 1024-channel layer at
- * 13 x 13 has 16 tiles of F(4, 3) and 49 of F(2, 3).
+ * 13 x 13 has 16 tiles of F(4, 3) and 49 of F(2, 3). Over few tiles F(2, 3) pays only for large
+ * weights, which the direct kernel streams once per output row.
  *
  * <p>oneDNN 3.11 has no Winograd convolution on x86, and its direct kernels already run at the cores'
  * peak: fewer multiply-adds are the only way past them. The work is split into blocks of tiles,
@@ -80,6 +81,15 @@ public final class WinogradConvolution {
      * run about 4% faster but its peak RSS 22 MB larger (1.04 of ONNX Runtime's, against 0.96).
      */
     private static final int F2_STREAMED_IMAGES = 3;
+    /**
+     * Fewest bytes of weights for F(2, 3) over fewer than {@link #MIN_STREAMED_TILES} tiles: the
+     * direct kernel reads its weights again for each output row, which costs where they outgrow the
+     * caches. tinyyolov2's 512 -> 1024 and 1024 -> 1024 layers at 13 x 13 (49 tiles; 18.9 and 37.7 MB)
+     * took 4.1-4.4 against 5.3 ms and 7.9-8.7 against 10.5 ms; resnet18's 256-channel layers at
+     * 14 x 14 (49 tiles, 2.4 MB) 0.81-0.83 against 0.70-0.80 ms beside ONNX Runtime's runs, and
+     * tinyyolov2's 256 -> 512 one (4.7 MB) no less than the direct kernel's 1.29 ms.
+     */
+    private static final long F2_FEW_TILES_WEIGHT_BYTES = 16L << 20;
     private static final boolean VECTORS = vectorsPresent();
     /** Convolutions run so far in this process (for tests and diagnostics). */
     private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
@@ -333,6 +343,11 @@ public final class WinogradConvolution {
         // F(2, 3) is what is left where F(4, 3)'s streamed U meets too few tiles
         if (whenPays && uBytes > LARGE_WEIGHTS && (tiling == Tiling.F4 ? g.tiles < MIN_STREAMED_TILES
                 : xShape[0] > F2_STREAMED_IMAGES)) {
+            return null;
+        }
+        long weightBytes = 9L * g.inChannels * g.outChannels * Float.BYTES;
+        if (whenPays && tiling == Tiling.F2 && g.tiles < MIN_STREAMED_TILES
+                && weightBytes < F2_FEW_TILES_WEIGHT_BYTES) {
             return null;
         }
         if (uBytes <= LARGE_WEIGHTS) {

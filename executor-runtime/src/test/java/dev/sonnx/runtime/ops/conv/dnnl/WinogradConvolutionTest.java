@@ -191,6 +191,13 @@ class WinogradConvolutionTest {
                 new int[] {1024, 1024, 3, 3}, new int[] {1, 1024, 13, 13}, 1, one, one, one, one, PostOps.NONE, true);
         assertNotNull(small);
         assertEquals(WinogradConvolution.Tiling.F2, small.tiling());
+        // resnet18's 256-channel layers at 14 x 14 and batch 1: 49 tiles of F(2, 3), weights of 2.4 MB
+        // that the direct kernel keeps close: neither tiling
+        assertNull(WinogradConvolution.create(new int[] {1, 256, 14, 14}, new int[] {256, 256, 3, 3},
+                new int[] {1, 256, 14, 14}, 1, one, one, one, one, PostOps.NONE, true));
+        // nor for its 512-channel layers at batch 8: F(2, 3)'s U (16.8 MB) streams over 8 images
+        assertNull(WinogradConvolution.create(new int[] {8, 512, 7, 7}, new int[] {512, 512, 3, 3},
+                new int[] {8, 512, 7, 7}, 1, one, one, one, one, PostOps.NONE, true));
         // a large image keeps F(4, 3)
         WinogradConvolution large = WinogradConvolution.create(new int[] {8, 64, 32, 32}, new int[] {64, 64, 3, 3},
                 new int[] {8, 64, 32, 32}, 1, one, one, one, one, PostOps.NONE, true);
@@ -313,27 +320,28 @@ class WinogradConvolutionTest {
     }
 
     /**
-     * Two 256-channel convolutions of a 14 x 14 image at batch 1 (resnet18's third stage), the second
-     * with a residual: too few tiles for F(4, 3), so F(2, 3) runs them; against ONNX Runtime.
+     * A 128 -> 256 and a 256 -> 256 convolution of a 26 x 26 image at batch 1 (tinyyolov2's fifth
+     * layer and one like it), the second with a residual: F(4, 3) would stream its U (4.7 and 9.4 MB)
+     * over 49 tiles, so F(2, 3) runs them, over 169; against ONNX Runtime.
      */
     @Test
     void smallImageModelRunsF2AndMatchesOnnxRuntime() {
         SplittableRandom r = new SplittableRandom(5);
-        int c = 256;
-        double s = 1 / Math.sqrt(9.0 * c);
+        int c = 128;
+        int k = 256;
         GraphProto g = Models.graph("f2", List.of(
                         Models.node("Conv", List.of("x", "w0", "b0"), List.of("c0"), Models.ints("pads", 1, 1, 1, 1)),
                         Models.node("Relu", List.of("c0"), List.of("a")),
                         Models.node("Conv", List.of("a", "w1", "b1"), List.of("c1"), Models.ints("pads", 1, 1, 1, 1)),
                         Models.node("Add", List.of("c1", "a"), List.of("y"))),
-                List.of(Models.tensorInfo("x", DataType.FLOAT, 1, c, 14, 14)),
-                List.of(Models.tensorInfo("y", DataType.FLOAT, 1, c, 14, 14)),
-                "w0", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
-                "b0", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c),
-                "w1", Tensor.fromDoubles(DataType.FLOAT, random(r, c * c * 9, s), c, c, 3, 3),
-                "b1", Tensor.fromDoubles(DataType.FLOAT, random(r, c, 0.1), c));
+                List.of(Models.tensorInfo("x", DataType.FLOAT, 1, c, 26, 26)),
+                List.of(Models.tensorInfo("y", DataType.FLOAT, 1, k, 26, 26)),
+                "w0", Tensor.fromDoubles(DataType.FLOAT, random(r, k * c * 9, 1 / Math.sqrt(9.0 * c)), k, c, 3, 3),
+                "b0", Tensor.fromDoubles(DataType.FLOAT, random(r, k, 0.1), k),
+                "w1", Tensor.fromDoubles(DataType.FLOAT, random(r, k * k * 9, 1 / Math.sqrt(9.0 * k)), k, k, 3, 3),
+                "b1", Tensor.fromDoubles(DataType.FLOAT, random(r, k, 0.1), k));
         ModelProto m = Models.model(g, 13);
-        Tensor x = Tensor.fromDoubles(DataType.FLOAT, random(r, c * 14 * 14, 1), 1, c, 14, 14);
+        Tensor x = Tensor.fromDoubles(DataType.FLOAT, random(r, c * 26 * 26, 1), 1, c, 26, 26);
         assertMatchesOnnxRuntime(m, x, 2, 2e-6);
     }
 
