@@ -70,7 +70,7 @@ public final class ConstantWeights {
      */
     public synchronized Tensor forWinograd(WinogradConvolution conv) {
         for (Transformed t : winograd) {
-            if (t.reader.readsSameWeights(conv)) {
+            if (t.reader == conv || t.reader.readsSameWeights(conv)) {
                 return t.u;
             }
         }

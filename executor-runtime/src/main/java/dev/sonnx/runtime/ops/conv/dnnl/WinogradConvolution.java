@@ -98,7 +98,7 @@ public final class WinogradConvolution {
     /** Rows of each product (tiles a block), and the blocks. */
     private final int rows;
     private final int blocks;
-    /** The output channels are split into this many parts of {@link #partChannels} when there are few blocks. */
+    /** The output channels are split into this many parts of {@link #partChannels}: two where U streams, or where there is one block. */
     private final int parts;
     private final int partChannels;
     /** Each thread's working memory, lent by the run pool for one call: a block's transformed tiles and its products. */
@@ -351,16 +351,21 @@ public final class WinogradConvolution {
             return null;
         }
         if (uBytes <= LARGE_WEIGHTS) {
-            // U stays in the caches: blocks of tiles, about four of them, so that a late thread finds work
+            // U stays in the caches: blocks of tiles, about four of them, so that a late thread finds
+            // work, and the output channels in two parts where there is one block
             rows = Math.min(g.tiles, Math.max(MIN_ROWS, Math.min(BLOCK_TILES, (g.tiles + 3) / 4)));
+            if (g.tiles <= rows && g.outChannels % 32 == 0) {
+                parts = 2;
+            }
         } else {
-            // U streams from memory once per block: the fewest blocks, and the threads share the
-            // output channels (each reads its part of U) where there are fewer blocks than two
+            // U streams from memory once per block: the fewest blocks, and the output channels
+            // always in two parts (each item reads its part of U), whatever the batch: the packed
+            // U's layout follows the parts, and one U then serves every batch size (tinyyolov2's
+            // 1024-channel layer has 151 MB of it)
             rows = Math.min(BLOCK_TILES, g.tiles);
-        }
-        int blocks = (g.tiles + rows - 1) / rows;
-        while (blocks * parts < 2 && g.outChannels % (32 * parts) == 0) {
-            parts *= 2;
+            if (g.outChannels % 32 == 0) {
+                parts = 2;
+            }
         }
         int c = g.inChannels;
         int k = g.outChannels;

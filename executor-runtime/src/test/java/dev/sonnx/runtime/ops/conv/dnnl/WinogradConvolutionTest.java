@@ -238,6 +238,30 @@ class WinogradConvolutionTest {
                 one, one, none, true));
     }
 
+    /**
+     * tinyyolov2's 1024-channel layer at batches 1 to 8: F(2, 3) below 4 images, F(4, 3) from there,
+     * and within each tiling one packed U for every batch (a U that changed with the batch would be
+     * another 67 or 151 MB for each).
+     */
+    @Test
+    void everyBatchOfOneTilingReadsTheSameU() {
+        int[] one = {1, 1};
+        WinogradConvolution[] byBatch = new WinogradConvolution[9];
+        for (int n = 1; n <= 8; n++) {
+            byBatch[n] = WinogradConvolution.create(new int[] {n, 1024, 13, 13}, new int[] {1024, 1024, 3, 3},
+                    new int[] {n, 1024, 13, 13}, 1, one, one, one, one, PostOps.NONE, true);
+            assertNotNull(byBatch[n], "batch " + n);
+            assertEquals(n < 4 ? WinogradConvolution.Tiling.F2 : WinogradConvolution.Tiling.F4, byBatch[n].tiling(),
+                    "batch " + n);
+        }
+        for (int a = 1; a <= 8; a++) {
+            for (int b = 1; b <= 8; b++) {
+                assertEquals(byBatch[a].tiling() == byBatch[b].tiling(), byBatch[a].readsSameWeights(byBatch[b]),
+                        "batches " + a + " and " + b);
+            }
+        }
+    }
+
     @Test
     void keepsNaN() {
         for (WinogradConvolution.Tiling tiling : WinogradConvolution.Tiling.values()) {
