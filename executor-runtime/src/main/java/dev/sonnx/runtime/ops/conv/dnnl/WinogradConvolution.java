@@ -27,7 +27,8 @@ import org.bytedeco.javacpp.Pointer;
  * <p>oneDNN 3.11 has no Winograd convolution on x86, and its direct kernels already run at the cores'
  * peak: fewer multiply-adds are the only way past them. The work is split into blocks of tiles,
  * each transformed, multiplied and transformed back by one thread while its points stay in that
- * core's cache. U is four times the weights' size and is kept beside them.
+ * core's cache. U (four times the weights' size, 16 / 9 for F(2, 3)) is kept beside them, each part
+ * of the output channels in the layout its product chose ({@link #packWeights}).
  *
  * <p>Accuracy: the transforms' constants (up to 8 in A, 5 in B, 1/24 in G) cost a few bits of float32
  * precision, about 1e-5 of the output's scale against 1e-7 for the direct kernel, the trade every
