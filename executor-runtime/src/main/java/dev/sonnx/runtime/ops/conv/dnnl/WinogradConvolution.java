@@ -255,8 +255,8 @@ public final class WinogradConvolution {
             throw new IllegalArgumentException("weights " + w.describe() + " are not [" + k + ", " + c + ", 3, 3]");
         }
         long bytes = parts * partBytes;
-        if (bytes / Float.BYTES > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("U of " + bytes + " bytes exceeds a tensor's 2^31 elements");
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("U of " + bytes + " bytes exceeds a buffer's 2 GiB");
         }
         Tensor packed = Arena.detached(() -> Tensor.zeros(DataType.FLOAT, (int) (bytes / Float.BYTES)));
         ByteBuffer to = packed.bytes();
@@ -341,6 +341,11 @@ public final class WinogradConvolution {
         int parts = 1;
         int points = tiling.points;
         long uBytes = (long) points * g.inChannels * g.outChannels * Float.BYTES;
+        if (uBytes > Integer.MAX_VALUE / 2) {
+            // U lives in one buffer, of at most 2 GiB, and its packed layout may pad it: a U over
+            // 1 GiB leaves its weights to the direct kernel
+            return null;
+        }
         // F(2, 3) is what is left where F(4, 3)'s streamed U meets too few tiles
         if (whenPays && uBytes > LARGE_WEIGHTS && (tiling == Tiling.F4 ? g.tiles < MIN_STREAMED_TILES
                 : xShape[0] > F2_STREAMED_IMAGES)) {

@@ -233,6 +233,9 @@ class WinogradConvolutionTest {
                 one, one, one, none, true));
         assertNull(WinogradConvolution.create(xs, ws, ys, 1, one, one, one, one,
                 PostOps.of(false, PostOps.Eltwise.HARD_SWISH, 0, 0), true));
+        // a U beyond one buffer (4096 -> 4096 channels: 2.4 GB by F(4, 3)), even where size rules are off
+        assertNull(WinogradConvolution.create(new int[] {8, 4096, 32, 32}, new int[] {4096, 4096, 3, 3},
+                new int[] {8, 4096, 32, 32}, 1, one, one, one, one, none, true, WinogradConvolution.Tiling.F4, false));
         // too little work to pay: a batch-1 image of 8 x 8
         assertNull(WinogradConvolution.create(new int[] {1, 64, 8, 8}, ws, new int[] {1, 64, 8, 8}, 1, one, one,
                 one, one, none, true));
