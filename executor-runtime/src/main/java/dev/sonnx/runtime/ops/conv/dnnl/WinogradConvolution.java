@@ -39,7 +39,7 @@ import org.bytedeco.javacpp.Pointer;
 public final class WinogradConvolution {
     private static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("sonnx.winograd", "true"));
     /** Whether F(2, 3) takes what F(4, 3) leaves ({@code -Dsonnx.winograd.f2=false}: it does not). */
-    private static final boolean F2 = Boolean.parseBoolean(System.getProperty("sonnx.winograd.f2", "true"));
+    private static final boolean F2_ENABLED = Boolean.parseBoolean(System.getProperty("sonnx.winograd.f2", "true"));
     /**
      * Fewest tiles worth it: a small image has too few rows to keep both cores busy on the products,
      * and U's larger size then dominates (resnet18's 7 x 7 layers at batch 1: 4 tiles, 1.4 times the
@@ -311,7 +311,7 @@ public final class WinogradConvolution {
                                              boolean bias) {
         WinogradConvolution f4 = create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd, postOps,
                 bias, Tiling.F4, true);
-        return f4 != null || !F2 ? f4 : create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
+        return f4 != null || !F2_ENABLED ? f4 : create(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
                 postOps, bias, Tiling.F2, true);
     }
 

@@ -10,9 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * channels to a vector (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
  * an input tile d of 6 x 6 (4 x 4) pixels becomes B^T d B, and a tile m of 36 (16) products becomes
  * the 4 x 4 (2 x 2) outputs A^T m A, with the bias, the residual and the activation applied on the
- * way out. Each 2-D transform is two passes
- * of the 1-D one (columns, then rows) through a small array in the L1 cache: vectors kept in arrays
- * would be boxed.
+ * way out. Each 2-D transform is two passes of the 1-D one (columns, then rows) through a small array
+ * in the L1 cache: vectors kept in arrays would be boxed.
  *
  * <p>Only {@link WinogradConvolution} touches this class, and only where the incubating vector module
  * is present ({@code --add-modules jdk.incubator.vector}).
@@ -20,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradTiles {
     static final VectorSpecies<Float> LANES = FloatVector.SPECIES_512;
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    /** Each tile's 36 (or 16) transformed values of one channel vector, by point (6 x 6) and lane. */
+    /** Each tile's 36 (or 16) transformed values of one channel vector, by point (6 x 6 or 4 x 4) and lane. */
     private static final int STAGE = 36 * 16;
     /**
      * Each thread's staging arrays, kept: a run would otherwise allocate a few kilobytes per block,
@@ -262,14 +261,14 @@ final class WinogradTiles {
         float[] row = ROWS.get();
         int k = g.outChannels;
         int pointBytes = rows * kp * 4;
-        int side = g.tiling.outputs;
+        int outputs = g.tiling.outputs;
         for (int t = t0; t < t1; t++) {
             int image = t / g.tilesPerImage;
             int r = t % g.tilesPerImage;
-            int y0 = r / g.tileColumns * side;
-            int x0 = r % g.tileColumns * side;
-            int outRows = Math.min(side, g.outHeight - y0);
-            int outColumns = Math.min(side, g.outWidth - x0);
+            int y0 = r / g.tileColumns * outputs;
+            int x0 = r % g.tileColumns * outputs;
+            int outRows = Math.min(outputs, g.outHeight - y0);
+            int outColumns = Math.min(outputs, g.outWidth - x0);
             int pixel = ((image * g.outHeight + y0) * g.outWidth + x0) * k * 4;
             for (int kv = 0; kv < kp; kv += 16) {
                 outputTile(m, (t - t0) * kp * 4 + kv * 4, pointBytes, stage, row, y, pixel + (k0 + kv) * 4,
@@ -280,8 +279,9 @@ final class WinogradTiles {
 
     /**
      * One tile's 16 channels: the products (36, or 16 where {@code side} is 4: F(2, 3)) from byte
-     * {@code at} of M ({@code pointBytes} apart) to the {@code outRows} x {@code outColumns} outputs at byte {@code out} of Y (rows {@code rowBytes}
-     * apart, columns {@code pixelBytes}), with the bias at byte {@code biasAt} and the epilogue. As in
+     * {@code at} of M ({@code pointBytes} apart) to the {@code outRows} x {@code outColumns} outputs at
+     * byte {@code out} of Y (rows {@code rowBytes} apart, columns {@code pixelBytes}), with the bias at
+     * byte {@code biasAt} and the epilogue. As in
      * {@link #inputTile}, each pass is a method of its own with every vector inside it; none is
      * assigned on two paths, nor is a mask (this JDK's C2 boxes those on the heap).
      */
@@ -363,7 +363,6 @@ final class WinogradTiles {
             u.max(0f).add(u.min(0f).mul(e.slope)).max(e.low).min(e.high).intoByteBuffer(y, o, ORDER);
         }
     }
-
 
     /** F(2, 3)'s A^T down one column of four products from byte {@code p} of M, {@code step} apart: row i to stage[64 i + st]. */
     private static void outputColumn2(ByteBuffer m, int p, int step, float[] stage, int st) {
