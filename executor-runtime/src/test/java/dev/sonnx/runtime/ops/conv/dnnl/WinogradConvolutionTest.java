@@ -77,7 +77,9 @@ class WinogradConvolutionTest {
             // more tiles than a block (64), and few output channels: blocks split by rows only
             new Case(2, 16, 16, 40, 36, new int[] {1, 1, 1, 1}),
             // one block and 64 output channels: the output channels are split into parts
-            new Case(1, 32, 64, 12, 12, new int[] {2, 2, 2, 2}));
+            new Case(1, 32, 64, 12, 12, new int[] {2, 2, 2, 2}),
+            // 49 tiles of F(4, 3): two blocks of unequal size, 24 and 25 tiles
+            new Case(1, 16, 16, 28, 28, new int[] {1, 1, 1, 1}));
 
     private static double[] random(SplittableRandom r, int size, double scale) {
         double[] v = new double[size];
@@ -178,6 +180,42 @@ class WinogradConvolutionTest {
                         assertTrue(error < (tiling == WinogradConvolution.Tiling.F2 ? 2e-6 : 2e-5),
                                 tiling + " " + t + " " + a.postOps + " bias " + bias + ": relative error " + error);
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void blocksAreEvenAndCoverEveryTileOnce() {
+        int[] one = {1, 1};
+        // resnet18's 28 x 28 layers at batch 1: 7 x 7 tiles of F(4, 3) in two blocks of 24 and 25
+        WinogradConvolution r18 = WinogradConvolution.create(new int[] {1, 128, 28, 28}, new int[] {128, 128, 3, 3},
+                new int[] {1, 128, 28, 28}, 1, one, one, one, one, PostOps.NONE, true);
+        assertEquals(WinogradConvolution.Tiling.F4, r18.tiling());
+        assertEquals(2, r18.blocks());
+        assertEquals(24, r18.blockStart(1));
+        assertEquals(49, r18.blockStart(2));
+        for (WinogradConvolution.Tiling tiling : WinogradConvolution.Tiling.values()) {
+            int outputs = tiling == WinogradConvolution.Tiling.F4 ? 4 : 2;
+            for (int n : new int[] {1, 3, 8}) {
+                for (int side = 5; side <= 60; side += 5) {
+                    WinogradConvolution conv = WinogradConvolution.create(new int[] {n, 64, side, side},
+                            new int[] {64, 64, 3, 3}, new int[] {n, 64, side, side}, 1, one, one, one, one,
+                            PostOps.NONE, false, tiling, false);
+                    int perSide = (side + outputs - 1) / outputs;
+                    int tiles = n * perSide * perSide;
+                    String what = tiling + " N " + n + " side " + side;
+                    assertEquals(0, conv.blockStart(0), what);
+                    assertEquals(tiles, conv.blockStart(conv.blocks()), what);
+                    int least = Integer.MAX_VALUE;
+                    int most = 0;
+                    for (int b = 0; b < conv.blocks(); b++) {
+                        int size = conv.blockStart(b + 1) - conv.blockStart(b);
+                        least = Math.min(least, size);
+                        most = Math.max(most, size);
+                    }
+                    assertTrue(least >= 1 && most - least <= 1 && most <= conv.rows(),
+                            what + ": blocks of " + least + " to " + most + " tiles, products of " + conv.rows());
                 }
             }
         }
