@@ -96,6 +96,12 @@ final class OpenMpTeam {
      * thread count when they are created and open a parallel region of that many threads on every
      * call whatever the caller's setting, which wakes a sleeping OpenMP thread for a few microseconds
      * of work (70 to 100 us a call, after another engine's run had let the team fall asleep).
+     *
+     * <p>{@code create} makes both the descriptor and the primitive: oneDNN's primitive cache keys a
+     * primitive on the thread count when the primitive is made, while a kernel fixes its own when
+     * its descriptor is made. A descriptor made alone whose primitive was made on the full team came
+     * back from the cache for the team's own descriptor of the same shape, and that layer then ran
+     * on one thread (a 512-channel 3 x 3 convolution at 7 x 7: 1.4 against 0.75 ms).
      */
     static <T> T createdFor(long work, java.util.function.Supplier<T> create) {
         if (!serial(work)) {
