@@ -64,6 +64,8 @@ public final class SingaBackend {
 
     private static SingaRep compile(ModelProto model, Device device, PrepareOptions options, String name) {
         Opsets opsets = ModelValidator.check(model, name);
+        // IR 3's weights are graph inputs too: constants here, as in ONNX Runtime
+        model = LegacyInitializers.asConstants(model);
         boolean trains = !options.variables.isEmpty();
         if (trains) {
             // each convolution and normalization trains its own parameters and statistics, also where

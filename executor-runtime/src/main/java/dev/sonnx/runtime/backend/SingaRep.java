@@ -7,6 +7,7 @@ import dev.sonnx.runtime.onnx.proto.Onnx.ModelProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.ValueInfoProto;
 import dev.sonnx.runtime.tensor.Arena;
+import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Device;
 import dev.sonnx.runtime.tensor.DirectMemory;
 import dev.sonnx.runtime.tensor.HostStorage;
@@ -82,6 +83,15 @@ public final class SingaRep {
 
     public String name() {
         return name;
+    }
+
+    /** The operator types the inference plan runs, in order (tests of what prepare rewrote). */
+    List<String> plannedOperators() {
+        List<String> r = new ArrayList<>();
+        for (Plan.Step s : plan.steps) {
+            r.add(s.op.node().opType());
+        }
+        return r;
     }
 
     /** How many input shape sets have their shape arithmetic kept (0 where the plan has none). */
@@ -277,11 +287,16 @@ public final class SingaRep {
         return p.collect(frame, slots);
     }
 
+    /** A tensor value's element type and rank, as a sample run saw them. */
+    public record Probed(DataType dtype, int rank) {
+    }
+
     /**
-     * The rank of every tensor value, from one run on sample feeds (zeros; symbolic dimensions 1), for
-     * rewrites that depend on ranks (opset conversion). Empty when the feeds cannot be made up.
+     * The element type and rank of every tensor value, from one run on sample feeds (zeros; symbolic
+     * dimensions 1), for rewrites that depend on them (opset conversion). Empty when the feeds cannot
+     * be made up; without the values after a node that fails on zeros.
      */
-    public Map<String, Integer> probeRanks() {
+    public Map<String, Probed> probeTypes() {
         List<Value> feeds = new ArrayList<>();
         for (ValueInfoProto in : this.feeds) {
             Tensor sample = SampleFeeds.zeros(in);
@@ -297,26 +312,26 @@ public final class SingaRep {
         Plan p = unfused();
         Frame frame = new Frame(p, new RunOptions(device, false, null, new SplittableRandom(0), null,
                 RunOptions.deadlineAfter(timeLimitNanos)), null);
-        Map<String, Integer> ranks = new java.util.HashMap<>();
+        Map<String, Probed> probed = new java.util.HashMap<>();
         try {
             p.bindInputs(frame, on(in));
             for (int s = 0; s < p.steps.length; s++) {
                 p.execute(frame, s, s + 1);
                 for (int slot : p.steps[s].out) {
                     if (slot >= 0 && frame.slots[slot] instanceof Tensor t) {
-                        ranks.put(p.slotNames[slot], t.rank());
+                        probed.put(p.slotNames[slot], new Probed(t.dtype(), t.rank()));
                     }
                 }
             }
         } catch (RuntimeException e) {
-            return ranks;
+            return probed;
         }
         for (int slot = 0; slot < p.slotNames.length; slot++) {
             if (frame.slots[slot] instanceof Tensor t) {
-                ranks.putIfAbsent(p.slotNames[slot], t.rank());
+                probed.putIfAbsent(p.slotNames[slot], new Probed(t.dtype(), t.rank()));
             }
         }
-        return ranks;
+        return probed;
     }
 
     /** The names of what {@link #run(List, int)} returns for a cut: the graph outputs or the last node's. */

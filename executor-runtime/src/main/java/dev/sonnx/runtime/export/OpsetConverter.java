@@ -1,12 +1,17 @@
 package dev.sonnx.runtime.export;
 
 import dev.sonnx.runtime.SonnxException;
+import dev.sonnx.runtime.backend.SingaRep;
 import dev.sonnx.runtime.onnx.TensorProtos;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
+import dev.sonnx.runtime.onnx.proto.Onnx.GraphProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.TensorProto;
 import dev.sonnx.runtime.ops.OpRegistry;
+import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,8 +20,10 @@ import java.util.Set;
  * Rewrites nodes between ONNX opsets 7 to 21 where the form of an operator changed: attributes that
  * became inputs (Squeeze/Unsqueeze/ReduceSum axes and Split's split at 13, Dropout's ratio at 12,
  * the other reductions' axes at 18) and semantics that changed (Softmax family at 13, convertible
- * when the axis is the last). Constant inputs that must become attributes are read from the
- * initializers; anything that cannot be expressed at the target is refused with the node's name.
+ * when the axis is the last); the forms that changed up to opset 11 are {@link LegacyForms}', and
+ * attributes that later opsets added are {@link AddedAttributes}'. Constant inputs that must become
+ * attributes are read from the initializers; anything that cannot be expressed at the target is
+ * refused with the node's name.
  */
 final class OpsetConverter {
     private static final Set<String> AXES_AT_13 = Set.of("Squeeze", "Unsqueeze", "ReduceSum");
@@ -36,6 +43,11 @@ final class OpsetConverter {
         default int rank(String name) {
             return -1;
         }
+
+        /** The element type of a value when known (from a sample run), else null. */
+        default DataType dtype(String name) {
+            return null;
+        }
     }
 
     private OpsetConverter() {
@@ -43,6 +55,67 @@ final class OpsetConverter {
 
     /** {@code node} (written for opset {@code from}) rewritten for opset {@code to}. */
     static NodeProto convert(NodeProto node, int from, int to, Constants constants) {
+        return withConvertedBodies(convertNode(node, from, to, constants), from, to, constants);
+    }
+
+    /** {@code n} with the nodes of its bodies (If's branches, Loop's and Scan's bodies) converted too. */
+    private static NodeProto withConvertedBodies(NodeProto n, int from, int to, Constants outer) {
+        if (n.getAttributeList().stream().noneMatch(a -> a.hasG() || a.getGraphsCount() > 0)) {
+            return n;
+        }
+        NodeProto.Builder b = n.toBuilder().clearAttribute();
+        for (AttributeProto a : n.getAttributeList()) {
+            AttributeProto.Builder converted = a.toBuilder();
+            if (a.hasG()) {
+                converted.setG(convertBody(a.getG(), from, to, outer));
+            }
+            for (int i = 0; i < a.getGraphsCount(); i++) {
+                converted.setGraphs(i, convertBody(a.getGraphs(i), from, to, outer));
+            }
+            b.addAttribute(converted);
+        }
+        return b.build();
+    }
+
+    /**
+     * A body's nodes converted: its own initializers and Constant nodes are its constants, then the
+     * enclosing scope's; constants the conversion adds go to the main graph, which bodies may read.
+     */
+    private static GraphProto convertBody(GraphProto body, int from, int to, Constants outer) {
+        Map<String, TensorProto> own = new HashMap<>();
+        body.getInitializerList().forEach(t -> own.put(t.getName(), t));
+        Constants local = constantsOf(own, body.getNodeList(), new ArrayList<>(), Map.of());
+        Constants scoped = new Constants() {
+            @Override
+            public Tensor constant(String name) {
+                Tensor t = local.constant(name);
+                return t != null ? t : outer.constant(name);
+            }
+
+            @Override
+            public String add(String suggestedName, Tensor value) {
+                return outer.add(suggestedName, value);
+            }
+
+            @Override
+            public int rank(String name) {
+                return outer.rank(name);
+            }
+
+            @Override
+            public DataType dtype(String name) {
+                DataType t = local.dtype(name);
+                return t != null ? t : outer.dtype(name);
+            }
+        };
+        GraphProto.Builder b = body.toBuilder().clearNode();
+        for (NodeProto n : body.getNodeList()) {
+            b.addNode(convert(n, from, to, scoped));
+        }
+        return b.build();
+    }
+
+    private static NodeProto convertNode(NodeProto node, int from, int to, Constants constants) {
         if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
             return node;
         }
@@ -61,23 +134,40 @@ final class OpsetConverter {
             n = softmaxAxis(n, from, to, constants);
         } else if (op.equals("Dropout")) {
             n = dropout(n, from, to, constants);
-        } else if (op.equals("BatchNormalization") && to < 14) {
-            if (intAttr(n, "training_mode", 0) != 0) {
+        } else if (op.equals("BatchNormalization")) {
+            if (to < 14 && intAttr(n, "training_mode", 0) != 0) {
                 throw refuse(n, to, "training_mode=1 exists only from opset 14");
             }
-            n = withoutAttribute(n, "training_mode");
+            n = LegacyForms.batchNormSpatial(withoutAttribute(n, "training_mode"), from, to);
+        } else if (op.equals("Clip")) {
+            n = LegacyForms.clip(n, from, to, constants);
+        } else if (op.equals("Pad")) {
+            n = LegacyForms.pad(n, from, to, constants);
+        } else if (op.equals("Slice")) {
+            n = LegacyForms.slice(n, from, to, constants);
+        } else if (op.equals("TopK")) {
+            n = LegacyForms.topK(n, from, to, constants);
+        } else if (op.equals("Upsample") || op.equals("Resize")) {
+            n = LegacyForms.resample(n, from, to, constants);
+        } else if (op.equals("Scatter") || op.equals("ScatterElements")) {
+            n = LegacyForms.scatter(n, from, to);
+        } else if (op.equals("Gemm")) {
+            n = LegacyForms.gemmBias(n, to, constants);
+        } else if (op.equals("Constant")) {
+            n = LegacyForms.constant(n, to);
         }
         if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
             return n;
         }
-        if (OpRegistry.standard().resolvedVersion("", op, to) < 0) {
-            throw refuse(n, to, op + " does not exist at that opset");
+        n = AddedAttributes.forOpset(n, to);
+        if (OpRegistry.standard().resolvedVersion("", n.getOpType(), to) < 0) {
+            throw refuse(n, to, n.getOpType() + " does not exist at that opset");
         }
         return n;
     }
 
     /** Moves a list attribute to input {@code index} (or back) across version {@code change}. */
-    private static NodeProto moveBetweenAttributeAndInput(NodeProto n, String name, int index, int from, int to,
+    static NodeProto moveBetweenAttributeAndInput(NodeProto n, String name, int index, int from, int to,
                                                           int change, Constants constants) {
         if (from < change && to >= change) {
             AttributeProto a = attribute(n, name);
@@ -106,7 +196,7 @@ final class OpsetConverter {
                 throw refuse(n, to, "its " + name + " input '" + n.getInput(index) + "' is computed, not constant,"
                         + " and older opsets need it as an attribute");
             }
-            List<String> inputs = new java.util.ArrayList<>(n.getInputList());
+            List<String> inputs = new ArrayList<>(n.getInputList());
             inputs.remove(index);
             while (!inputs.isEmpty() && inputs.get(inputs.size() - 1).isEmpty()) {
                 inputs.remove(inputs.size() - 1);
@@ -171,7 +261,7 @@ final class OpsetConverter {
         return n;
     }
 
-    private static AttributeProto attribute(NodeProto n, String name) {
+    static AttributeProto attribute(NodeProto n, String name) {
         for (AttributeProto a : n.getAttributeList()) {
             if (a.getName().equals(name)) {
                 return a;
@@ -180,12 +270,12 @@ final class OpsetConverter {
         return null;
     }
 
-    private static long intAttr(NodeProto n, String name, long def) {
+    static long intAttr(NodeProto n, String name, long def) {
         AttributeProto a = attribute(n, name);
         return a == null ? def : a.getI();
     }
 
-    private static NodeProto withoutAttribute(NodeProto n, String name) {
+    static NodeProto withoutAttribute(NodeProto n, String name) {
         NodeProto.Builder b = n.toBuilder().clearAttribute();
         for (AttributeProto a : n.getAttributeList()) {
             if (!a.getName().equals(name)) {
@@ -195,22 +285,33 @@ final class OpsetConverter {
         return b.build();
     }
 
-    private static String nodeId(NodeProto n) {
+    static String nodeId(NodeProto n) {
         return !n.getName().isEmpty() ? n.getName() : n.getOutput(0);
     }
 
-    private static SonnxException refuse(NodeProto n, int to, String why) {
+    static SonnxException refuse(NodeProto n, int to, String why) {
         return new SonnxException("cannot export node '" + nodeId(n) + "' (" + n.getOpType() + ") at opset " + to
                 + ": " + why);
     }
 
     /** The constants of a node list: initializers and Constant nodes' values, by output name. */
     static Constants constantsOf(Map<String, TensorProto> initializers, List<NodeProto> nodes,
-                                 List<TensorProto> added, Map<String, Integer> ranks) {
+                                 List<TensorProto> added, Map<String, SingaRep.Probed> probed) {
         return new Constants() {
             @Override
             public int rank(String name) {
-                return ranks.getOrDefault(name, -1);
+                SingaRep.Probed p = probed.get(name);
+                return p == null ? -1 : p.rank();
+            }
+
+            @Override
+            public DataType dtype(String name) {
+                SingaRep.Probed p = probed.get(name);
+                if (p != null) {
+                    return p.dtype();
+                }
+                TensorProto t = initializers.get(name);
+                return t == null ? null : DataType.fromCode(t.getDataType());
             }
 
             @Override

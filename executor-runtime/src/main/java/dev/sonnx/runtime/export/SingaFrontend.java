@@ -78,7 +78,7 @@ public final class SingaFrontend {
                 layerEntries.add(tape.entries().get(i));
             }
         }
-        e.ranks.putAll(rep.probeRanks());
+        e.probed.putAll(rep.probeTypes());
         e.addEntries(layerEntries, outputs);
         for (Tensor t : outputs) {
             String graphName = trace.graphValues().get(t);
@@ -98,7 +98,7 @@ public final class SingaFrontend {
         checkOpset(opset);
         Exporter e = new Exporter(opset, new IdentityHashMap<>(), rep.model(), new HashSet<>(rep.inputNames()));
         e.neededFromGraph.addAll(rep.outputNames());
-        e.ranks.putAll(rep.probeRanks());
+        e.probed.putAll(rep.probeTypes());
         e.addGraphNodes(rep);
         return e.buildNamed(rep.model().getGraph().getOutputList());
     }
@@ -177,8 +177,8 @@ public final class SingaFrontend {
         /** Names of the graph inputs (never initializers) and of values added nodes produce. */
         private final Set<String> feedNames;
         private final Set<String> produced = new HashSet<>();
-        /** Ranks of graph values seen in a sample run (conversions that depend on them). */
-        private final Map<String, Integer> ranks = new HashMap<>();
+        /** Types and ranks of graph values seen in a sample run (conversions that depend on them). */
+        private final Map<String, SingaRep.Probed> probed = new HashMap<>();
 
         Exporter(int opset, Map<Tensor, String> names, ModelProto source, Set<String> feedNames) {
             this.opset = opset;
@@ -322,7 +322,7 @@ public final class SingaFrontend {
             }
             List<NodeProto> converted = new ArrayList<>();
             OpsetConverter.Constants graphConstants = OpsetConverter.constantsOf(initializers, graphNodes,
-                    converterConstants, ranks);
+                    converterConstants, probed);
             for (NodeProto n : graphNodes) {
                 converted.add(OpsetConverter.convert(n, from, opset, graphConstants));
             }
@@ -351,7 +351,7 @@ public final class SingaFrontend {
         }
 
         private OpsetConverter.Constants constants() {
-            return OpsetConverter.constantsOf(initializers, nodes, converterConstants, ranks);
+            return OpsetConverter.constantsOf(initializers, nodes, converterConstants, probed);
         }
 
         ModelProto build(List<Tensor> outputs) {
@@ -362,6 +362,12 @@ public final class SingaFrontend {
             g.addAllInitializer(initializers.values());
             g.addAllInitializer(converterConstants);
             g.addAllInput(inputs);
+            if (irVersionFor(opset) < 4) {
+                // IR 3 has no constants apart from graph inputs: each initializer is an input too
+                for (TensorProto t : g.getInitializerList()) {
+                    g.addInput(valueInfo(t));
+                }
+            }
             boolean dynamicBatch = inputs.stream().anyMatch(SingaFrontend::hasSymbolicBatch);
             for (Tensor t : outputs) {
                 String name = names.get(t);
@@ -407,6 +413,16 @@ public final class SingaFrontend {
     }
 
     /** A tensor's type; with {@code dynamicBatch} its first dimension is the symbol N. */
+    /** The declaration of an initializer as a graph input: its type and shape. */
+    private static ValueInfoProto valueInfo(TensorProto t) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : t.getDimsList()) {
+            shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        return ValueInfoProto.newBuilder().setName(t.getName()).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
+    }
+
     private static ValueInfoProto valueInfo(String name, Tensor t, boolean dynamicBatch) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (int i = 0; i < t.rank(); i++) {
