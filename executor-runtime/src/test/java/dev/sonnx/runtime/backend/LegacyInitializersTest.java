@@ -29,10 +29,10 @@ class LegacyInitializersTest {
         List<TensorProto> weights = List.of(
                 TensorProtos.fromTensor(TestTensors.random(1, 4, 3, 3, 3), "w"),
                 TensorProtos.fromTensor(TestTensors.random(2, 4), "b"),
-                TensorProtos.fromTensor(positive(3, 4), "scale"),
+                TensorProtos.fromTensor(TestTensors.positive(3, 4), "scale"),
                 TensorProtos.fromTensor(TestTensors.random(4, 4), "shift"),
                 TensorProtos.fromTensor(TestTensors.random(5, 4), "mean"),
-                TensorProtos.fromTensor(positive(6, 4), "var"));
+                TensorProtos.fromTensor(TestTensors.positive(6, 4), "var"));
         GraphProto.Builder g = GraphProto.newBuilder().setName("legacy")
                 .addNode(Models.node("Conv", "conv", new String[] {"x", "w", "b"}, new String[] {"c"}))
                 .addNode(Models.node("BatchNormalization", "bn", new String[] {"c", "scale", "shift", "mean", "var"},
@@ -46,14 +46,6 @@ class LegacyInitializersTest {
                     t.getDimsList().stream().mapToInt(Long::intValue).toArray()));
         }
         return Models.model(g.build(), 7).toBuilder().setIrVersion(irVersion).build();
-    }
-
-    private static Tensor positive(long seed, int... shape) {
-        Tensor t = TestTensors.random(seed, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
     }
 
     @Test
@@ -78,7 +70,7 @@ class LegacyInitializersTest {
         // the defaults, then a run that replaces the scale: ONNX Runtime agrees on both
         List<Tensor> ort = OrtReference.run(m, List.of("x"), List.of(x));
         assertNull(ValueComparator.difference(rep.run(List.of(x)).get(0), ort.get(0), Tolerance.ZOO));
-        Tensor scale = positive(8, 4);
+        Tensor scale = TestTensors.positive(8, 4);
         Tensor replaced = (Tensor) rep.run(Map.of("x", x, "scale", scale)).get("y");
         // ONNX Runtime's Java API feeds no initializer: its reference reads scale as a plain input
         ModelProto scaleFed = m.toBuilder().setGraph(m.getGraph().toBuilder().clearInitializer()
@@ -92,7 +84,7 @@ class LegacyInitializersTest {
     void irThreeRefusesAFeedForAWeightByName() {
         SingaRep rep = SingaBackend.prepare(convBnRelu(3), CpuDevice.get());
         SonnxException e = assertThrows(SonnxException.class,
-                () -> rep.run(Map.of("x", TestTensors.random(7, 2, 3, 8, 8), "scale", positive(8, 4))));
+                () -> rep.run(Map.of("x", TestTensors.random(7, 2, 3, 8, 8), "scale", TestTensors.positive(8, 4))));
         assertTrue(e.getMessage().contains("scale"), e.getMessage());
     }
 }

@@ -185,14 +185,6 @@ class CudaOpsTest {
         return TestTensors.random(seed, shape);
     }
 
-    private static Tensor positive(long seed, int... shape) {
-        Tensor t = TestTensors.random(seed, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
-    }
-
     // ------------------------------------------------------------------ Conv
 
     @Test
@@ -281,7 +273,7 @@ class CudaOpsTest {
         Case c = new Case("BatchNormalization", 15, new String[] {"x", "s", "b", "m", "v"}, new String[] {"y"},
                 Attrs.of("epsilon", 1e-3f))
                 .feed("x", random(17, 2, 3, 4, 5)).feed("s", random(18, 3)).feed("b", random(19, 3))
-                .init("m", random(20, 3)).init("v", positive(21, 3));
+                .init("m", random(20, 3)).init("v", TestTensors.positive(21, 3));
         compare(c, false, true);
     }
 
@@ -290,7 +282,7 @@ class CudaOpsTest {
         Case c = new Case("BatchNormalization", 15, new String[] {"x", "s", "b", "m", "v"}, new String[] {"y"},
                 Attrs.of("momentum", 0.8f))
                 .feed("x", random(22, 4, 3, 5, 2)).feed("s", random(23, 3)).feed("b", random(24, 3))
-                .init("m", random(25, 3)).init("v", positive(26, 3));
+                .init("m", random(25, 3)).init("v", TestTensors.positive(26, 3));
         Result[] r = compare(c, true, true);
         for (String state : new String[] {"m", "v"}) {
             close(r[0].rep.initializer(state).toHost(), r[1].rep.initializer(state).toHost(),

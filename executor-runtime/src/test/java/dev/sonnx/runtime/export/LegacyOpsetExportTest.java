@@ -52,8 +52,8 @@ class LegacyOpsetExportTest {
      */
     private static ModelProto legacyModel() {
         List<TensorProto> weights = List.of(
-                TensorProtos.fromTensor(positive(1, 3), "scale"), TensorProtos.fromTensor(TestTensors.random(2, 3), "shift"),
-                TensorProtos.fromTensor(TestTensors.random(3, 3), "mean"), TensorProtos.fromTensor(positive(4, 3), "var"));
+                TensorProtos.fromTensor(TestTensors.positive(1, 3), "scale"), TensorProtos.fromTensor(TestTensors.random(2, 3), "shift"),
+                TensorProtos.fromTensor(TestTensors.random(3, 3), "mean"), TensorProtos.fromTensor(TestTensors.positive(4, 3), "var"));
         GraphProto.Builder g = GraphProto.newBuilder().setName("legacy")
                 .addNode(node("Clip", "x", "c", Attrs.of("min", -0.5f), Attrs.of("max", 0.7f)))
                 .addNode(node("Pad", "c", "p", Attrs.ints("pads", 0, 0, 1, 2, 0, 0, 2, 1), Attrs.of("value", 0.25f)))
@@ -61,7 +61,7 @@ class LegacyOpsetExportTest {
                         Attrs.ints("axes", 2, 3)))
                 .addNode(Models.node("BatchNormalization", "bn", new String[] {"s", "scale", "shift", "mean", "var"},
                         new String[] {"b"}).toBuilder().addAttribute(Attrs.of("spatial", 1L)).build())
-                .addNode(node("Upsample", "b", "u", floats("scales", 1, 1, 2, 2), Attrs.of("mode", "nearest")))
+                .addNode(node("Upsample", "b", "u", Attrs.floats("scales", 1, 1, 2, 2), Attrs.of("mode", "nearest")))
                 .addNode(node("MaxPool", "u", "m", Attrs.ints("kernel_shape", 2, 2), Attrs.ints("strides", 2, 2)))
                 .addNode(node("Flatten", "m", "f"))
                 .addNode(Models.node("TopK", "topk", new String[] {"f"}, new String[] {"v", "i"}).toBuilder()
@@ -78,22 +78,6 @@ class LegacyOpsetExportTest {
     private static NodeProto node(String op, String in, String out, AttributeProto... attrs) {
         return Models.node(op, op.toLowerCase(), new String[] {in}, new String[] {out}).toBuilder()
                 .addAllAttribute(List.of(attrs)).build();
-    }
-
-    private static AttributeProto floats(String name, float... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOATS);
-        for (float f : v) {
-            a.addFloats(f);
-        }
-        return a.build();
-    }
-
-    private static Tensor positive(long seed, int... shape) {
-        Tensor t = TestTensors.random(seed, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
     }
 
     private static ModelProto export(ModelProto m, int opset) {

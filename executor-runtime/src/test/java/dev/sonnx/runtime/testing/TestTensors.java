@@ -18,4 +18,13 @@ public final class TestTensors {
         }
         return t;
     }
+
+    /** Values in [0.5, 1.5): scales and variances of normalisations, the same for the same seed. */
+    public static Tensor positive(long seed, int... shape) {
+        Tensor t = random(seed, shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
+        }
+        return t;
+    }
 }

@@ -36,11 +36,7 @@ final class PassTesting {
 
     /** Values in [0.5, 0.5 + |normal|): scales and variances of normalisations. */
     static Tensor positive(long seed, int... shape) {
-        Tensor t = TestTensors.random(seed, shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.setFloat(i, 0.5f + Math.abs(t.getFloat(i)));
-        }
-        return t;
+        return TestTensors.positive(seed, shape);
     }
 
     static NodeProto node(String op, String out, String... inputs) {
