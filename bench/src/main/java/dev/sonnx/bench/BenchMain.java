@@ -40,12 +40,30 @@ public final class BenchMain {
     private BenchMain() {
     }
 
+    private static final String USAGE = "usage: sonnx bench --model M [--batch B] [--threads T] [--runs N]"
+            + " [--warmup W] [--warmup-seconds S] [--train [--times]] [--compare] [--only sonnx|ort]";
+
     public static void main(String[] argv) throws Exception {
-        Map<String, String> opts = parse(argv);
-        Path modelFile = Path.of(required(opts, "model"));
-        int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
-        int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
-        int runs = Integer.parseInt(opts.getOrDefault("runs", "20"));
+        if (argv.length == 0 || List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
+            System.out.println(USAGE);
+            return;
+        }
+        Map<String, String> opts;
+        Path modelFile;
+        int batch;
+        int threads;
+        int runs;
+        try {
+            opts = parse(argv);
+            modelFile = Path.of(required(opts, "model"));
+            batch = intOption(opts, "batch", 1);
+            threads = intOption(opts, "threads", 0);
+            runs = intOption(opts, "runs", 20);
+        } catch (IllegalArgumentException e) {
+            System.err.println("sonnx bench: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
         boolean train = opts.containsKey("train");
         // The JVM compiles the hot paths only after thousands of calls; a model server runs for hours.
         // Warm-up (inference: both engines, alternating; training: sonnx's steps) lasts at least
@@ -356,8 +374,7 @@ public final class BenchMain {
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument '" + a + "'\nusage: sonnx bench --model M"
-                        + " [--batch B] [--threads T] [--runs N] [--warmup W] [--warmup-seconds S] [--train [--times]] [--compare] [--only sonnx|ort]");
+                throw new IllegalArgumentException("unexpected argument '" + a + "'");
             }
             String key = a.substring(2);
             if (key.equals("train") || key.equals("compare") || key.equals("times")) {
@@ -369,6 +386,15 @@ public final class BenchMain {
             }
         }
         return m;
+    }
+
+    private static int intOption(Map<String, String> opts, String key, int def) {
+        String v = opts.get(key);
+        try {
+            return v == null ? def : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option --" + key + " takes a whole number, not '" + v + "'");
+        }
     }
 
     private static String required(Map<String, String> opts, String key) {
