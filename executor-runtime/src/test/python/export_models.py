@@ -75,6 +75,24 @@ class Video(nn.Module):
         return self.fc(self.features(x).flatten(1))
 
 
+class Decoder(nn.Module):
+    """A U-Net style decoder: transposed convolutions of kernel 2, 4 (pads 1) and 3 (output padding 1),
+    one grouped, with a skip connection concatenated on the way up."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.ConvTranspose2d(64, 32, 2, stride=2)
+        self.up2 = nn.ConvTranspose2d(48, 24, 4, stride=2, padding=1, groups=2)
+        self.up3 = nn.ConvTranspose2d(24, 8, 3, stride=2, padding=1, output_padding=1, bias=False)
+        self.skip = nn.Conv2d(64, 16, 1)
+
+    def forward(self, x):
+        y = torch.relu(self.up1(x))
+        skip = nn.functional.interpolate(self.skip(x), scale_factor=2.0, mode="nearest")
+        y = torch.relu(self.up2(torch.cat([y, skip], 1)))
+        return self.up3(y)
+
+
 class FirstDetections(nn.Module):
     """A torchvision detector on one image, its boxes, scores and labels as a tuple."""
 
@@ -138,6 +156,7 @@ CASES = [
     ("text_encoder", lambda: TextEncoder(), lambda: torch.randint(0, 100, (2, 12)), 17, True),
     ("lstm_gru", lambda: Recurrent(), lambda: torch.randn(2, 7, 16), 11, True),
     ("upsample_opset9", lambda: Upsampling(), lambda: torch.randn(2, 3, 10, 12), 9, True),
+    ("unet_decoder", lambda: Decoder(), lambda: torch.randn(2, 64, 12, 10), 13, True),
 ]
 
 

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestFactory;
  * residuals with hard-swish, inception branches, ConvNeXt's depthwise blocks and channels-last
  * LayerNorm, Swin's shifted windows, a vision transformer, segmentation heads that resize, 3-D
  * convolutions, Faster R-CNN's proposals, RoiAlign and NMS, a transformer encoder over tokens, LSTM
- * and GRU layers, and opset 9's Upsample. Each runs through every inference pass sonnx applies and
+ * and GRU layers, opset 9's Upsample, and a U-Net style decoder's transposed convolutions. Each runs through every inference pass sonnx applies and
  * must match ONNX Runtime (graph optimizations off) within the zoo tolerance.
  *
  * <p>The models come from {@code src/test/python/export_models.py} (Debian's python3-torch,
@@ -48,7 +48,7 @@ class ExportedModelsTest {
             "squeezenet1_1_opset9", "shufflenet_v2", "mobilenet_v3_small", "efficientnet_b0", "googlenet",
             "mnasnet0_5", "regnet_y_400mf", "convnext", "swin", "vit", "lraspp_mobilenet_v3",
             "deeplabv3_mobilenet_v3", "video_3d", "fasterrcnn_mobilenet_v3", "text_encoder", "lstm_gru",
-            "upsample_opset9");
+            "upsample_opset9", "unet_decoder");
     /** The cases with operators that opset 11 lacks: HardSwish (14), LayerNormalization (17). */
     private static final Set<String> NEWER_THAN_11 = Set.of("mobilenet_v3_small", "convnext", "swin", "text_encoder");
 

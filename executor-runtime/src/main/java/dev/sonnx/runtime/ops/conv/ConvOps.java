@@ -24,7 +24,7 @@ public final class ConvOps implements OpRegistry.OpSet {
         r.add(FusedConv.DOMAIN, "NhwcGlobalMaxPool", 1,
                 (n, b) -> new ChannelsLastPool(n, new GlobalPool(n, GlobalPool.Kind.MAX, 1)));
         r.add(FusedConv.DOMAIN, "NhwcBatchNormalization", 1, (n, b) -> new ChannelsLastBatchNorm(n));
-        r.add("ConvTranspose", 1, (n, b) -> new ConvTranspose(n));
+        r.add("ConvTranspose", 1, ConvTranspose::new);
 
         for (int v : new int[] {1, 8, 10, 12}) {
             r.add("MaxPool", v, (n, b) -> new MaxPool(n, v));

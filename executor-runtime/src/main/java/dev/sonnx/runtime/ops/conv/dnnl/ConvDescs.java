@@ -57,6 +57,47 @@ final class ConvDescs {
     /** The same with X and Y in the oneDNN layout {@code dataTag}. */
     static ConvDescs of(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides, int[] dilations,
                         int[] padBegin, int[] padEnd, int dataTag) {
+        if (xShape.length < 3 || xShape.length > 5) {
+            return null;
+        }
+        // grouped weights [G*O, I, k...] are the same bytes as oneDNN's [G, O, I, k...]
+        int[] weights = wShape;
+        if (group > 1) {
+            weights = new int[wShape.length + 1];
+            weights[0] = group;
+            weights[1] = wShape[0] / group;
+            System.arraycopy(wShape, 1, weights, 2, wShape.length - 1);
+        }
+        return of(xShape, wShape, weights, Layouts.weights(xShape.length - 2, group > 1), yShape, strides, dilations,
+                padBegin, padEnd, dataTag);
+    }
+
+    /**
+     * A transposed convolution's (oneDNN's deconvolution) in the plain layouts: W as ONNX holds it,
+     * [I, O/G, k...], which oneDNN reads as O, I, k... (G, O/G, I/G, k...) with I first in memory;
+     * {@code padEnd} as oneDNN counts it, net of the output padding. Null where {@link #of} is.
+     */
+    static ConvDescs transposed(int[] xShape, int[] wShape, int[] yShape, int group, int[] strides,
+                                int[] dilations, int[] padBegin, int[] padEnd) {
+        int r = xShape.length - 2;
+        if (r < 1 || r > 3) {
+            return null;
+        }
+        int g = group > 1 ? 1 : 0;
+        int[] weights = new int[wShape.length + g];
+        if (group > 1) {
+            weights[0] = group;
+        }
+        weights[g] = wShape[1];
+        weights[g + 1] = wShape[0] / group;
+        System.arraycopy(wShape, 2, weights, g + 2, r);
+        return of(xShape, wShape, weights, Layouts.transposedWeights(r, group > 1), yShape, strides, dilations,
+                padBegin, padEnd, Layouts.data(r));
+    }
+
+    /** {@code weights}: W's dimensions as oneDNN counts them, held in the layout {@code weightsTag}. */
+    private static ConvDescs of(int[] xShape, int[] wShape, int[] weights, int weightsTag, int[] yShape,
+                                int[] strides, int[] dilations, int[] padBegin, int[] padEnd, int dataTag) {
         int r = xShape.length - 2;
         if (!Dnnl.available() || r < 1 || r > 3) {
             return null;
@@ -81,17 +122,8 @@ final class ConvDescs {
             pb[i] = padBegin[i];
             pe[i] = padEnd[i];
         }
-        // grouped weights [G*O, I, k...] are the same bytes as oneDNN's [G, O, I, k...]
-        int[] weights = wShape;
-        if (group > 1) {
-            weights = new int[wShape.length + 1];
-            weights[0] = group;
-            weights[1] = wShape[0] / group;
-            System.arraycopy(wShape, 1, weights, 2, wShape.length - 1);
-        }
-        return new ConvDescs(Dnnl.desc(xShape, dataTag),
-                Dnnl.desc(weights, Layouts.weights(r, group > 1)), Dnnl.desc(weights, dnnl_format_tag_any),
-                Dnnl.desc(yShape, dataTag), st, dil, pb, pe);
+        return new ConvDescs(Dnnl.desc(xShape, dataTag), Dnnl.desc(weights, weightsTag),
+                Dnnl.desc(weights, dnnl_format_tag_any), Dnnl.desc(yShape, dataTag), st, dil, pb, pe);
     }
 
     void release() {

@@ -8,6 +8,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_deconvolution_direct;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_deconvolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
@@ -30,6 +32,15 @@ import org.bytedeco.javacpp.Pointer;
  * concurrent runs.
  */
 public final class DnnlConvolution {
+    /**
+     * Multiply-adds below which a convolution runs on the calling thread alone (a 32nd of
+     * {@link OpenMpTeam#SERIAL_WORK}): within a network the team is awake from the convolution
+     * before, and mobilenetv2's convolutions of 0.4 to 8M multiply-adds ran faster on two threads
+     * (3.1-3.8 ms a run at batch 1 against 5.0-5.3 with all of them alone); a convolution of 70K
+     * after other work waited for the sleeping thread (40 to 60 us against 9 alone).
+     * {@code -Dsonnx.dnnl.serialConvWork=N} sets another bound.
+     */
+    private static final long SERIAL_CONV_WORK = Long.getLong("sonnx.dnnl.serialConvWork", 1L << 18);
     private final ConvGeometry geometry;
     private final DnnlPrimitive forward;
     /** Plain OI[D]HW to the primitive's weight layout; null when they coincide. */
@@ -115,6 +126,83 @@ public final class DnnlConvolution {
                                           int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
                                           PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast,
                                           boolean blocked) {
+        // a tiny convolution runs on the calling thread alone, and is made for it: oneDNN's plain-
+        // layout wrapper (jit_uni_ncsp) fixes its thread count when it is created
+        long macs = work(xShape, wShape, yShape, group);
+        long work = macs < SERIAL_CONV_WORK ? macs : Long.MAX_VALUE;
+        return OpenMpTeam.createdFor(work, () -> build(xShape, wShape, yShape, group, bias, strides, dilations,
+                padBegin, padEnd, postOps, mode, channelsLast, blocked, work));
+    }
+
+    /**
+     * ConvTranspose of X {@code xShape} (plain layout) with W {@code wShape} as ONNX holds it ([I,
+     * O/group, k...]) into Y {@code yShape}: oneDNN's deconvolution, forward only. {@code padEnd} is
+     * what oneDNN counts, the pads net of the output padding (the positions past the full output
+     * that ONNX's output_padding adds); null where that or the geometry is out of oneDNN's reach.
+     */
+    public static DnnlConvolution createTransposed(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
+                                                   int[] strides, int[] dilations, int[] padBegin, int[] padEnd) {
+        // the multiply-adds of the convolution whose input gradient it is: that one maps Y to X with W
+        long macs = work(yShape, wShape, xShape, group);
+        long work = macs < SERIAL_CONV_WORK ? macs : Long.MAX_VALUE;
+        return OpenMpTeam.createdFor(work, () -> buildTransposed(xShape, wShape, yShape, group, bias, strides,
+                dilations, padBegin, padEnd, work));
+    }
+
+    private static DnnlConvolution buildTransposed(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
+                                                   int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
+                                                   long work) {
+        ConvDescs d = ConvDescs.transposed(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd);
+        if (d == null) {
+            return null;
+        }
+        dnnl_memory_desc biasDesc = bias ? Dnnl.desc(new int[] {yShape[1]}, Layouts.vector()) : null;
+        dnnl_primitive_attr attr = Dnnl.userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            int status = dnnl_deconvolution_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
+                    dnnl_deconvolution_direct, d.src, d.anyWeights, biasDesc, d.dst, d.strides, d.dilations,
+                    d.padBegin, d.padEnd, attr);
+            if (status != dnnl_success || Dnnl.isReference(pd)) {
+                if (status == dnnl_success) {
+                    dnnl_primitive_desc_destroy(pd);
+                }
+                d.release();
+                Dnnl.destroy(biasDesc);
+                return null;
+            }
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+        }
+        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
+        DnnlPrimitive reorder = Dnnl.reorderUnlessSame(d.weights, chosen);
+        Dnnl.destroy(d.anyWeights);
+        long bytes = Dnnl.size(chosen);
+        DnnlPrimitive fwd = new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst}, work);
+        // no geometry: the backward primitives are convolutions', which this is not
+        return new DnnlConvolution(null, fwd, null, new PackedWeights(reorder, bytes), PostOps.NONE, null, null, null);
+    }
+
+    /** A convolution's multiply-adds, or the weights it streams ({@link OpenMpTeam#work}). */
+    static long work(int[] xShape, int[] wShape, int[] yShape, int group) {
+        long outputs = 1;
+        for (int d : yShape) {
+            outputs *= d;
+        }
+        long perOutput = xShape[1] / group;
+        long weights = wShape[0] * (long) wShape[1];
+        for (int i = 2; i < wShape.length; i++) {
+            perOutput *= wShape[i];
+            weights *= wShape[i];
+        }
+        return OpenMpTeam.work(outputs * perOutput, weights * Float.BYTES);
+    }
+
+    private static DnnlConvolution build(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
+                                         int[] strides, int[] dilations, int[] padBegin, int[] padEnd,
+                                         PostOps postOps, PostOps.ResidualMode mode, boolean channelsLast,
+                                         boolean blocked, long work) {
         ConvDescs d = blocked
                 ? ConvDescs.of(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
                         BlockedDetour.tag(xShape.length - 2))
@@ -152,11 +240,11 @@ public final class DnnlConvolution {
         Dnnl.destroy(d.anyWeights);
         long bytes = Dnnl.size(chosen);
         boolean binary = postOps.residual() && mode == PostOps.ResidualMode.BINARY;
-        DnnlPrimitive sumTwin = binary ? accumulating(d, chosen, biasDesc, postOps) : null;
+        DnnlPrimitive sumTwin = binary ? accumulating(d, chosen, biasDesc, postOps, work) : null;
         DnnlPrimitive fwd = new DnnlPrimitive(pd,
                 new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1},
-                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null});
+                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst, binary ? Dnnl.copy(d.dst) : null}, work);
         ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
                 channelsLast);
         DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
@@ -207,7 +295,7 @@ public final class DnnlConvolution {
      * The descriptors are copied: the caller keeps its own.
      */
     private static DnnlPrimitive accumulating(ConvDescs d, dnnl_memory_desc packed, dnnl_memory_desc biasDesc,
-                                              PostOps postOps) {
+                                              PostOps postOps, long work) {
         dnnl_primitive_attr attr = postOps.attributes(d.dst, PostOps.ResidualMode.SUM);
         if (attr == null) {
             return null;
@@ -229,7 +317,7 @@ public final class DnnlConvolution {
         }
         return new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
                 new dnnl_memory_desc[] {Dnnl.copy(d.src), Dnnl.copy(packed),
-                        biasDesc == null ? null : Dnnl.copy(biasDesc), Dnnl.copy(d.dst)});
+                        biasDesc == null ? null : Dnnl.copy(biasDesc), Dnnl.copy(d.dst)}, work);
     }
 
     /** Whether this channels-last convolution runs on oneDNN's channel-blocked layout ({@link BlockedDetour}). */

@@ -6,6 +6,12 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_abc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_abcd;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_abcde;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_abcdef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_acbd;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_acbde;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_acbdef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bac;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bacd;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bacde;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goidhw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goiw;
@@ -62,6 +68,20 @@ final class Layouts {
             case 1: return dnnl_ncw;
             case 2: return dnnl_nchw;
             case 3: return dnnl_ncdhw;
+            default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank
+                    + " spatial dimensions");
+        }
+    }
+
+    /**
+     * A transposed convolution's weights as ONNX holds them, [I, O, spatial...] (grouped: [G*I, O,
+     * spatial...]), for oneDNN's logical O, I, spatial... (G, O, I, spatial...): I before O in memory.
+     */
+    static int transposedWeights(int spatialRank, boolean grouped) {
+        switch (spatialRank) {
+            case 1: return grouped ? dnnl_acbd : dnnl_bac;
+            case 2: return grouped ? dnnl_acbde : dnnl_bacd;
+            case 3: return grouped ? dnnl_acbdef : dnnl_bacde;
             default: throw new IllegalArgumentException("oneDNN has no layout for " + spatialRank
                     + " spatial dimensions");
         }
