@@ -39,22 +39,11 @@ final class ConvTranspose extends Operator {
         final int[] outShape;
         /** oneDNN's deconvolution for float32 work, or null where oneDNN is unavailable or refuses the geometry. */
         final DnnlConvolution dnnl;
-        /** {@link #constantWeights} in {@link #dnnl}'s layout, made on first use. */
-        private volatile Tensor prepared;
 
         Plan(Window window, int[] outShape, DnnlConvolution dnnl) {
             this.window = window;
             this.outShape = outShape;
             this.dnnl = dnnl;
-        }
-
-        Tensor prepared(ConstantWeights w) {
-            Tensor p = prepared;
-            if (p == null) {
-                p = w.forConvolution(dnnl);
-                prepared = p;
-            }
-            return p;
         }
     }
 
@@ -96,7 +85,7 @@ final class ConvTranspose extends Operator {
             Tensor y = Tensor.uninitialized(DataType.FLOAT, plan.outShape);
             Tensor bf = WorkingType.widen(b);
             if (constantWeights != null && w == constantWeights.plain()) {
-                plan.dnnl.forwardPrepared(WorkingType.widen(x), plan.prepared(constantWeights), bf, null, y);
+                plan.dnnl.forwardPrepared(WorkingType.widen(x), constantWeights.forConvolution(plan.dnnl), bf, null, y);
             } else {
                 plan.dnnl.forward(WorkingType.widen(x), WorkingType.widen(w), bf, y);
             }

@@ -163,25 +163,45 @@ public final class DnnlConvolution {
             int status = dnnl_deconvolution_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
                     dnnl_deconvolution_direct, d.src, d.anyWeights, biasDesc, d.dst, d.strides, d.dilations,
                     d.padBegin, d.padEnd, attr);
-            if (status != dnnl_success || Dnnl.isReference(pd)) {
-                if (status == dnnl_success) {
-                    dnnl_primitive_desc_destroy(pd);
-                }
-                d.release();
-                Dnnl.destroy(biasDesc);
+            if (refused(status, pd, true, d, biasDesc)) {
                 return null;
             }
         } finally {
             dnnl_primitive_attr_destroy(attr);
         }
-        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
-        DnnlPrimitive reorder = Dnnl.reorderUnlessSame(d.weights, chosen);
-        Dnnl.destroy(d.anyWeights);
-        long bytes = Dnnl.size(chosen);
+        ChosenWeights weights = ChosenWeights.of(d, pd);
         DnnlPrimitive fwd = new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-                new dnnl_memory_desc[] {d.src, chosen, biasDesc, d.dst}, work);
+                new dnnl_memory_desc[] {d.src, weights.desc, biasDesc, d.dst}, work);
         // no geometry: the backward primitives are convolutions', which this is not
-        return new DnnlConvolution(null, fwd, null, new PackedWeights(reorder, bytes), PostOps.NONE, null, null, null);
+        return new DnnlConvolution(null, fwd, null, weights.packed, PostOps.NONE, null, null, null);
+    }
+
+    /** The weights' layout a primitive chose, and the reorder into it from ONNX's. */
+    private record ChosenWeights(dnnl_memory_desc desc, PackedWeights packed) {
+        /** {@code pd}'s choice; releases {@code d}'s "any" descriptor, which served to ask for it. */
+        static ChosenWeights of(ConvDescs d, dnnl_primitive_desc pd) {
+            dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
+            DnnlPrimitive reorder = Dnnl.reorderUnlessSame(d.weights, chosen);
+            Dnnl.destroy(d.anyWeights);
+            return new ChosenWeights(chosen, new PackedWeights(reorder, Dnnl.size(chosen)));
+        }
+    }
+
+    /**
+     * Whether a primitive descriptor's creation failed or, where {@code refuseReference}, fell to
+     * oneDNN's reference kernel; the descriptors are then released.
+     */
+    private static boolean refused(int status, dnnl_primitive_desc pd, boolean refuseReference, ConvDescs d,
+                                   dnnl_memory_desc biasDesc) {
+        if (status == dnnl_success && !(refuseReference && Dnnl.isReference(pd))) {
+            return false;
+        }
+        if (status == dnnl_success) {
+            dnnl_primitive_desc_destroy(pd);
+        }
+        d.release();
+        Dnnl.destroy(biasDesc);
+        return true;
     }
 
     /** A convolution's multiply-adds, or the weights it streams ({@link OpenMpTeam#work}). */
@@ -224,21 +244,14 @@ public final class DnnlConvolution {
                     d.padBegin, d.padEnd, attr);
             // post-ops that only the reference kernel supports are better applied separately, and a
             // detour to blocked data only pays for a fast kernel
-            if (status != dnnl_success || (!postOps.isNone() || blocked) && Dnnl.isReference(pd)) {
-                if (status == dnnl_success) {
-                    dnnl_primitive_desc_destroy(pd);
-                }
-                d.release();
-                Dnnl.destroy(biasDesc);
+            if (refused(status, pd, !postOps.isNone() || blocked, d, biasDesc)) {
                 return null;
             }
         } finally {
             dnnl_primitive_attr_destroy(attr);
         }
-        dnnl_memory_desc chosen = Dnnl.queried(pd, dnnl_query_weights_md);
-        DnnlPrimitive reorder = Dnnl.reorderUnlessSame(d.weights, chosen);
-        Dnnl.destroy(d.anyWeights);
-        long bytes = Dnnl.size(chosen);
+        ChosenWeights weights = ChosenWeights.of(d, pd);
+        dnnl_memory_desc chosen = weights.desc;
         boolean binary = postOps.residual() && mode == PostOps.ResidualMode.BINARY;
         DnnlPrimitive sumTwin = binary ? accumulating(d, chosen, biasDesc, postOps, work) : null;
         DnnlPrimitive fwd = new DnnlPrimitive(pd,
@@ -248,7 +261,7 @@ public final class DnnlConvolution {
         ConvGeometry geometry = new ConvGeometry(xShape, wShape, yShape, group, strides, dilations, padBegin, padEnd,
                 channelsLast);
         DnnlPrimitive accumulating = !postOps.residual() ? null : binary ? sumTwin : fwd;
-        return new DnnlConvolution(geometry, fwd, accumulating, new PackedWeights(reorder, bytes), postOps,
+        return new DnnlConvolution(geometry, fwd, accumulating, weights.packed, postOps,
                 postOps.residual() ? mode : null, blocked ? BlockedDetour.create(xShape, yShape) : null, null);
     }
 
