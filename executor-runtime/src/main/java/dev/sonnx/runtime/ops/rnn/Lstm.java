@@ -82,6 +82,19 @@ final class Lstm extends RecurrentLayer {
         Activation h = p.act[2];
         double[] peep = p.peepholes;
         Buf.gemm(false, true, d.batch, gh, hs, 1, p.h, 0, hs, p.r, p.rOff, hs, 0, p.hr, 0, gh);
+        if (VectorCells.lstmApplies(p)) {
+            java.nio.ByteBuffer xw = p.xw.tensor.bytes();
+            java.nio.ByteBuffer hr = p.hr.tensor.bytes();
+            java.nio.ByteBuffer c = p.c.tensor.bytes();
+            java.nio.ByteBuffer hb = p.h.tensor.bytes();
+            for (int b = 0; b < d.batch; b++) {
+                if (p.t[b] >= 0) {
+                    VectorCells.lstmRow(xw, d.xRow(p.t[b], b) * gh, hr, b * gh, c, hb, b * hs, hs, (float) clip,
+                            inputForget);
+                }
+            }
+            return;
+        }
         ctx.device().parallelFor(d.batch, 64L * hs, (s, e) -> {
             for (int b = s; b < e; b++) {
                 if (p.t[b] < 0) {

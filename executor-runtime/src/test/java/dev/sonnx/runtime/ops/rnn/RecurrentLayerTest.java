@@ -277,7 +277,10 @@ class RecurrentLayerTest {
     }
 
     private static Tensor[] run(Operator op, Tensor... inputs) {
-        Value[] out = op.forward(inputs, new TestContext(false));
+        return tensors(op.forward(inputs, new TestContext(false)));
+    }
+
+    private static Tensor[] tensors(Value[] out) {
         Tensor[] r = new Tensor[out.length];
         for (int i = 0; i < out.length; i++) {
             r[i] = out[i] == null ? null : out[i].asTensor();
@@ -322,6 +325,30 @@ class RecurrentLayerTest {
             c.p = Case.values(new SplittableRandom(13), 2 * 3 * c.hidden);
             Tensor[] out = layer(c, 14).attr("input_forget", coupled ? 1L : 0L).run(c.inputs(DataType.DOUBLE));
             assertMatches(c, out, 1e-12);
+        }
+    }
+
+    /**
+     * float32 inference takes the lanes of {@link VectorCells}: 37 hidden units are whole vectors and
+     * a scalar tail, with ended sequences, clipping and the coupled forget gate.
+     */
+    @Test
+    void lstmFloat32LanesWithTailsLengthsClipAndCoupledGates() {
+        for (boolean coupled : new boolean[] {false, true}) {
+            Case c = new Case("LSTM", coupled ? 14 : 15);
+            c.dirs = 2;
+            c.hidden = 37;
+            c.input = 5;
+            c.fill();
+            c.inputForget = coupled;
+            c.lens = new int[] {2, 4, 3};
+            c.clip = 0.9f;
+            c.h0 = Case.values(new SplittableRandom(16), 2 * c.batch * c.hidden);
+            c.c0 = Case.values(new SplittableRandom(17), 2 * c.batch * c.hidden);
+            Operator op = layer(c, 14).attr("input_forget", coupled ? 1L : 0L).attr("clip", 0.9f).build();
+            // an inference run (nothing recorded for backward) takes the lanes, a recorded one the scalar loop
+            assertMatches(c, tensors(op.forward(c.inputs(DataType.FLOAT), TestContext.inference())), 2e-6);
+            assertMatches(c, run(op, c.inputs(DataType.FLOAT)), 2e-6);
         }
     }
 
