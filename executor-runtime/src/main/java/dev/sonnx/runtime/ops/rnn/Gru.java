@@ -3,6 +3,7 @@ package dev.sonnx.runtime.ops.rnn;
 import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.tensor.Value;
+import java.nio.ByteBuffer;
 
 /**
  * GRU (1, 3, 7, 14), gates z (update), r (reset), h (hidden) in that order in W, R and B:
@@ -48,6 +49,10 @@ final class Gru extends RecurrentLayer {
         Activation g = p.act[1];
         Buf.gemm(false, true, d.batch, linearBeforeReset ? gh : 2 * hs, hs, 1, p.h, 0, hs, p.r, p.rOff, hs, 0,
                 p.hr, 0, gh);
+        if (VectorCells.gruApplies(p)) {
+            vectorStep(p);
+            return;
+        }
         // z and r: hr's z and r columns are replaced by the gate values
         ctx.device().parallelFor(d.batch, 32L * hs, (s, e) -> {
             for (int b = s; b < e; b++) {
@@ -105,6 +110,38 @@ final class Gru extends RecurrentLayer {
                 }
             }
         });
+    }
+
+    /** {@link #step}'s element loops in float32 lanes ({@link VectorCells}). */
+    private void vectorStep(Pass p) {
+        Dims d = p.dims;
+        int hs = d.hidden;
+        int gh = 3 * hs;
+        if (linearBeforeReset && p.rbFloat == null) {
+            p.rbFloat = new float[p.rb.length];
+            for (int i = 0; i < p.rb.length; i++) {
+                p.rbFloat[i] = (float) p.rb[i];
+            }
+        }
+        ByteBuffer xw = p.xw.tensor.bytes();
+        ByteBuffer hr = p.hr.tensor.bytes();
+        ByteBuffer h = p.h.tensor.bytes();
+        ByteBuffer scratch = linearBeforeReset ? null : p.scratch.tensor.bytes();
+        for (int b = 0; b < d.batch; b++) {
+            if (p.t[b] >= 0) {
+                VectorCells.gruGates(xw, d.xRow(p.t[b], b) * gh, hr, b * gh, h, scratch, b * hs, hs, (float) clip);
+            }
+        }
+        if (!linearBeforeReset) {
+            Buf.gemm(false, true, d.batch, hs, hs, 1, p.scratch, 0, hs, p.r, p.rOff + 2 * hs * hs, hs, 0,
+                    p.hr, 2 * hs, gh);
+        }
+        for (int b = 0; b < d.batch; b++) {
+            if (p.t[b] >= 0) {
+                VectorCells.gruState(xw, d.xRow(p.t[b], b) * gh, hr, b * gh, h, b * hs, hs, (float) clip,
+                        linearBeforeReset ? p.rbFloat : null);
+            }
+        }
     }
 
     @Override

@@ -13,6 +13,8 @@ final class Pass {
     final int rOff;
     /** Recurrence biases that the cell adds itself (GRU linear_before_reset), else null. */
     final double[] rb;
+    /** {@link #rb} in float32, for the float32 lanes of {@link VectorCells} (set where they run). */
+    float[] rbFloat;
     /** Hidden state [batch, hidden]; LSTM also keeps the cell state {@link #c}. */
     final Buf h;
     /** LSTM: the cell state [batch, hidden] and the peepholes of this direction (3 * hidden) or null. */

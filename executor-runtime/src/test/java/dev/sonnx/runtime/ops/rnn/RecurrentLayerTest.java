@@ -352,6 +352,25 @@ class RecurrentLayerTest {
         }
     }
 
+    /** The GRU's float32 lanes likewise, with both reset orders. */
+    @Test
+    void gruFloat32LanesWithTailsLengthsClipAndBothResetOrders() {
+        for (boolean lbr : new boolean[] {false, true}) {
+            Case c = new Case("GRU", lbr ? 18 : 19);
+            c.dirs = 2;
+            c.hidden = 37;
+            c.input = 5;
+            c.fill();
+            c.linearBeforeReset = lbr;
+            c.lens = new int[] {4, 1, 3};
+            c.clip = 0.8f;
+            c.h0 = Case.values(new SplittableRandom(20), 2 * c.batch * c.hidden);
+            Operator op = layer(c, 14).attr("linear_before_reset", lbr ? 1L : 0L).attr("clip", 0.8f).build();
+            assertMatches(c, tensors(op.forward(c.inputs(DataType.FLOAT), TestContext.inference())), 2e-6);
+            assertMatches(c, run(op, c.inputs(DataType.FLOAT)), 2e-6);
+        }
+    }
+
     @Test
     void lstmCustomActivationsAndHalfPrecision() {
         Case c = new Case("LSTM", 8);
