@@ -330,45 +330,39 @@ class RecurrentLayerTest {
 
     /**
      * float32 inference takes the lanes of {@link VectorCells}: 37 hidden units are whole vectors and
-     * a scalar tail, with ended sequences, clipping and the coupled forget gate.
+     * a scalar tail, with ended sequences and clipping, both directions; LSTM with and without the
+     * coupled forget gate, GRU with both reset orders.
      */
     @Test
-    void lstmFloat32LanesWithTailsLengthsClipAndCoupledGates() {
-        for (boolean coupled : new boolean[] {false, true}) {
-            Case c = new Case("LSTM", coupled ? 14 : 15);
-            c.dirs = 2;
-            c.hidden = 37;
-            c.input = 5;
-            c.fill();
-            c.inputForget = coupled;
-            c.lens = new int[] {2, 4, 3};
-            c.clip = 0.9f;
-            c.h0 = Case.values(new SplittableRandom(16), 2 * c.batch * c.hidden);
-            c.c0 = Case.values(new SplittableRandom(17), 2 * c.batch * c.hidden);
-            Operator op = layer(c, 14).attr("input_forget", coupled ? 1L : 0L).attr("clip", 0.9f).build();
-            // an inference run (nothing recorded for backward) takes the lanes, a recorded one the scalar loop
-            assertMatches(c, tensors(op.forward(c.inputs(DataType.FLOAT), TestContext.inference())), 2e-6);
-            assertMatches(c, run(op, c.inputs(DataType.FLOAT)), 2e-6);
+    void float32LanesWithTailsLengthsAndClip() {
+        for (boolean variant : new boolean[] {false, true}) {
+            Case lstm = lanesCase("LSTM", variant ? 14 : 15, new int[] {2, 4, 3}, 0.9f);
+            lstm.inputForget = variant;
+            lstm.c0 = Case.values(new SplittableRandom(17), 2 * lstm.batch * lstm.hidden);
+            assertLanesMatch(lstm, layer(lstm, 14).attr("input_forget", variant ? 1L : 0L).attr("clip", 0.9f));
+            Case gru = lanesCase("GRU", variant ? 18 : 19, new int[] {4, 1, 3}, 0.8f);
+            gru.linearBeforeReset = variant;
+            assertLanesMatch(gru, layer(gru, 14).attr("linear_before_reset", variant ? 1L : 0L).attr("clip", 0.8f));
         }
     }
 
-    /** The GRU's float32 lanes likewise, with both reset orders. */
-    @Test
-    void gruFloat32LanesWithTailsLengthsClipAndBothResetOrders() {
-        for (boolean lbr : new boolean[] {false, true}) {
-            Case c = new Case("GRU", lbr ? 18 : 19);
-            c.dirs = 2;
-            c.hidden = 37;
-            c.input = 5;
-            c.fill();
-            c.linearBeforeReset = lbr;
-            c.lens = new int[] {4, 1, 3};
-            c.clip = 0.8f;
-            c.h0 = Case.values(new SplittableRandom(20), 2 * c.batch * c.hidden);
-            Operator op = layer(c, 14).attr("linear_before_reset", lbr ? 1L : 0L).attr("clip", 0.8f).build();
-            assertMatches(c, tensors(op.forward(c.inputs(DataType.FLOAT), TestContext.inference())), 2e-6);
-            assertMatches(c, run(op, c.inputs(DataType.FLOAT)), 2e-6);
-        }
+    private static Case lanesCase(String kind, long seed, int[] lens, float clip) {
+        Case c = new Case(kind, seed);
+        c.dirs = 2;
+        c.hidden = 37;
+        c.input = 5;
+        c.fill();
+        c.lens = lens;
+        c.clip = clip;
+        c.h0 = Case.values(new SplittableRandom(seed + 100), 2 * c.batch * c.hidden);
+        return c;
+    }
+
+    /** An inference run (nothing recorded for backward) takes the lanes, a recorded one the scalar loop: both match. */
+    private static void assertLanesMatch(Case c, OpTester layer) {
+        Operator op = layer.build();
+        assertMatches(c, tensors(op.forward(c.inputs(DataType.FLOAT), TestContext.inference())), 2e-6);
+        assertMatches(c, run(op, c.inputs(DataType.FLOAT)), 2e-6);
     }
 
     @Test
