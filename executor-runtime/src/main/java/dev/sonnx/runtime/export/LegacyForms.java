@@ -1,19 +1,20 @@
 package dev.sonnx.runtime.export;
 
 import static dev.sonnx.runtime.export.OpsetConverter.attribute;
+import static dev.sonnx.runtime.export.OpsetConverter.constantInput;
 import static dev.sonnx.runtime.export.OpsetConverter.intAttr;
 import static dev.sonnx.runtime.export.OpsetConverter.moveBetweenAttributeAndInput;
 import static dev.sonnx.runtime.export.OpsetConverter.nodeId;
 import static dev.sonnx.runtime.export.OpsetConverter.refuse;
+import static dev.sonnx.runtime.export.OpsetConverter.withInput;
 import static dev.sonnx.runtime.export.OpsetConverter.withoutAttribute;
+import static dev.sonnx.runtime.export.OpsetConverter.withoutInput;
 
 import dev.sonnx.runtime.export.OpsetConverter.Constants;
 import dev.sonnx.runtime.onnx.proto.Onnx.AttributeProto;
 import dev.sonnx.runtime.onnx.proto.Onnx.NodeProto;
 import dev.sonnx.runtime.tensor.DataType;
 import dev.sonnx.runtime.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The operators whose form changed between opsets 7 and 11, converted both ways (what ONNX's own
@@ -153,14 +154,8 @@ final class LegacyForms {
     /** Gemm's C became optional at opset 11; before it, a missing C is a zero that broadcasts. */
     static NodeProto gemmBias(NodeProto n, int to, Constants constants) {
         if (to < 11 && (n.getInputCount() < 3 || n.getInput(2).isEmpty())) {
-            NodeProto.Builder b = n.toBuilder();
-            String zero = constants.add(nodeId(n) + "_c", Tensor.scalar(dataType(n.getInput(0), constants), 0));
-            if (b.getInputCount() < 3) {
-                b.addInput(zero);
-            } else {
-                b.setInput(2, zero);
-            }
-            return b.build();
+            return withInput(n, 2,
+                    constants.add(nodeId(n) + "_c", Tensor.scalar(dataType(n.getInput(0), constants), 0)));
         }
         return n;
     }
@@ -298,19 +293,13 @@ final class LegacyForms {
         if (to >= 13) {
             return n;
         }
-        NodeProto.Builder b = n.toBuilder();
         String[] names = {"roi", "scales"};
         for (int i = 1; i <= 2; i++) {
-            if (b.getInputCount() <= i || b.getInput(i).isEmpty()) {
-                String empty = constants.add(nodeId(n) + "_" + names[i - 1], Tensor.of(new float[0], 0));
-                if (b.getInputCount() <= i) {
-                    b.addInput(empty);
-                } else {
-                    b.setInput(i, empty);
-                }
+            if (n.getInputCount() <= i || n.getInput(i).isEmpty()) {
+                n = withInput(n, i, constants.add(nodeId(n) + "_" + names[i - 1], Tensor.of(new float[0], 0)));
             }
         }
-        return b.build();
+        return n;
     }
 
     /** Constant's value_float(s), value_int(s) and value_string(s) (opset 12) as the value tensor older opsets read. */
@@ -351,32 +340,6 @@ final class LegacyForms {
             throw refuse(n, to, "antialias, axes and keep_aspect_ratio_policy exist only from opset 18");
         }
         return withoutAttribute(withoutAttribute(n, "antialias"), "keep_aspect_ratio_policy");
-    }
-
-    /** The constant value of input {@code index}, null when the input is absent; refused when computed. */
-    private static Tensor constantInput(NodeProto n, int index, int to, String what, Constants constants) {
-        if (n.getInputCount() <= index || n.getInput(index).isEmpty()) {
-            return null;
-        }
-        Tensor v = constants.constant(n.getInput(index));
-        if (v == null) {
-            throw refuse(n, to, "its " + what + " input '" + n.getInput(index) + "' is computed, not constant,"
-                    + " and opset " + to + " needs it as an attribute");
-        }
-        return v;
-    }
-
-    /** {@code n} without input {@code index} (and the empty inputs that then end its list). */
-    private static NodeProto withoutInput(NodeProto n, int index) {
-        if (n.getInputCount() <= index) {
-            return n;
-        }
-        List<String> inputs = new ArrayList<>(n.getInputList());
-        inputs.remove(index);
-        while (!inputs.isEmpty() && inputs.get(inputs.size() - 1).isEmpty()) {
-            inputs.remove(inputs.size() - 1);
-        }
-        return n.toBuilder().clearInput().addAllInput(inputs).build();
     }
 
     private static DataType dataType(String value, Constants constants) {

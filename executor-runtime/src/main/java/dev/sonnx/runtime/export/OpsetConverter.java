@@ -175,33 +175,15 @@ final class OpsetConverter {
                 return n;
             }
             long[] values = a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-            String input = constants.add(nodeId(n) + "_" + name, Tensor.of(values, values.length));
-            NodeProto.Builder b = withoutAttribute(n, name).toBuilder();
-            while (b.getInputCount() < index) {
-                b.addInput("");
-            }
-            if (b.getInputCount() == index) {
-                b.addInput(input);
-            } else {
-                b.setInput(index, input);
-            }
-            return b.build();
+            return withInput(withoutAttribute(n, name), index,
+                    constants.add(nodeId(n) + "_" + name, Tensor.of(values, values.length)));
         }
         if (from >= change && to < change) {
-            if (n.getInputCount() <= index || n.getInput(index).isEmpty()) {
+            Tensor v = constantInput(n, index, to, name, constants);
+            if (v == null) {
                 return n;
             }
-            Tensor v = constants.constant(n.getInput(index));
-            if (v == null) {
-                throw refuse(n, to, "its " + name + " input '" + n.getInput(index) + "' is computed, not constant,"
-                        + " and older opsets need it as an attribute");
-            }
-            List<String> inputs = new ArrayList<>(n.getInputList());
-            inputs.remove(index);
-            while (!inputs.isEmpty() && inputs.get(inputs.size() - 1).isEmpty()) {
-                inputs.remove(inputs.size() - 1);
-            }
-            NodeProto.Builder b = n.toBuilder().clearInput().addAllInput(inputs);
+            NodeProto.Builder b = withoutInput(n, index).toBuilder();
             AttributeProto.Builder a = AttributeProto.newBuilder().setName(name)
                     .setType(AttributeProto.AttributeType.INTS);
             for (long x : v.toLongArray()) {
@@ -259,6 +241,49 @@ final class OpsetConverter {
             return b.build();
         }
         return n;
+    }
+
+    /** {@code n} with input {@code index} set to {@code name} (empty inputs filling any gap before it). */
+    static NodeProto withInput(NodeProto n, int index, String name) {
+        NodeProto.Builder b = n.toBuilder();
+        while (b.getInputCount() < index) {
+            b.addInput("");
+        }
+        if (b.getInputCount() == index) {
+            b.addInput(name);
+        } else {
+            b.setInput(index, name);
+        }
+        return b.build();
+    }
+
+    /** {@code n} without input {@code index} (and the empty inputs that then end its list). */
+    static NodeProto withoutInput(NodeProto n, int index) {
+        if (n.getInputCount() <= index) {
+            return n;
+        }
+        List<String> inputs = new ArrayList<>(n.getInputList());
+        inputs.remove(index);
+        while (!inputs.isEmpty() && inputs.get(inputs.size() - 1).isEmpty()) {
+            inputs.remove(inputs.size() - 1);
+        }
+        return n.toBuilder().clearInput().addAllInput(inputs).build();
+    }
+
+    /**
+     * The constant value of input {@code index} ({@code what}, for the error), null when the input is
+     * absent; refused when it is computed, since opset {@code to} needs it as an attribute.
+     */
+    static Tensor constantInput(NodeProto n, int index, int to, String what, Constants constants) {
+        if (n.getInputCount() <= index || n.getInput(index).isEmpty()) {
+            return null;
+        }
+        Tensor v = constants.constant(n.getInput(index));
+        if (v == null) {
+            throw refuse(n, to, "its " + what + " input '" + n.getInput(index) + "' is computed, not constant,"
+                    + " and opset " + to + " needs it as an attribute");
+        }
+        return v;
     }
 
     static AttributeProto attribute(NodeProto n, String name) {

@@ -412,7 +412,6 @@ public final class SingaFrontend {
                 && !v.getType().getTensorType().getShape().getDim(0).hasDimValue();
     }
 
-    /** A tensor's type; with {@code dynamicBatch} its first dimension is the symbol N. */
     /** The declaration of an initializer as a graph input: its type and shape. */
     private static ValueInfoProto valueInfo(TensorProto t) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
@@ -423,6 +422,7 @@ public final class SingaFrontend {
                 TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))).build();
     }
 
+    /** A tensor's type; with {@code dynamicBatch} its first dimension is the symbol N. */
     private static ValueInfoProto valueInfo(String name, Tensor t, boolean dynamicBatch) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (int i = 0; i < t.rank(); i++) {

@@ -37,6 +37,12 @@ final class Gru extends RecurrentLayer {
     void preparePass(Pass p, Value[] inputs, Buf initialCell, boolean dbl) {
         if (!linearBeforeReset) {
             p.scratch = Buf.zeros(dbl, p.dims.batch, p.dims.hidden);
+        } else if (!dbl) {
+            // the recurrence biases in float32, for the lanes of VectorCells
+            p.rbFloat = new float[p.rb.length];
+            for (int i = 0; i < p.rb.length; i++) {
+                p.rbFloat[i] = (float) p.rb[i];
+            }
         }
     }
 
@@ -77,8 +83,7 @@ final class Gru extends RecurrentLayer {
             }
         });
         if (!linearBeforeReset) {
-            Buf.gemm(false, true, d.batch, hs, hs, 1, p.scratch, 0, hs, p.r, p.rOff + 2 * hs * hs, hs, 0,
-                    p.hr, 2 * hs, gh);
+            resetProduct(p);
         }
         ctx.device().parallelFor(d.batch, 32L * hs, (s, e) -> {
             for (int b = s; b < e; b++) {
@@ -112,17 +117,18 @@ final class Gru extends RecurrentLayer {
         });
     }
 
+    /** Without linear_before_reset: (r . H) R_h^T into H R^T's candidate columns. */
+    private static void resetProduct(Pass p) {
+        int hs = p.dims.hidden;
+        Buf.gemm(false, true, p.dims.batch, hs, hs, 1, p.scratch, 0, hs, p.r, p.rOff + 2 * hs * hs, hs, 0,
+                p.hr, 2 * hs, 3 * hs);
+    }
+
     /** {@link #step}'s element loops in float32 lanes ({@link VectorCells}). */
     private void vectorStep(Pass p) {
         Dims d = p.dims;
         int hs = d.hidden;
         int gh = 3 * hs;
-        if (linearBeforeReset && p.rbFloat == null) {
-            p.rbFloat = new float[p.rb.length];
-            for (int i = 0; i < p.rb.length; i++) {
-                p.rbFloat[i] = (float) p.rb[i];
-            }
-        }
         ByteBuffer xw = p.xw.tensor.bytes();
         ByteBuffer hr = p.hr.tensor.bytes();
         ByteBuffer h = p.h.tensor.bytes();
@@ -133,8 +139,7 @@ final class Gru extends RecurrentLayer {
             }
         }
         if (!linearBeforeReset) {
-            Buf.gemm(false, true, d.batch, hs, hs, 1, p.scratch, 0, hs, p.r, p.rOff + 2 * hs * hs, hs, 0,
-                    p.hr, 2 * hs, gh);
+            resetProduct(p);
         }
         for (int b = 0; b < d.batch; b++) {
             if (p.t[b] >= 0) {

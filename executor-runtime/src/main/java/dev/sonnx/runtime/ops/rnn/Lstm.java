@@ -4,6 +4,7 @@ import dev.sonnx.runtime.ops.Node;
 import dev.sonnx.runtime.ops.OpContext;
 import dev.sonnx.runtime.tensor.Tensor;
 import dev.sonnx.runtime.tensor.Value;
+import java.nio.ByteBuffer;
 
 /**
  * LSTM (1, 7, 14), gates i (input), o (output), f (forget), c (cell) in that order in W, R and B;
@@ -83,10 +84,10 @@ final class Lstm extends RecurrentLayer {
         double[] peep = p.peepholes;
         Buf.gemm(false, true, d.batch, gh, hs, 1, p.h, 0, hs, p.r, p.rOff, hs, 0, p.hr, 0, gh);
         if (VectorCells.lstmApplies(p)) {
-            java.nio.ByteBuffer xw = p.xw.tensor.bytes();
-            java.nio.ByteBuffer hr = p.hr.tensor.bytes();
-            java.nio.ByteBuffer c = p.c.tensor.bytes();
-            java.nio.ByteBuffer hb = p.h.tensor.bytes();
+            ByteBuffer xw = p.xw.tensor.bytes();
+            ByteBuffer hr = p.hr.tensor.bytes();
+            ByteBuffer c = p.c.tensor.bytes();
+            ByteBuffer hb = p.h.tensor.bytes();
             for (int b = 0; b < d.batch; b++) {
                 if (p.t[b] >= 0) {
                     VectorCells.lstmRow(xw, d.xRow(p.t[b], b) * gh, hr, b * gh, c, hb, b * hs, hs, (float) clip,

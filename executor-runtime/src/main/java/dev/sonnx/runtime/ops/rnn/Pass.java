@@ -13,7 +13,7 @@ final class Pass {
     final int rOff;
     /** Recurrence biases that the cell adds itself (GRU linear_before_reset), else null. */
     final double[] rb;
-    /** {@link #rb} in float32, for the float32 lanes of {@link VectorCells} (set where they run). */
+    /** {@link #rb} in float32, for the lanes of {@link VectorCells} (a float32 GRU with linear_before_reset). */
     float[] rbFloat;
     /** Hidden state [batch, hidden]; LSTM also keeps the cell state {@link #c}. */
     final Buf h;

@@ -128,8 +128,7 @@ public final class DnnlConvolution {
                                           boolean blocked) {
         // a tiny convolution runs on the calling thread alone, and is made for it: oneDNN's plain-
         // layout wrapper (jit_uni_ncsp) fixes its thread count when it is created
-        long macs = work(xShape, wShape, yShape, group);
-        long work = macs < SERIAL_CONV_WORK ? macs : Long.MAX_VALUE;
+        long work = serialWork(work(xShape, wShape, yShape, group));
         return OpenMpTeam.createdFor(work, () -> build(xShape, wShape, yShape, group, bias, strides, dilations,
                 padBegin, padEnd, postOps, mode, channelsLast, blocked, work));
     }
@@ -143,8 +142,7 @@ public final class DnnlConvolution {
     public static DnnlConvolution createTransposed(int[] xShape, int[] wShape, int[] yShape, int group, boolean bias,
                                                    int[] strides, int[] dilations, int[] padBegin, int[] padEnd) {
         // the multiply-adds of the convolution whose input gradient it is: that one maps Y to X with W
-        long macs = work(yShape, wShape, xShape, group);
-        long work = macs < SERIAL_CONV_WORK ? macs : Long.MAX_VALUE;
+        long work = serialWork(work(yShape, wShape, xShape, group));
         return OpenMpTeam.createdFor(work, () -> buildTransposed(xShape, wShape, yShape, group, bias, strides,
                 dilations, padBegin, padEnd, work));
     }
@@ -202,6 +200,11 @@ public final class DnnlConvolution {
         d.release();
         Dnnl.destroy(biasDesc);
         return true;
+    }
+
+    /** {@code work} where it is below {@link #SERIAL_CONV_WORK}, else a work no team runs alone. */
+    private static long serialWork(long work) {
+        return work < SERIAL_CONV_WORK ? work : Long.MAX_VALUE;
     }
 
     /** A convolution's multiply-adds, or the weights it streams ({@link OpenMpTeam#work}). */
